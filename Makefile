@@ -1,0 +1,78 @@
+# tezos-hsm-signer — build, test and run from a fresh clone.
+# Everything missing is installed here: Debian packages (apt-get when root, else the exact command is
+# printed), a supported Node (>= 22) from the npm registry when the system one is older, npm deps.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+APT_PACKAGES := softhsm2 opensc postgresql cmake g++ clang-format
+TOOLS := $(CURDIR)/.tools
+# node@24 from the npm registry lands here when the system node is older than 22 (DESIGN.md §9).
+export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: build test run lint coverage bench prebuild clean deps sysdeps node native ts
+
+sysdeps: .tools/sysdeps.stamp
+.tools/sysdeps.stamp:
+	@mkdir -p .tools
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@touch $@
+
+node: .tools/node.stamp
+.tools/node.stamp:
+	@mkdir -p .tools
+	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
+	if [ "$$major" -lt 22 ] && [ ! -x $(TOOLS)/node_modules/.bin/node ]; then \
+	  echo "system node is $$(node --version 2>/dev/null || echo absent); installing node@24 from the npm registry into .tools"; \
+	  cd $(TOOLS) && { [ -f package.json ] || echo '{"private":true}' > package.json; } && \
+	  npm install --no-save --no-package-lock --loglevel=error node@24 >/dev/null; \
+	fi
+	@echo "using node $$(node --version) at $$(command -v node)"
+	@touch $@
+
+deps: sysdeps node node_modules/.install.stamp
+node_modules/.install.stamp: package.json $(wildcard package-lock.json) .tools/node.stamp .tools/sysdeps.stamp
+	@if [ -f package-lock.json ]; then npm ci --loglevel=error; else npm install --loglevel=error; fi
+	@touch $@
+
+native: deps
+	npm run --silent build:native
+
+ts: deps
+	npm run --silent build:ts
+
+build: native ts
+
+lint: deps
+	npm run --silent lint
+
+test: build lint
+	CI=$${CI:-} npx vitest run
+
+coverage: build
+	npx vitest run --coverage
+
+bench: build
+	npm run --silent bench
+
+prebuild: deps
+	npm run --silent prebuild
+
+run: build
+	node bin/tezos-hsm-signer.js dev-hsm init --dir ./var
+	node bin/tezos-hsm-signer.js serve --config ./var/signer.yaml
+
+clean:
+	rm -rf build dist coverage node_modules/.install.stamp

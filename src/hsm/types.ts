@@ -1,0 +1,43 @@
+// The typed surface of the PKCS#11 layer as the rest of the signer sees it (issue #2).
+// Nothing here knows about Tezos: curves are named by their PKCS#11 parameters.
+
+/** Curves the addon can sign with; the mechanism follows from the curve (CKM_ECDSA or CKM_EDDSA). */
+export type Curve = 'p256' | 'secp256k1' | 'ed25519';
+
+/** How to find and open a token. Exactly one of tokenLabel / tokenSerial / slot selects it. */
+export interface HsmOptions {
+  /** Absolute path of the vendor PKCS#11 library (bare names are refused). */
+  library: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
+  slot?: bigint | number;
+  /** User PIN (CloudHSM: `user:password`). Never logged. */
+  pin: string;
+  /** Worker sessions, each owned by its own native thread; capped by the token's max session count. */
+  sessions?: number;
+}
+
+/** A private key found on the token, with its public point already parsed. */
+export interface HsmKey {
+  /** Opaque reference for sign(); stable for the life of the Hsm instance (re-resolved on handle loss). */
+  readonly ref: number;
+  readonly label: string;
+  /** CKA_ID as lowercase hex ('' when absent). */
+  readonly id: string;
+  readonly curve: Curve;
+  /** Ed25519: 32 raw bytes. ECDSA curves: 33-byte compressed SEC1 point. */
+  readonly publicKey: Uint8Array;
+}
+
+export interface PoolStats {
+  sessions: number;
+  busy: number;
+  idle: number;
+  queued: number;
+  recycled: number;
+  signs: number;
+  errors: number;
+}
+
+/** Recovery class attached to every Pkcs11Error (DESIGN.md §6). */
+export type Recovery = 'retry' | 'recycle' | 'relogin' | 'reinitialize' | 'fatal' | 'none';

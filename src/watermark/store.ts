@@ -1,0 +1,46 @@
+// The high-watermark store interface (issue #4; rule in shared/DESIGN.md §5, implemented once in
+// src/watermark/rule.ts). Backends: file (default), memory (tests/benches), postgres (issue #6).
+
+import type { ConsensusKind } from '../tezos/request.js';
+
+/** Identifies one watermark slot. Tags 21/23/41 share the 'attestation' kind. */
+export interface SlotKey {
+  chainId: string; // Net…
+  pkh: string; // tz…
+  kind: ConsensusKind;
+}
+
+/** What is kept per slot: the last signed height, the request's BLAKE2b-256 and the signature returned. */
+export interface Mark {
+  level: number;
+  round: number;
+  /** hex BLAKE2b-256 of the whole request bytes (magic byte included). */
+  hash: string;
+  /** Encoded signature as returned to the client (edsig…/spsig1…/p2sig…/BLsig…). */
+  signature: string;
+}
+
+/** What the store decided for one request. */
+export type Decision =
+  | { outcome: 'signed'; signature: string } // new mark persisted durably
+  | { outcome: 'repeat'; signature: string } // identical bytes at the stored height: stored signature
+  | { outcome: 'refused'; stored: Mark }; // below or equal with other bytes: 409
+
+export interface WatermarkStore {
+  /**
+   * Atomically: read the slot's mark; if (level, round) is strictly above it, call `sign()`, persist the
+   * new mark durably (synced) and resolve 'signed'; if equal with the same hash, resolve 'repeat' with the
+   * stored signature without calling sign(); otherwise resolve 'refused'. Requests on one slot are
+   * serialised; a failure in sign() or in persisting leaves the mark untouched and rejects.
+   */
+  signOnce(slot: SlotKey, req: { level: number; round: number; hash: string }, sign: () => Promise<string>): Promise<Decision>;
+  /** Current mark of a slot, or null. */
+  get(slot: SlotKey): Promise<Mark | null>;
+  /** Every slot and mark (for `watermark show`). */
+  list(): Promise<Array<{ slot: SlotKey; mark: Mark }>>;
+  /** Force a mark (for `watermark set` when migrating). */
+  set(slot: SlotKey, mark: Mark): Promise<void>;
+  /** Readiness: true when the store is writable. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
