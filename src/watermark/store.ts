@@ -33,7 +33,11 @@ export interface WatermarkStore {
    * stored signature without calling sign(); otherwise resolve 'refused'. Requests on one slot are
    * serialised; a failure in sign() or in persisting leaves the mark untouched and rejects.
    */
-  signOnce(slot: SlotKey, req: { level: number; round: number; hash: string }, sign: () => Promise<string>): Promise<Decision>;
+  signOnce(
+    slot: SlotKey,
+    req: { level: number; round: number; hash: string },
+    sign: () => Promise<string>,
+  ): Promise<Decision>;
   /** Current mark of a slot, or null. */
   get(slot: SlotKey): Promise<Mark | null>;
   /** Every slot and mark (for `watermark show`). */

@@ -1,0 +1,182 @@
+// The file backend's writer: appends marks to the log with group commit and compacts it.
+//
+// Why one append-only log and not one file per slot: a durable update of a per-slot file needs its own
+// fsync (and write-temp + rename + directory fsync for atomicity), so N requests on N slots cost N or
+// more syncs. Appending to one log lets every request that arrives while a sync is in flight ride on
+// the next single write + fdatasync (group commit), and the cost of a request is one short append and
+// a Map update, whatever the number of keys and chains. The log grows, so once it is several times the
+// size of the live marks it is rewritten (compaction) to a fresh file that is synced, renamed over the
+// log, and made durable with a directory fsync; amortised this stays O(1) per request.
+
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { encodeBatch, LOG_HEADER } from './log-format.js';
+
+/** Compaction output is split into batches of about this size. */
+const COMPACT_BATCH_BYTES = 1024 * 1024;
+/** The log is compacted when it exceeds both this size and `growth` times its size right after the last compaction. */
+export const DEFAULT_COMPACT_MIN_BYTES = 8 * 1024 * 1024;
+const GROWTH = 4;
+
+interface Pending {
+  line: string;
+  /** Applied right after the batch is durable, before anyone is answered or the log is compacted. */
+  apply: () => void;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface AppendLogOptions {
+  compactMinBytes?: number;
+  /** Lines describing every live mark, for compaction. */
+  snapshot: () => string[];
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `lines` as a brand-new log at `path` durably: temp file, fsync, rename, directory fsync. */
+export async function writeFreshLog(path: string, lines: readonly string[]): Promise<number> {
+  const tmp = `${path}.compact`;
+  const fh = await open(tmp, 'w', 0o600);
+  let size = 0;
+  try {
+    const parts: Buffer[] = [LOG_HEADER];
+    let chunk: string[] = [];
+    let chunkBytes = 0;
+    for (const line of lines) {
+      chunk.push(line);
+      chunkBytes += line.length;
+      if (chunkBytes >= COMPACT_BATCH_BYTES) {
+        parts.push(encodeBatch(chunk));
+        chunk = [];
+        chunkBytes = 0;
+      }
+    }
+    if (chunk.length > 0) parts.push(encodeBatch(chunk));
+    const buf = Buffer.concat(parts);
+    await fh.write(buf, 0, buf.length, 0);
+    await fh.sync();
+    size = buf.length;
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  await syncDir(dirname(path));
+  return size;
+}
+
+export class AppendLog {
+  private queue: Pending[] = [];
+  private pumping: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private baseline: number;
+  private readonly compactMinBytes: number;
+  /** Counters for tests and benches: how many batches / syncs / compactions happened. */
+  readonly stats = { batches: 0, records: 0, compactions: 0 };
+
+  constructor(
+    private readonly path: string,
+    private fh: FileHandle,
+    private size: number,
+    private readonly opts: AppendLogOptions,
+  ) {
+    this.baseline = size;
+    this.compactMinBytes = opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+  }
+
+  /** Why the log stopped accepting writes, if it did (a failed write or sync: see pump()). */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  get handle(): FileHandle {
+    return this.fh;
+  }
+
+  /** Resolves once `line` is on disk (fdatasync) and `apply` has run. */
+  append(line: string, apply: () => void): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, apply, resolve, reject });
+      this.pumping ??= this.pump().finally(() => {
+        this.pumping = null;
+      });
+    });
+  }
+
+  /** Waits until everything queued so far is durable (or failed). */
+  async drain(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  private async pump(): Promise<void> {
+    // One batch at a time; whatever queues up meanwhile forms the next batch (group commit).
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      if (this.failure) {
+        for (const p of batch) p.reject(this.failure);
+        continue;
+      }
+      try {
+        const buf = encodeBatch(batch.map((p) => p.line));
+        await this.fh.write(buf, 0, buf.length, this.size);
+        await this.fh.datasync();
+        this.size += buf.length;
+      } catch (err) {
+        // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the
+        // dirty pages): appending after it could bury a torn batch mid-file. Stop; a restart re-reads
+        // the log and discards a torn final batch.
+        this.failure = new Error(
+          `watermark log ${this.path}: write failed, store disabled: ${(err as Error).message}`,
+        );
+        for (const p of batch) p.reject(this.failure);
+        continue;
+      }
+      this.stats.batches++;
+      this.stats.records += batch.length;
+      for (const p of batch) p.apply();
+      for (const p of batch) p.resolve();
+      if (this.size > this.compactMinBytes && this.size > GROWTH * this.baseline) await this.compact();
+    }
+  }
+
+  /** Rewrites the log with only the live marks. Runs between batches, so no append is in flight. */
+  async compact(): Promise<void> {
+    try {
+      const size = await writeFreshLog(this.path, this.opts.snapshot());
+      const old = this.fh;
+      this.fh = await open(this.path, 'r+');
+      await old.close().catch(() => {});
+      this.size = size;
+      this.baseline = size;
+      this.stats.compactions++;
+    } catch (err) {
+      // Where it failed decides whether the path still names the file our handle writes to (before the
+      // rename) or a new file whose directory entry may not be durable (after it). Do not guess: stop
+      // taking writes; a restart re-reads whichever log the path names, and both hold every mark.
+      this.failure = new Error(
+        `watermark log ${this.path}: compaction failed, store disabled: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.fh.close();
+  }
+}

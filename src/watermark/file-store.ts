@@ -1,0 +1,164 @@
+// The file backend (the default): marks live in an append-only, checksummed log in `dir` (format in
+// log-format.ts, writer and group commit in append-log.ts) and in a Map indexed by slot. A directory
+// lock keeps a second signer out. open() refuses, naming the file, anything it cannot fully trust,
+// except a damaged final batch, which was never acknowledged (see log-format.ts) and is dropped with
+// a report: it never starts from an empty watermark over a damaged one.
+
+import { constants } from 'node:fs';
+import { access, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppendLog, writeFreshLog } from './append-log.js';
+import { lockDir } from './dir-lock.js';
+import {
+  encodeEntry,
+  LOG_HEADER,
+  type LogEntry,
+  LogFormatError,
+  parseLog,
+  type TornTail,
+} from './log-format.js';
+import { SerialisedStore } from './serialised-store.js';
+import type { Mark, SlotKey } from './store.js';
+import { slotId } from './validate.js';
+
+export const LOG_NAME = 'watermarks.log';
+
+export interface FileStoreOptions {
+  /** Compaction threshold (tests lower it); see append-log.ts. */
+  compactMinBytes?: number;
+  /** Told what a damaged final batch held when it was dropped on open. Default: process warning. */
+  onRecovery?: (message: string) => void;
+}
+
+/** The store could not be opened; the message names the file and what is wrong with it. */
+export class WatermarkOpenError extends Error {
+  override readonly name = 'WatermarkOpenError';
+}
+
+const errMsg = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class FileStore extends SerialisedStore {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly marks: Map<string, LogEntry>,
+    private readonly log: AppendLog,
+    private readonly unlock: () => Promise<void>,
+    /** What open() dropped from the end of the log, if anything. */
+    readonly recovered: TornTail | null,
+  ) {
+    super();
+  }
+
+  static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new WatermarkOpenError(`cannot create watermark directory ${dir}: ${errMsg(err)}`);
+    }
+    const unlock = await lockDir(dir);
+    try {
+      return await FileStore.load(dir, opts, unlock);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+  }
+
+  private static async load(
+    dir: string,
+    opts: FileStoreOptions,
+    unlock: () => Promise<void>,
+  ): Promise<FileStore> {
+    const path = join(dir, LOG_NAME);
+    // A leftover from a crash during compaction: the rename never happened, so the log is authoritative.
+    await unlink(`${path}.compact`).catch(() => {});
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new WatermarkOpenError(`cannot read watermark log ${path}: ${errMsg(err)}`);
+      await writeFreshLog(path, []);
+      buf = LOG_HEADER;
+    }
+    let parsed: ReturnType<typeof parseLog>;
+    try {
+      parsed = parseLog(buf);
+    } catch (err) {
+      if (!(err instanceof LogFormatError)) throw err;
+      throw new WatermarkOpenError(
+        `refusing to open watermark log ${path}: ${err.message}. ` +
+          'Starting without it could double-sign; restore the file or rebuild the marks with `watermark set`.',
+      );
+    }
+    const marks = new Map<string, LogEntry>();
+    for (const e of parsed.entries) marks.set(slotId(e.slot), e);
+    const fh = await open(path, 'r+');
+    try {
+      if (parsed.torn) {
+        // Cut the damaged batch off before appending, or it would end up in the middle of the log.
+        await fh.truncate(parsed.validLength);
+        await fh.sync();
+        const t = parsed.torn;
+        const msg =
+          `watermark log ${path}: dropped ${t.bytes} bytes at offset ${t.offset} (${t.reason}); ` +
+          'this batch was never acknowledged, every acknowledged mark is kept';
+        if (opts.onRecovery) opts.onRecovery(msg);
+        else process.emitWarning(msg, 'WatermarkRecovery');
+      }
+    } catch (err) {
+      await fh.close();
+      throw new WatermarkOpenError(`cannot repair watermark log ${path}: ${errMsg(err)}`);
+    }
+    const log = new AppendLog(path, fh, parsed.validLength, {
+      compactMinBytes: opts.compactMinBytes,
+      snapshot: () => [...marks.values()].map(encodeEntry),
+    });
+    return new FileStore(path, marks, log, unlock, parsed.torn);
+  }
+
+  /** Batches, records and compactions so far (group commit is visible as records > batches). */
+  get stats(): Readonly<AppendLog['stats']> {
+    return this.log.stats;
+  }
+
+  protected read(id: string): Mark | null {
+    return this.marks.get(id)?.mark ?? null;
+  }
+
+  protected write(slot: SlotKey, id: string, mark: Mark): Promise<void> {
+    this.ensureOpen();
+    const entry: LogEntry = { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark };
+    return this.log.append(encodeEntry(entry), () => this.marks.set(id, entry));
+  }
+
+  protected ensureOpen(): void {
+    if (this.closed) throw new Error(`watermark store ${this.path} is closed`);
+    if (this.log.failed) throw this.log.failed;
+  }
+
+  async list(): Promise<Array<{ slot: SlotKey; mark: Mark }>> {
+    return [...this.marks.values()].map(({ slot, mark }) => ({ slot: { ...slot }, mark: { ...mark } }));
+  }
+
+  /** Ready when writes still work and the path still names the file we append to. */
+  async check(): Promise<void> {
+    this.ensureOpen();
+    const [onDisk, ours] = await Promise.all([stat(this.path), this.log.handle.stat()]);
+    if (onDisk.ino !== ours.ino || onDisk.dev !== ours.dev)
+      throw new Error(`watermark log ${this.path} was replaced or removed while open`);
+    await access(this.path, constants.W_OK);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.log.close();
+    } finally {
+      await this.unlock();
+    }
+  }
+}

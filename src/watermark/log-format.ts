@@ -1,0 +1,143 @@
+// On-disk format of the file backend's append-only log (one job: encode and decode bytes).
+//
+//   header  "tezos-hsm-signer watermark log v1\n"
+//   batch*  u32 BE length N | u32 BE (N xor 0xffffffff) | u32 BE CRC-32 of body | body (N bytes)
+//   body    one JSON line per mark: {"c":chain,"p":pkh,"k":kind,"l":level,"r":round,"h":hash,"s":sig}\n
+//
+// The writer appends one batch per write() and fdatasyncs it before it acknowledges any mark in it or
+// writes the next batch (group commit). So a crash can damage only the LAST batch, and nothing in that
+// batch was acknowledged yet: discarding a damaged final batch never loses an acknowledged mark. A
+// damaged batch with more bytes after it cannot come from a crash: that is corruption and we refuse.
+// The length is stored twice (plain and inverted) so that a flipped byte in a length field is caught
+// as corruption instead of looking like a batch cut short by a crash.
+
+import { crc32 } from 'node:zlib';
+import type { ConsensusKind } from '../tezos/request.js';
+import type { Mark, SlotKey } from './store.js';
+import { checkMark, checkSlot, WatermarkArgumentError } from './validate.js';
+
+export const LOG_VERSION = 1;
+const HEADER_PREFIX = 'tezos-hsm-signer watermark log v';
+export const LOG_HEADER = Buffer.from(`${HEADER_PREFIX}${LOG_VERSION}\n`, 'latin1');
+const FRAME = 12;
+/** Upper bound on one batch body; compaction splits its output into batches well below this. */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+export interface LogEntry {
+  slot: SlotKey;
+  mark: Mark;
+}
+
+/** A damaged final batch that was dropped on open (it was never acknowledged; see above). */
+export interface TornTail {
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+export interface ParsedLog {
+  entries: LogEntry[];
+  /** Bytes up to the end of the last intact batch: where the next batch goes. */
+  validLength: number;
+  torn: TornTail | null;
+}
+
+/** The file is not a log we can trust or understand; `offset` is where reading stopped. */
+export class LogFormatError extends Error {
+  override readonly name = 'LogFormatError';
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+export function encodeEntry(e: LogEntry): string {
+  const { slot, mark } = e;
+  return `${JSON.stringify({ c: slot.chainId, p: slot.pkh, k: slot.kind, l: mark.level, r: mark.round, h: mark.hash, s: mark.signature })}\n`;
+}
+
+/** Frames already-encoded lines as one batch. */
+export function encodeBatch(lines: readonly string[]): Buffer {
+  const body = Buffer.from(lines.join(''), 'utf8');
+  if (body.length === 0 || body.length > MAX_BATCH_BYTES)
+    throw new RangeError(`batch of ${body.length} bytes`);
+  const out = Buffer.allocUnsafe(FRAME + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.writeUInt32BE(~body.length >>> 0, 4);
+  out.writeUInt32BE(crc32(body), 8);
+  body.copy(out, FRAME);
+  return out;
+}
+
+function decodeBody(body: Buffer, offset: number): LogEntry[] {
+  const text = body.toString('utf8');
+  if (!text.endsWith('\n'))
+    throw new LogFormatError(`batch at byte ${offset} does not end with a newline`, offset);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      try {
+        const o = JSON.parse(line) as Record<string, unknown>;
+        const slot = { chainId: o.c, pkh: o.p, kind: o.k as ConsensusKind } as SlotKey;
+        const mark = { level: o.l, round: o.r, hash: o.h, signature: o.s } as Mark;
+        checkSlot(slot);
+        checkMark(mark);
+        return { slot, mark };
+      } catch (err) {
+        const why =
+          err instanceof WatermarkArgumentError || err instanceof SyntaxError ? err.message : String(err);
+        throw new LogFormatError(`bad entry in batch at byte ${offset}: ${why}`, offset);
+      }
+    });
+}
+
+function allZero(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+function parseHeader(buf: Buffer): number {
+  const nl = buf.indexOf(0x0a);
+  const line = buf.subarray(0, nl < 0 ? Math.min(buf.length, 64) : nl).toString('latin1');
+  if (nl < 0 || !line.startsWith(HEADER_PREFIX))
+    throw new LogFormatError('not a tezos-hsm-signer watermark log (bad header)', 0);
+  const version = line.slice(HEADER_PREFIX.length);
+  if (version !== String(LOG_VERSION))
+    throw new LogFormatError(
+      `unsupported watermark log version ${JSON.stringify(version)} (this build reads v${LOG_VERSION})`,
+      0,
+    );
+  return nl + 1;
+}
+
+export function parseLog(buf: Buffer): ParsedLog {
+  let p = parseHeader(buf);
+  const entries: LogEntry[] = [];
+  const torn = (reason: string): ParsedLog => ({
+    entries,
+    validLength: p,
+    torn: { offset: p, bytes: buf.length - p, reason },
+  });
+  while (p < buf.length) {
+    if (buf.length - p < FRAME) return torn('incomplete batch header at end of file');
+    const len = buf.readUInt32BE(p);
+    if ((len ^ buf.readUInt32BE(p + 4)) >>> 0 !== 0xffffffff || len === 0 || len > MAX_BATCH_BYTES) {
+      // A file extended by a crash before its data reached the disk reads back as zeros.
+      if (allZero(buf, p)) return torn('zero-filled tail');
+      throw new LogFormatError(`corrupted batch header at byte ${p}`, p);
+    }
+    const end = p + FRAME + len;
+    if (end > buf.length) return torn('final batch cut short');
+    const body = buf.subarray(p + FRAME, end);
+    if (crc32(body) !== buf.readUInt32BE(p + 8)) {
+      if (end === buf.length) return torn('checksum mismatch in final batch');
+      throw new LogFormatError(`checksum mismatch in batch at byte ${p} with more data after it`, p);
+    }
+    for (const e of decodeBody(body, p)) entries.push(e);
+    p = end;
+  }
+  return { entries, validLength: p, torn: null };
+}

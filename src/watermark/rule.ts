@@ -1,0 +1,24 @@
+// The high-watermark rule, in one place (shared/DESIGN.md §5; octez src/bin_signer/handler.ml,
+// check_watermark): every backend (memory, file, postgres) asks this function and nothing else.
+
+import type { Mark } from './store.js';
+
+/** A request as the rule sees it: its height and the BLAKE2b-256 (hex) of its whole bytes. */
+export interface Height {
+  level: number;
+  round: number;
+  hash: string;
+}
+
+/**
+ * 'sign' when (level, round) is lexicographically strictly above the stored mark (or there is none);
+ * 'repeat' when the height is equal and the bytes are identical: the caller answers with the STORED
+ * signature and must not sign again (ECDSA with a fresh k would give another operation hash, which is
+ * double-signing evidence); 'refuse' otherwise (below, or equal height with other bytes).
+ */
+export function decide(stored: Mark | null, req: Height): 'sign' | 'repeat' | 'refuse' {
+  if (stored === null) return 'sign';
+  if (req.level !== stored.level) return req.level > stored.level ? 'sign' : 'refuse';
+  if (req.round !== stored.round) return req.round > stored.round ? 'sign' : 'refuse';
+  return req.hash.toLowerCase() === stored.hash.toLowerCase() ? 'repeat' : 'refuse';
+}
