@@ -84,13 +84,7 @@ export interface MichelsonRequest {
 
 export type SignRequest = BlockRequest | ConsensusRequest | LegacyRequest | GenericRequest | MichelsonRequest;
 
-/** The one error a decoder throws: where it stopped and what it expected. */
-export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
-  constructor(
-    readonly offset: number,
-    readonly expected: string,
-  ) {
-    super(`invalid request at byte ${offset}: expected ${expected}`);
-  }
-}
+/** The one error a decoder throws (defined in decode-error.ts so decoders need not import this file). */
+export { DecodeError } from './decode-error.js';
+/** decodeRequest(bytes) → SignRequest | throws DecodeError; consensusKindOf / heightOf for the watermark. */
+export { consensusKindOf, decodeRequest, heightOf } from './decode.js';

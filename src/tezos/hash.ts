@@ -1,0 +1,11 @@
+// BLAKE2b digests used by Tezos: 32 bytes for what is signed (DESIGN.md §3), 20 bytes for key hashes
+// (a real 20-byte digest, not a truncated 32-byte one: octez src/lib_crypto/blake2B.ml Make_minimal).
+import { blake2b } from '@noble/hashes/blake2.js';
+
+export function blake2b256(bytes: Uint8Array): Uint8Array {
+  return blake2b(bytes, { dkLen: 32 });
+}
+
+export function blake2b160(bytes: Uint8Array): Uint8Array {
+  return blake2b(bytes, { dkLen: 20 });
+}

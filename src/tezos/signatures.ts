@@ -1,0 +1,96 @@
+// Signature encodings: raw r‖s from the HSM → spsig1/p2sig (low-S) and edsig; DER → raw; decoding any
+// signature string back to bytes. octez rejects high-S secp256k1 signatures (src/lib_crypto/secp256k1.ml
+// uses libsecp256k1's normalised verify), so we always normalise; P-256 too (DESIGN.md §3).
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { Curve } from '../hsm/types.js';
+import { b58decode, b58encode } from './base58.js';
+
+export type SignatureScheme = 'ed25519' | 'secp256k1' | 'p256' | 'bls' | 'generic';
+
+const ORDER: Record<'p256' | 'secp256k1', bigint> = {
+  secp256k1: secp256k1.Point.Fn.ORDER,
+  p256: p256.Point.Fn.ORDER,
+};
+
+function toBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+function to32(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/** For ECDSA curves: s > n/2 becomes n − s. Ed25519 signatures pass through unchanged. */
+export function normalizeLowS(curve: Curve, raw64: Uint8Array): Uint8Array {
+  if (raw64.length !== 64) throw new TypeError(`signature must be 64 bytes, got ${raw64.length}`);
+  if (curve === 'ed25519') return Uint8Array.from(raw64);
+  const n = ORDER[curve];
+  const s = toBigInt(raw64.subarray(32));
+  const r = toBigInt(raw64.subarray(0, 32));
+  if (r === 0n || r >= n || s === 0n || s >= n) throw new TypeError(`${curve} signature out of range`);
+  const out = Uint8Array.from(raw64);
+  if (s > n >> 1n) out.set(to32(n - s), 32);
+  return out;
+}
+
+const PREFIX_BY_CURVE = { ed25519: 'edsig', secp256k1: 'spsig1', p256: 'p2sig' } as const;
+
+/** Raw 64-byte signature from the HSM → edsig/spsig1/p2sig, low-S normalised for ECDSA. */
+export function encodeSignature(curve: Curve, raw64: Uint8Array): string {
+  return b58encode(PREFIX_BY_CURVE[curve], normalizeLowS(curve, raw64));
+}
+
+/** DER SEQUENCE { INTEGER r, INTEGER s } (as some PKCS#11 libraries return) → raw r‖s (64 bytes). */
+export function derToRaw(der: Uint8Array): Uint8Array {
+  let i = 0;
+  const byte = (): number => {
+    const b = der[i++];
+    if (b === undefined) throw new TypeError('truncated DER signature');
+    return b;
+  };
+  const length = (): number => {
+    const first = byte();
+    if (first < 0x80) return first;
+    if (first !== 0x81) throw new TypeError('unsupported DER length');
+    return byte();
+  };
+  if (byte() !== 0x30) throw new TypeError('DER signature must start with a SEQUENCE');
+  const seqLen = length();
+  if (i + seqLen !== der.length) throw new TypeError('DER signature length mismatch');
+  const out = new Uint8Array(64);
+  for (const at of [0, 32]) {
+    if (byte() !== 0x02) throw new TypeError('DER signature must hold INTEGERs');
+    const len = length();
+    if (len === 0 || i + len > der.length) throw new TypeError('bad DER INTEGER length');
+    let value = der.subarray(i, i + len);
+    i += len;
+    while (value.length > 32 && value[0] === 0) value = value.subarray(1);
+    if (value.length > 32) throw new TypeError('DER INTEGER wider than 32 bytes');
+    out.set(value, at + 32 - value.length);
+  }
+  if (i !== der.length) throw new TypeError('trailing bytes after DER signature');
+  return out;
+}
+
+const SIG_NAMES = ['edsig', 'spsig1', 'p2sig', 'BLsig', 'sig'] as const;
+const SCHEME_BY_PREFIX: Record<(typeof SIG_NAMES)[number], SignatureScheme> = {
+  edsig: 'ed25519',
+  spsig1: 'secp256k1',
+  p2sig: 'p256',
+  BLsig: 'bls',
+  sig: 'generic',
+};
+
+/** Any signature string back to scheme and raw bytes (64, or 96 for BLS). */
+export function decodeSignature(s: string): { scheme: SignatureScheme; bytes: Uint8Array } {
+  const { prefix, payload } = b58decode(s, SIG_NAMES);
+  return { scheme: SCHEME_BY_PREFIX[prefix], bytes: payload };
+}
