@@ -1,0 +1,348 @@
+// The shared high watermark on PostgreSQL (issue #6; shared/DESIGN.md §5, docs/ha.md): several signer
+// replicas behind one baker refuse what another already signed. Per request, one transaction:
+// insert the slot row if missing, SELECT … FOR UPDATE it, ask rule.ts, call sign() while holding the row
+// lock, UPDATE, COMMIT, and only then answer. Any database trouble rejects with StoreUnavailableError
+// (503 + Retry-After): never a signature without a committed mark.
+
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { StoreUnavailableError } from './errors.js';
+import { migrate, WATERMARK_TABLE } from './postgres-schema.js';
+import { decide, type Height } from './rule.js';
+import { SlotLock } from './slot-lock.js';
+import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
+import { checkHeight, checkMark, checkSlot, KINDS, normaliseMark, slotId } from './validate.js';
+
+export interface PostgresStoreOptions {
+  /** Connections per replica. Default: hsmSessions + 2 (one per concurrent signature, plus reads). */
+  poolSize?: number;
+  /** HSM worker sessions, used only to size the pool by default (default 4). */
+  hsmSessions?: number;
+  /** Bound on opening a connection or waiting for a free one in the pool (default 3000 ms). */
+  connectTimeoutMs?: number;
+  /** Server-side statement_timeout (default 5000 ms); the client also gives up 1 s after it. */
+  statementTimeoutMs?: number;
+  /** Server-side lock_timeout: how long to queue behind another replica's row lock (default 3000 ms). */
+  lockTimeoutMs?: number;
+  /**
+   * Server-side idle_in_transaction_session_timeout: a replica that hangs inside sign() (alive but stuck)
+   * loses its session and its row lock after this long, so the others proceed (default 10000 ms).
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Recorded in each row as signer_id (default hostname:pid). */
+  signerId?: string;
+  /** Retry-After seconds carried by StoreUnavailableError (default 1). */
+  retryAfterSeconds?: number;
+  /** Where configuration warnings go (default process.emitWarning). */
+  onWarning?: (message: string) => void;
+}
+
+interface Row {
+  level: number | null;
+  round: number | null;
+  hash: string | null;
+  signature: string | null;
+}
+
+// synchronous_commit values under which COMMIT returns before the WAL is flushed to disk.
+const ASYNC_COMMIT = new Set(['off']);
+// Under synchronous replication these acknowledge before the standby has flushed the commit.
+const WEAK_WITH_STANDBY = new Set(['local', 'remote_write']);
+
+export class PostgresStore implements WatermarkStore {
+  private readonly pool: pg.Pool;
+  private readonly lock = new SlotLock();
+  private readonly signerId: string;
+  private readonly retryAfter: number;
+  private readonly warn: (message: string) => void;
+  private closed = false;
+
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
+    const statementTimeout = opts.statementTimeoutMs ?? 5000;
+    const lockTimeout = opts.lockTimeoutMs ?? 3000;
+    this.signerId = opts.signerId ?? `${hostname()}:${process.pid}`;
+    this.retryAfter = opts.retryAfterSeconds ?? 1;
+    this.warn = opts.onWarning ?? ((m) => process.emitWarning(m, 'WatermarkWarning'));
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? (opts.hsmSessions ?? 4) + 2,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+      statement_timeout: statementTimeout,
+      lock_timeout: lockTimeout,
+      idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 10_000,
+      // Client-side bound too: a server that stops answering (partition, SIGSTOP) never times out itself.
+      query_timeout: Math.max(statementTimeout, lockTimeout) + 1000,
+      keepAlive: true,
+      application_name: `tezos-hsm-signer ${this.signerId}`.slice(0, 63),
+    });
+    // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
+    // has already discarded it and opens a new one on demand, which is how the store recovers by itself.
+    this.pool.on('error', (err) => this.warn(`watermark database connection lost: ${err.message}`));
+  }
+
+  /** Create or migrate the schema and check durability settings. Called once by openPostgresStore. */
+  async init(): Promise<void> {
+    const client = await this.connect();
+    try {
+      await migrate(client);
+      const { rows } = await client.query<{ sync: string; standby: string }>(
+        "SELECT current_setting('synchronous_commit') AS sync, current_setting('synchronous_standby_names') AS standby",
+      );
+      const sync = rows[0]?.sync ?? '';
+      if (ASYNC_COMMIT.has(sync)) {
+        throw new Error(
+          'watermark database has synchronous_commit = off: a committed mark could be lost in a crash; ' +
+            'set it to on (or remote_apply with a synchronous standby)',
+        );
+      }
+      if (rows[0]?.standby && WEAK_WITH_STANDBY.has(sync)) {
+        this.warn(
+          `watermark database: synchronous_commit = ${sync} does not wait for the synchronous standby to flush; ` +
+            'a failover may lose a mark (use on or remote_apply; docs/ha.md)',
+        );
+      }
+      client.release();
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+  }
+
+  async signOnce(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
+    checkSlot(slot);
+    checkHeight(req);
+    this.ensureOpen();
+    // Serialise per slot inside this replica too: one connection per busy slot waits on the row lock,
+    // instead of the whole pool queuing behind it.
+    return this.lock.run(slotId(slot), () => this.signInTransaction(slot, req, sign));
+  }
+
+  private async signInTransaction(
+    slot: SlotKey,
+    req: Height,
+    sign: () => Promise<string>,
+  ): Promise<Decision> {
+    const client = await this.connect();
+    // Any failure on the connection destroys it rather than returning a session in an unknown state.
+    let destroy = true;
+    try {
+      const key = this.keyCondition(client, slot);
+      // One round trip for BEGIN + insert-if-missing + row lock (simple-query protocol, escaped literals).
+      // synchronous_commit is read in the same trip so a session that turned it off fails closed.
+      const first = await this.run(
+        client,
+        'reading the watermark',
+        `BEGIN;
+         INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind) VALUES (${this.keyValues(client, slot)})
+           ON CONFLICT DO NOTHING;
+         SELECT level, round, hash, signature, current_setting('synchronous_commit') AS sync
+           FROM ${WATERMARK_TABLE} WHERE ${key} FOR UPDATE`,
+      );
+      const row = first.at(-1)?.rows[0] as (Row & { sync: string }) | undefined;
+      if (!row) throw new Error('watermark row missing after insert (schema changed under us?)');
+      if (ASYNC_COMMIT.has(row.sync)) {
+        throw this.unavailable('synchronous_commit is off for this session: refusing to sign');
+      }
+      const stored = toMark(row);
+      const verdict = decide(stored, req);
+      if (verdict !== 'sign') {
+        // The stored mark was committed by whoever wrote it: the answer stands even if ROLLBACK fails.
+        destroy = !(await rollback(client));
+        return verdict === 'repeat'
+          ? { outcome: 'repeat', signature: stored!.signature }
+          : { outcome: 'refused', stored: stored! };
+      }
+      let signature: string;
+      try {
+        signature = await sign();
+      } catch (err) {
+        destroy = !(await rollback(client));
+        throw err;
+      }
+      if (typeof signature !== 'string' || signature.length === 0)
+        throw new TypeError('watermark: sign() must resolve to a non-empty signature string');
+      const mark = normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature });
+      const lit = (v: string) => client.escapeLiteral(v);
+      const notices: string[] = [];
+      const onNotice = (n: { message?: string }) => {
+        notices.push(n.message ?? '');
+      };
+      client.on('notice', onNotice);
+      let second: pg.QueryResult[];
+      try {
+        second = await this.run(
+          client,
+          'committing the watermark',
+          `UPDATE ${WATERMARK_TABLE}
+              SET level = ${mark.level}, round = ${mark.round}, hash = ${lit(mark.hash)},
+                  signature = ${lit(mark.signature)}, signer_id = ${lit(this.signerId)}, updated_at = now()
+            WHERE ${key};
+           COMMIT`,
+        );
+      } finally {
+        client.off('notice', onNotice);
+      }
+      // COMMIT of an aborted transaction reports ROLLBACK without an error: check the tags, not just "no throw".
+      if (second[0]?.rowCount !== 1 || second[1]?.command !== 'COMMIT') {
+        throw this.unavailable(
+          `watermark commit did not happen (${second.map((r) => r.command).join(', ')})`,
+        );
+      }
+      // A cancelled wait for the synchronous standby means committed locally only: a failover could lose it.
+      if (notices.some((m) => m.includes('synchronous replication'))) {
+        throw this.unavailable(
+          `watermark commit not confirmed by the synchronous standby: ${notices.join('; ')}`,
+        );
+      }
+      destroy = false;
+      return { outcome: 'signed', signature };
+    } finally {
+      client.release(destroy);
+    }
+  }
+
+  async get(slot: SlotKey): Promise<Mark | null> {
+    checkSlot(slot);
+    this.ensureOpen();
+    const { rows } = await this.poolQuery<Row>(
+      'reading the watermark',
+      `SELECT level, round, hash, signature FROM ${WATERMARK_TABLE}
+        WHERE chain_id = $1 AND pkh = $2 AND kind = $3`,
+      [slot.chainId, slot.pkh, slot.kind],
+    );
+    return rows[0] ? toMark(rows[0]) : null;
+  }
+
+  async list(): Promise<Array<{ slot: SlotKey; mark: Mark }>> {
+    this.ensureOpen();
+    const { rows } = await this.poolQuery<Row & { chain_id: string; pkh: string; kind: string }>(
+      'listing the watermarks',
+      `SELECT chain_id, pkh, kind, level, round, hash, signature FROM ${WATERMARK_TABLE}
+        WHERE level IS NOT NULL ORDER BY chain_id, pkh, kind`,
+    );
+    return rows.flatMap((r) => {
+      const mark = toMark(r);
+      const kind = KINDS.find((k) => k === r.kind);
+      return mark && kind ? [{ slot: { chainId: r.chain_id, pkh: r.pkh, kind }, mark }] : [];
+    });
+  }
+
+  async set(slot: SlotKey, mark: Mark): Promise<void> {
+    checkSlot(slot);
+    checkMark(mark);
+    this.ensureOpen();
+    const m = normaliseMark(mark);
+    await this.lock.run(slotId(slot), () =>
+      this.poolQuery(
+        'writing the watermark',
+        `INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind, level, round, hash, signature, signer_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+         ON CONFLICT (chain_id, pkh, kind) DO UPDATE
+           SET level = EXCLUDED.level, round = EXCLUDED.round, hash = EXCLUDED.hash,
+               signature = EXCLUDED.signature, signer_id = EXCLUDED.signer_id, updated_at = now()`,
+        [slot.chainId, slot.pkh, slot.kind, m.level, m.round, m.hash, m.signature, this.signerId],
+      ),
+    );
+  }
+
+  /** Ready when the database answers, is a writable primary, and commits durably. */
+  async check(): Promise<void> {
+    this.ensureOpen();
+    const { rows } = await this.poolQuery<{ ro: boolean; sync: string }>(
+      'checking the watermark database',
+      "SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_commit') AS sync",
+    );
+    if (rows[0]?.ro) throw this.unavailable('watermark database is a read-only standby');
+    if (ASYNC_COMMIT.has(rows[0]?.sync ?? ''))
+      throw this.unavailable('watermark database: synchronous_commit is off');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error('watermark store (postgres) is closed');
+  }
+
+  private unavailable(message: string, cause?: unknown): StoreUnavailableError {
+    return new StoreUnavailableError(message, { cause, retryAfter: this.retryAfter });
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.unavailable(`watermark database unreachable: ${(err as Error).message}`, err);
+    }
+    // A checked-out client has no error listener; a connection dropped while sign() runs would otherwise
+    // be an uncaught 'error' event. The pending or next query rejects on its own.
+    if (client.listenerCount('error') === 0) client.on('error', () => {});
+    return client;
+  }
+
+  /** Run a (possibly multi-statement) query; database errors become StoreUnavailableError. */
+  private async run(client: pg.PoolClient, what: string, sql: string): Promise<pg.QueryResult[]> {
+    try {
+      const res = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(res) ? res : [res];
+    } catch (err) {
+      throw this.unavailable(`${what} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  private async poolQuery<R extends pg.QueryResultRow>(
+    what: string,
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (err) {
+      throw this.unavailable(`${what} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  // Slot parts are validated base58 / fixed words (validate.ts) and escaped anyway.
+  private keyValues(client: pg.PoolClient, slot: SlotKey): string {
+    return [slot.chainId, slot.pkh, slot.kind].map((v) => client.escapeLiteral(v)).join(', ');
+  }
+
+  private keyCondition(client: pg.PoolClient, slot: SlotKey): string {
+    const lit = (v: string) => client.escapeLiteral(v);
+    return `chain_id = ${lit(slot.chainId)} AND pkh = ${lit(slot.pkh)} AND kind = ${lit(slot.kind)}`;
+  }
+}
+
+/** True when the transaction was rolled back cleanly and the connection can go back to the pool. */
+async function rollback(client: pg.PoolClient): Promise<boolean> {
+  try {
+    await client.query('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toMark(row: Row): Mark | null {
+  if (row.level === null || row.round === null || row.hash === null || row.signature === null) return null;
+  return { level: row.level, round: row.round, hash: row.hash, signature: row.signature };
+}
+
+/** Open the shared store: connect, create or migrate the schema, check synchronous_commit. */
+export async function openPostgresStore(
+  url: string,
+  opts: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
+  const store = new PostgresStore(url, opts);
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  return store;
+}
