@@ -1,0 +1,12 @@
+// Every configuration error names the file and the dotted path inside it (shared/CONTRACT.md, config).
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path === '' ? `${file}: ${reason}` : `${file}: ${path}: ${reason}`);
+  }
+}

@@ -1,0 +1,145 @@
+// Loads and validates the YAML config file (shared/CONTRACT.md, config). Unknown keys are errors;
+// relative paths resolve against the config file's directory.
+
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from './errors.js';
+import { Section } from './reader.js';
+import { parseTezos } from './tezos-section.js';
+import {
+  type Address,
+  type Config,
+  DEFAULT_ADDRESS,
+  DEFAULT_MAX_BODY_BYTES,
+  type HsmConfig,
+  type ServerConfig,
+  type WatermarkConfig,
+} from './types.js';
+import { VENDORS, vendorLibrary } from './vendors.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function parseAddress(s: Section, key: string): Address | undefined {
+  const v = s.string(key);
+  if (v === undefined) return undefined;
+  // host:port, with [v6]:port accepted.
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : -1;
+  if (!m || port < 0 || port > 65535) throw s.error(key, `expected host:port, got '${v}'`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+function parseServer(s: Section): ServerConfig {
+  const out: ServerConfig = {
+    address: parseAddress(s, 'address') ?? DEFAULT_ADDRESS,
+    utilityAddress: parseAddress(s, 'utility_address') ?? null,
+    knownKeys: s.bool('known_keys') ?? false,
+    maxBodyBytes: s.int('max_body_bytes', 256, 1024 * 1024) ?? DEFAULT_MAX_BODY_BYTES,
+  };
+  s.done();
+  return out;
+}
+
+function parseHsm(s: Section, base: string): HsmConfig {
+  const vendor = s.oneOf('vendor', VENDORS) ?? null;
+  const library = s.string('library');
+  if (library === undefined && vendor === null) throw s.error('library', 'required (or give hsm.vendor)');
+  const out: HsmConfig = {
+    vendor,
+    library: library !== undefined ? resolve(base, library) : vendorLibrary(vendor!),
+    pinEnv: s.string('pin_env') ?? 'HSM_PIN',
+    pinFile: null,
+    sessions: s.int('sessions', 1, 256) ?? 4,
+    env: {},
+  };
+  // A bare library name would be searched on the loader path: refuse it (src/hsm/types.ts).
+  if (library !== undefined && !isAbsolute(library) && !library.includes('/')) {
+    throw s.error('library', `expected a path, got the bare name '${library}'`);
+  }
+  if (!ENV_NAME.test(out.pinEnv)) throw s.error('pin_env', `'${out.pinEnv}' is not a variable name`);
+  const pinFile = s.string('pin_file');
+  if (pinFile !== undefined) {
+    if (s.has('pin_env')) throw s.error('pin_file', 'give pin_env or pin_file, not both');
+    out.pinFile = resolve(base, pinFile);
+  }
+  const selectors: Array<[string, string | undefined]> = [
+    ['token_label', s.string('token_label')],
+    ['token_serial', s.string('token_serial')],
+  ];
+  const slot = s.raw('slot');
+  const given = selectors.filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (slot !== undefined && slot !== null) given.push('slot');
+  if (given.length !== 1) {
+    throw s.error('token_label', 'give exactly one of token_label, token_serial, slot');
+  }
+  if (selectors[0]![1] !== undefined) out.tokenLabel = selectors[0]![1];
+  if (selectors[1]![1] !== undefined) out.tokenSerial = selectors[1]![1];
+  if (slot !== undefined && slot !== null) {
+    // CloudHSM slot ids exceed 2^53 (DESIGN.md §6): accept strings too.
+    const text = typeof slot === 'number' && Number.isSafeInteger(slot) ? String(slot) : slot;
+    if (typeof text !== 'string' || !/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) {
+      throw s.error('slot', 'expected a non-negative integer (decimal or 0x hex)');
+    }
+    out.slot = BigInt(text);
+  }
+  const env = s.section('env');
+  for (const name of env.keys()) {
+    if (!ENV_NAME.test(name)) throw env.error(name, 'not a variable name');
+    const v = env.raw(name);
+    if (typeof v !== 'string') throw env.error(name, 'expected a string');
+    out.env[name] = v;
+  }
+  env.done();
+  s.done();
+  return out;
+}
+
+function parseWatermark(s: Section, base: string): WatermarkConfig {
+  const backend = s.oneOf('backend', ['file', 'postgres', 'memory'] as const) ?? 'file';
+  const dir = s.string('dir');
+  const url = s.string('url');
+  s.done();
+  if (backend === 'file') {
+    if (dir === undefined) throw s.error('dir', 'required for the file backend');
+    if (url !== undefined) throw s.error('url', 'only for the postgres backend');
+    return { backend, dir: resolve(base, dir) };
+  }
+  if (backend === 'postgres') {
+    if (url === undefined) throw s.error('url', 'required for the postgres backend');
+    if (dir !== undefined) throw s.error('dir', 'only for the file backend');
+    return { backend, url };
+  }
+  if (dir !== undefined || url !== undefined) throw s.error('backend', 'memory takes no dir or url');
+  return { backend };
+}
+
+/** Parses config text; `file` names the file in errors and anchors relative paths. */
+export function parseConfig(text: string, file: string): Config {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(file, '', `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const root = Section.of(file, '', doc.toJS());
+  const base = dirname(resolve(file));
+  const config: Config = {
+    file,
+    server: parseServer(root.section('server')),
+    hsm: parseHsm(root.section('hsm'), base),
+    watermark: parseWatermark(root.section('watermark'), base),
+    tezos: root.has('tezos') ? parseTezos(root.section('tezos')) : null,
+  };
+  root.done();
+  return config;
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,39 @@
+// Reads the user PIN: from the file named by hsm.pin_file (owner-only permissions), else from the
+// environment variable named by hsm.pin_env. Never from the command line (shared/CONTRACT.md).
+
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError } from './errors.js';
+import type { Config } from './types.js';
+
+export function readPin(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  const { hsm, file } = config;
+  if (hsm.pinFile !== null) {
+    let mode: number;
+    let text: string;
+    try {
+      mode = statSync(hsm.pinFile).mode;
+      text = readFileSync(hsm.pinFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        file,
+        'hsm.pin_file',
+        `cannot read ${hsm.pinFile}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+    if ((mode & 0o077) !== 0) {
+      throw new ConfigError(
+        file,
+        'hsm.pin_file',
+        `${hsm.pinFile} must be readable by its owner only (chmod 600)`,
+      );
+    }
+    const pin = text.replace(/\r?\n$/, '');
+    if (pin === '') throw new ConfigError(file, 'hsm.pin_file', `${hsm.pinFile} is empty`);
+    return pin;
+  }
+  const pin = env[hsm.pinEnv];
+  if (pin === undefined || pin === '') {
+    throw new ConfigError(file, 'hsm.pin_env', `environment variable ${hsm.pinEnv} is not set`);
+  }
+  return pin;
+}

@@ -1,0 +1,48 @@
+// Parses the `tezos` section: per-key policy (shared/CONTRACT.md, config).
+
+import type { KeyPolicy } from '../policy/key-policy.js';
+import type { Section } from './reader.js';
+
+const PKH = /^tz[123][1-9A-HJ-NP-Za-km-z]{33}$/;
+const CHAIN_ID = /^Net[1-9A-HJ-NP-Za-km-z]{12}$/;
+
+/** An `allow` flag: present with no value (or true) allows; false or absent refuses. */
+function flag(s: Section, key: string): boolean {
+  if (!s.has(key)) return false;
+  const v = s.raw(key);
+  if (v === null || v === true) return true;
+  if (v === false) return false;
+  throw s.error(key, 'expected no value, true or false');
+}
+
+function keyPolicy(s: Section): KeyPolicy {
+  const allow = s.section('allow');
+  const generic = allow.strings('generic') ?? [];
+  const p: KeyPolicy = {
+    block: flag(allow, 'block'),
+    preattestation: flag(allow, 'preattestation'),
+    attestation: flag(allow, 'attestation'),
+    generic: new Set(generic),
+    michelson: flag(allow, 'michelson'),
+    chains: null,
+  };
+  allow.done();
+  const chains = s.strings('chains');
+  if (chains !== undefined) {
+    const bad = chains.find((c) => !CHAIN_ID.test(c));
+    if (bad !== undefined) throw s.error('chains', `'${bad}' is not a chain id (Net…)`);
+    p.chains = new Set(chains);
+  }
+  s.done();
+  return p;
+}
+
+export function parseTezos(s: Section): Map<string, KeyPolicy> {
+  const out = new Map<string, KeyPolicy>();
+  for (const pkh of s.keys()) {
+    if (!PKH.test(pkh)) throw s.error(pkh, 'expected a tz1/tz2/tz3 public key hash');
+    out.set(pkh, keyPolicy(s.section(pkh)));
+  }
+  s.done();
+  return out;
+}

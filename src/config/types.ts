@@ -1,0 +1,51 @@
+// The validated configuration (shared/CONTRACT.md, config file). Paths are absolute.
+
+import type { KeyPolicy } from '../policy/key-policy.js';
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface ServerConfig {
+  address: Address;
+  utilityAddress: Address | null;
+  /** Enables GET /known_keys. */
+  knownKeys: boolean;
+  /** Largest POST body accepted (413 above). */
+  maxBodyBytes: number;
+}
+
+export interface HsmConfig {
+  vendor: string | null;
+  library: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
+  slot?: bigint;
+  /** Environment variable holding the PIN (default HSM_PIN). */
+  pinEnv: string;
+  /** Alternative to pinEnv: a file readable by its owner only. */
+  pinFile: string | null;
+  sessions: number;
+  /** Variables set in the process environment before the PKCS#11 library is loaded (e.g. SOFTHSM2_CONF). */
+  env: Record<string, string>;
+}
+
+export interface WatermarkConfig {
+  backend: 'file' | 'postgres' | 'memory';
+  dir?: string;
+  url?: string;
+}
+
+export interface Config {
+  file: string;
+  server: ServerConfig;
+  hsm: HsmConfig;
+  watermark: WatermarkConfig;
+  /** The `tezos` section by pkh; null when absent (every key, consensus policy). */
+  tezos: Map<string, KeyPolicy> | null;
+}
+
+export const DEFAULT_ADDRESS: Address = { host: '127.0.0.1', port: 6732 };
+/** Consensus requests are < 300 bytes and generic batches a few KiB; JSON hex doubles that. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
