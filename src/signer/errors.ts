@@ -1,0 +1,35 @@
+// Errors of the signing flow. The HTTP layer maps each class to one status (src/server/errors.ts).
+
+import type { Mark, SlotKey } from '../watermark/store.js';
+
+/** No key with this pkh on the token (404). */
+export class UnknownKeyError extends Error {
+  override readonly name = 'UnknownKeyError';
+  constructor(readonly pkh: string) {
+    super(`unknown key ${pkh}: not on the token`);
+  }
+}
+
+/** The high watermark forbids this request (409). Says what was refused and the stored mark. */
+export class WatermarkRefusedError extends Error {
+  override readonly name = 'WatermarkRefusedError';
+  constructor(
+    readonly slot: SlotKey,
+    readonly level: number,
+    readonly round: number,
+    readonly stored: Mark,
+  ) {
+    const same = level === stored.level && round === stored.round;
+    super(
+      `refused: ${slot.kind} at level ${level} round ${round} for ${slot.pkh} on ${slot.chainId}: ` +
+        (same
+          ? `different bytes were already signed at level ${stored.level} round ${stored.round}`
+          : `below the high watermark (level ${stored.level} round ${stored.round})`),
+    );
+  }
+}
+
+/** The HSM returned a signature that does not verify under the key: never sent (503). */
+export class HsmFaultError extends Error {
+  override readonly name = 'HsmFaultError';
+}

@@ -1,0 +1,82 @@
+// The signing flow for one POST /keys/<pkh> (DESIGN.md §2, §5):
+// key lookup → refuse magic 0x04 → decode → policy → watermark signOnce (consensus kinds) → HSM sign
+// over BLAKE2b-256(msg) → verify → encode. Nothing here allocates key material per request.
+
+import type { HsmKey } from '../hsm/types.js';
+import type { Policy } from '../policy/policy.js';
+import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
+import { blake2b256 } from '../tezos/hash.js';
+import type { GenericRequest, MichelsonRequest, SignRequest } from '../tezos/request.js';
+import { encodeSignature } from '../tezos/signatures.js';
+import type { WatermarkStore } from '../watermark/store.js';
+import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
+import { buildKeyring, type SignerKey } from './keyring.js';
+
+/** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
+export interface SigningDevice {
+  keys(): Promise<readonly HsmKey[]>;
+  sign(ref: number, data: Uint8Array): Promise<Uint8Array>;
+}
+
+const HEX = '0123456789abcdef';
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
+  return s;
+}
+
+export class Signer {
+  private constructor(
+    private readonly device: SigningDevice,
+    private readonly store: WatermarkStore,
+    private readonly policy: Policy,
+    readonly keys: ReadonlyMap<string, SignerKey>,
+  ) {}
+
+  /** Lists the token's keys once and derives pkhs, public keys and verifiers. */
+  static async create(device: SigningDevice, store: WatermarkStore, policy: Policy): Promise<Signer> {
+    return new Signer(device, store, policy, buildKeyring(await device.keys()));
+  }
+
+  key(pkh: string): SignerKey {
+    const k = this.keys.get(pkh);
+    if (k === undefined) throw new UnknownKeyError(pkh);
+    return k;
+  }
+
+  /** Keys that policy lets sign something (for GET /known_keys). */
+  knownKeys(): string[] {
+    return [...this.keys.keys()].filter((pkh) => this.policy.of(pkh) !== null);
+  }
+
+  /** Signs `msg` (magic byte included) with `pkh`, or throws; never returns a signature on refusal. */
+  async sign(pkh: string, msg: Uint8Array): Promise<string> {
+    const key = this.key(pkh);
+    this.policy.checkBytes(msg);
+    const req = decodeRequest(msg);
+    this.policy.check(pkh, req);
+    const digest = blake2b256(msg);
+    const kind = consensusKindOf(req);
+    if (kind === null) return this.signDigest(key, digest);
+    // Every watermarked kind has a height and a chain id (src/tezos/decode.ts).
+    const { level, round } = heightOf(req)!;
+    const slot = {
+      chainId: (req as Exclude<SignRequest, GenericRequest | MichelsonRequest>).chainId,
+      pkh,
+      kind,
+    };
+    const decision = await this.store.signOnce(slot, { level, round, hash: toHex(digest) }, () =>
+      this.signDigest(key, digest),
+    );
+    if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
+    return decision.signature;
+  }
+
+  private async signDigest(key: SignerKey, digest: Uint8Array): Promise<string> {
+    const raw = await this.device.sign(key.ref, digest);
+    if (!key.verify(digest, raw)) {
+      throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
+    }
+    return encodeSignature(key.curve, raw);
+  }
+}
