@@ -1,0 +1,43 @@
+// The process logger: pino JSON lines written through an asynchronous SonicBoom destination, so a
+// slow disk or pipe never blocks the signing path. PIN-shaped fields are redacted wherever they appear.
+
+import { once } from 'node:events';
+import { type Logger, type LoggerOptions, destination, pino } from 'pino';
+
+export interface LogOptions {
+  level?: LoggerOptions['level'];
+  /** File path or file descriptor; default stdout. */
+  dest?: string | number;
+  /** Tests and the CLI may want synchronous writes; the server never does. */
+  sync?: boolean;
+}
+
+export const REDACT_PATHS = ['pin', '*.pin', 'hsm.pin', 'password', '*.password', 'token', '*.token'];
+
+type Destination = ReturnType<typeof destination>;
+const destinations = new WeakMap<Logger, Destination>();
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const stream = destination({ dest: opts.dest ?? 1, sync: opts.sync ?? false, mkdir: true });
+  const logger = pino(
+    {
+      level: opts.level ?? 'info',
+      base: { service: 'tezos-hsm-signer' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // The severity goes under its own key: `level` in an audit line is the block level.
+      formatters: { level: (label) => ({ severity: label }) },
+    },
+    stream,
+  );
+  destinations.set(logger, stream);
+  return logger;
+}
+
+/** Writes out what the asynchronous destination still buffers (call on shutdown). */
+export async function flushLogger(logger: Logger): Promise<void> {
+  const stream = destinations.get(logger);
+  // An asynchronous file destination opens in the background; flushing before it is open is a no-op.
+  if (stream && (stream as unknown as { fd: number }).fd < 0) await once(stream, 'ready');
+  await new Promise<void>((resolve, reject) => logger.flush((err) => (err ? reject(err) : resolve())));
+}

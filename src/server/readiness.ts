@@ -1,0 +1,61 @@
+// Readiness for /readyz (issue #5): every dependency a signature needs, checked now, with a time limit so
+// a hung HSM or database answers "not ready" instead of hanging the probe.
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves when healthy; rejects (or throws) with the reason otherwise. */
+  run(): Promise<void> | void;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, 'ok' | string>;
+}
+
+export async function checkReadiness(
+  checks: readonly ReadinessCheck[],
+  timeoutMs = 2_000,
+): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    checks.map(async (c): Promise<[string, string]> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([Promise.resolve().then(() => c.run()), timeout]);
+        return [c.name, 'ok'];
+      } catch (err) {
+        return [c.name, err instanceof Error ? err.message : String(err)];
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: results.every(([, r]) => r === 'ok'), checks: Object.fromEntries(results) };
+}
+
+/** The standard checks: HSM round trip, watermark store writable, node head when failing closed. */
+export function standardChecks(deps: {
+  hsm: { ping(): Promise<void> };
+  store: { check(): Promise<void> };
+  head?: { state(): { reachable: boolean; lastError: string | null }; failOpen: boolean } | null;
+}): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    { name: 'hsm', run: () => deps.hsm.ping() },
+    { name: 'watermark', run: () => deps.store.check() },
+  ];
+  const head = deps.head;
+  if (head) {
+    checks.push({
+      name: 'node',
+      run() {
+        const st = head.state();
+        // Fail-open deployments sign without the node, so an unreachable node does not make them unready.
+        if (!st.reachable && !head.failOpen)
+          throw new Error(`node unreachable${st.lastError ? `: ${st.lastError}` : ''}`);
+      },
+    });
+  }
+  return checks;
+}
