@@ -96,14 +96,12 @@ const ops: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   failing_noop: fc
     .uint8Array({ maxLength: 40 })
     .map((b) => ({ kind: 'failing_noop', arbitrary: Buffer.from(b).toString('hex') })),
-  drain_delegate: fc
-    .tuple(pkhArb, pkhArb, pkhArb)
-    .map(([consensus_key, delegate, destination]) => ({
-      kind: 'drain_delegate',
-      consensus_key,
-      delegate,
-      destination,
-    })),
+  drain_delegate: fc.tuple(pkhArb, pkhArb, pkhArb).map(([consensus_key, delegate, destination]) => ({
+    kind: 'drain_delegate',
+    consensus_key,
+    delegate,
+    destination,
+  })),
   update_consensus_key: fc
     .tuple(header, pkArb)
     .map(([h, pk]) => ({ kind: 'update_consensus_key', ...h, pk })),
@@ -116,14 +114,12 @@ const ops: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     value: { int: '42' },
   })),
   // octez encodes this amount as `z`; taquito as `n`: they agree below 64.
-  increase_paid_storage: fc
-    .tuple(header, fc.nat(63), kt1Arb)
-    .map(([h, amount, destination]) => ({
-      kind: 'increase_paid_storage',
-      ...h,
-      amount: String(amount),
-      destination,
-    })),
+  increase_paid_storage: fc.tuple(header, fc.nat(63), kt1Arb).map(([h, amount, destination]) => ({
+    kind: 'increase_paid_storage',
+    ...h,
+    amount: String(amount),
+    destination,
+  })),
   transfer_ticket: fc
     .tuple(header, kt1Arb, small, fc.oneof(pkhArb, kt1Arb))
     .map(([h, ticketer, amount, dest]) => ({
@@ -285,7 +281,7 @@ describe('generic operations forged by taquito decode to the same fields', () =>
           const req = decodeRequest(Uint8Array.from(Buffer.from(`03${hex}`, 'hex')));
           if (req.kind !== 'generic') throw new Error('not generic');
           expect(req.operations.map((o) => o.kind)).toEqual(contents.map((c) => c.kind));
-          req.operations.forEach((o, i) => expectSame(o, contents[i]!));
+          for (const [i, o] of req.operations.entries()) expectSame(o, contents[i]!);
         },
       ),
       { numRuns: 30 },
