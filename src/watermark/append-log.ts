@@ -10,6 +10,7 @@
 
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { StoreUnavailableError } from './errors.js';
 import { encodeBatch, LOG_HEADER } from './log-format.js';
 
 /** Compaction output is split into batches of about this size. */
@@ -78,7 +79,7 @@ export async function writeFreshLog(path: string, lines: readonly string[]): Pro
 export class AppendLog {
   private queue: Pending[] = [];
   private pumping: Promise<void> | null = null;
-  private failure: Error | null = null;
+  private failure: StoreUnavailableError | null = null;
   private baseline: number;
   private readonly compactMinBytes: number;
   /** Counters for tests and benches: how many batches / syncs / compactions happened. */
@@ -95,7 +96,7 @@ export class AppendLog {
   }
 
   /** Why the log stopped accepting writes, if it did (a failed write or sync: see pump()). */
-  get failed(): Error | null {
+  get failed(): StoreUnavailableError | null {
     return this.failure;
   }
 
@@ -141,7 +142,7 @@ export class AppendLog {
         // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the
         // dirty pages): appending after it could bury a torn batch mid-file. Stop; a restart re-reads
         // the log and discards a torn final batch.
-        this.failure = new Error(
+        this.failure = new StoreUnavailableError(
           `watermark log ${this.path}: write failed, store disabled: ${(err as Error).message}`,
         );
         for (const p of batch) p.reject(this.failure);
@@ -169,7 +170,7 @@ export class AppendLog {
       // Where it failed decides whether the path still names the file our handle writes to (before the
       // rename) or a new file whose directory entry may not be durable (after it). Do not guess: stop
       // taking writes; a restart re-reads whichever log the path names, and both hold every mark.
-      this.failure = new Error(
+      this.failure = new StoreUnavailableError(
         `watermark log ${this.path}: compaction failed, store disabled: ${(err as Error).message}`,
       );
     }

@@ -9,6 +9,7 @@ import { access, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendLog, writeFreshLog } from './append-log.js';
 import { lockDir } from './dir-lock.js';
+import { StoreUnavailableError } from './errors.js';
 import {
   encodeEntry,
   LOG_HEADER,
@@ -135,7 +136,7 @@ export class FileStore extends SerialisedStore {
   }
 
   protected ensureOpen(): void {
-    if (this.closed) throw new Error(`watermark store ${this.path} is closed`);
+    if (this.closed) throw new StoreUnavailableError(`watermark store ${this.path} is closed`);
     if (this.log.failed) throw this.log.failed;
   }
 
@@ -146,8 +147,8 @@ export class FileStore extends SerialisedStore {
   /** Ready when writes still work and the path still names the file we append to. */
   async check(): Promise<void> {
     this.ensureOpen();
-    const [onDisk, ours] = await Promise.all([stat(this.path), this.log.handle.stat()]);
-    if (onDisk.ino !== ours.ino || onDisk.dev !== ours.dev)
+    const [onDisk, ours] = await Promise.all([stat(this.path).catch(() => null), this.log.handle.stat()]);
+    if (!onDisk || onDisk.ino !== ours.ino || onDisk.dev !== ours.dev)
       throw new Error(`watermark log ${this.path} was replaced or removed while open`);
     await access(this.path, constants.W_OK);
   }

@@ -1,6 +1,7 @@
 // The memory backend: for tests and benches only (a restart forgets every mark, so `serve` must not
 // offer it for real keys). Same rule and per-slot serialisation as the durable stores.
 
+import { StoreUnavailableError } from './errors.js';
 import { SerialisedStore } from './serialised-store.js';
 import type { Mark, SlotKey } from './store.js';
 
@@ -17,7 +18,7 @@ export class MemoryStore extends SerialisedStore {
   }
 
   protected ensureOpen(): void {
-    if (this.closed) throw new Error('watermark store (memory) is closed');
+    if (this.closed) throw new StoreUnavailableError('watermark store (memory) is closed');
   }
 
   async list(): Promise<Array<{ slot: SlotKey; mark: Mark }>> {

@@ -1,0 +1,246 @@
+// The file backend on a real disk: persistence, torn final batch, corruption, versions, the directory
+// lock, group commit, compaction and failure handling.
+
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../src/watermark/errors.js';
+import { FileStore, LOG_NAME, WatermarkOpenError } from '../src/watermark/file-store.js';
+import { encodeBatch, LOG_HEADER } from '../src/watermark/log-format.js';
+import { openStore } from '../src/watermark/open-store.js';
+import type { SlotKey } from '../src/watermark/store.js';
+import { CountingSigner, PKH2, pkhN, request, slot, tempDir } from './helpers/watermark.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let logPath: string;
+let hsm: CountingSigner;
+const open: FileStore[] = [];
+
+async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promise<FileStore> {
+  const s = await FileStore.open(dir, { onRecovery: () => {}, ...opts });
+  open.push(s);
+  return s;
+}
+
+/** Signs `levels` on `s` one at a time (one batch each); returns the signatures. */
+async function signLevels(store: FileStore, s: SlotKey, levels: number[]): Promise<string[]> {
+  const sigs: string[] = [];
+  for (const level of levels) {
+    const r = request(level, 0);
+    const d = await store.signOnce(s, r, hsm.signer(r));
+    if (d.outcome !== 'signed') throw new Error(`level ${level}: ${d.outcome}`);
+    sigs.push(d.signature);
+  }
+  return sigs;
+}
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  logPath = join(dir, LOG_NAME);
+  hsm = new CountingSigner();
+});
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  await cleanup();
+});
+
+describe('file store persistence', () => {
+  it('keeps marks and signatures across reopen; a repeat after reopen is not re-signed', async () => {
+    const a = await openFile();
+    const s1 = slot('block');
+    const s2 = slot('attestation', PKH2);
+    const r1 = request(41, 3);
+    const d1 = await a.signOnce(s1, r1, hsm.signer(r1));
+    await signLevels(a, s2, [5, 6, 7]);
+    await a.close();
+    const b = await openFile();
+    expect(b.recovered).toBeNull();
+    expect((await b.list()).length).toBe(2);
+    expect((await b.get(s2))?.level).toBe(7);
+    const again = await b.signOnce(s1, r1, hsm.signer(r1));
+    expect(again).toEqual({ outcome: 'repeat', signature: d1.outcome === 'signed' ? d1.signature : 'x' });
+    expect(hsm.verify(again.outcome === 'repeat' ? again.signature : '', r1)).toBe(true);
+    const low = request(41, 2);
+    expect((await b.signOnce(s1, low, hsm.signer(low))).outcome).toBe('refused');
+    expect(hsm.calls).toBe(4);
+  });
+
+  it('drops a batch cut short at the end of the file and keeps every complete one', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1, 2, 3, 4, 5]);
+    await a.close();
+    const full = (await stat(logPath)).size;
+    await truncate(logPath, full - 7);
+    const reports: string[] = [];
+    const b = await openFile({ onRecovery: (m) => reports.push(m) });
+    expect((await b.get(s))?.level).toBe(4);
+    expect(b.recovered?.reason).toBe('final batch cut short');
+    expect(reports[0]).toContain(logPath);
+    // The torn bytes were cut off: new batches follow the intact ones and read back cleanly.
+    await signLevels(b, s, [6]);
+    await b.close();
+    const c = await openFile();
+    expect(c.recovered).toBeNull();
+    expect((await c.get(s))?.level).toBe(6);
+  });
+
+  it('drops a torn batch header, a zero-filled tail and a final batch whose data never landed', async () => {
+    const a = await openFile();
+    const s = slot('preattestation');
+    await signLevels(a, s, [10, 11]);
+    await a.close();
+    const intact = (await stat(logPath)).size;
+
+    await appendFile(logPath, Buffer.from([0, 0, 1]));
+    let b = await openFile();
+    expect(b.recovered?.reason).toBe('incomplete batch header at end of file');
+    await b.close();
+
+    await appendFile(logPath, Buffer.alloc(4096));
+    b = await openFile();
+    expect(b.recovered?.reason).toBe('zero-filled tail');
+    expect((await b.get(s))?.level).toBe(11);
+    await b.close();
+
+    // Size extended and header written, but the body pages read back as zeros.
+    const batch = encodeBatch(['{"x":1}\n']);
+    batch.fill(0, 12);
+    await appendFile(logPath, batch);
+    b = await openFile();
+    expect(b.recovered?.reason).toBe('checksum mismatch in final batch');
+    expect((await b.get(s))?.level).toBe(11);
+    await b.close();
+    expect((await stat(logPath)).size).toBe(intact);
+  });
+
+  it('refuses a log corrupted in the middle, naming the file, and releases its lock', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1, 2, 3, 4, 5]);
+    await a.close();
+    const buf = await readFile(logPath);
+    const batchLen = (buf.length - LOG_HEADER.length) / 5;
+    // A byte inside the second batch's body (its JSON), then one inside its length field.
+    const body = Buffer.from(buf);
+    body[LOG_HEADER.length + batchLen + 40]! ^= 0x01;
+    await writeFile(logPath, body);
+    await expect(openFile()).rejects.toThrow(WatermarkOpenError);
+    await expect(openFile()).rejects.toThrow(
+      new RegExp(`${logPath}.*checksum mismatch in batch at byte ${LOG_HEADER.length + batchLen}`),
+    );
+    const len = Buffer.from(buf);
+    len[LOG_HEADER.length + batchLen + 3]! ^= 0x40;
+    await writeFile(logPath, len);
+    await expect(openFile()).rejects.toThrow(/corrupted batch header/);
+    // A flipped byte in the last batch's length is not mistaken for a torn write either.
+    const lastLen = Buffer.from(buf);
+    lastLen[LOG_HEADER.length + 4 * batchLen + 3]! ^= 0x40;
+    await writeFile(logPath, lastLen);
+    await expect(openFile()).rejects.toThrow(/corrupted batch header/);
+    // Failed opens did not leave the directory locked.
+    await writeFile(logPath, buf);
+    const ok = await openFile();
+    expect((await ok.get(s))?.level).toBe(5);
+  });
+
+  it('refuses an unknown version, a foreign file, an unreadable log and a bad entry', async () => {
+    await writeFile(logPath, 'tezos-hsm-signer watermark log v2\n');
+    await expect(openFile()).rejects.toThrow(/unsupported watermark log version "2"/);
+    await writeFile(logPath, '{"level": 5}\n');
+    await expect(openFile()).rejects.toThrow(/not a tezos-hsm-signer watermark log/);
+    await writeFile(logPath, '');
+    await expect(openFile()).rejects.toThrow(logPath);
+    await unlink(logPath);
+    await mkdir(logPath);
+    await expect(openFile()).rejects.toThrow(new RegExp(`cannot read watermark log ${logPath}`));
+    await unlink(logPath).catch(() => {});
+    await import('node:fs/promises').then((fs) => fs.rmdir(logPath));
+    // Checksum right, content wrong: written by something else, refused rather than half-read.
+    const bad = encodeBatch([
+      '{"c":"NetXdQprcVkpaWU","p":"tz1x","k":"block","l":-5,"r":0,"h":"00","s":"s"}\n',
+    ]);
+    await writeFile(logPath, Buffer.concat([LOG_HEADER, bad, encodeBatch(['{}\n'])]));
+    await expect(openFile()).rejects.toThrow(/bad entry in batch at byte/);
+  });
+});
+
+describe('file store lock', () => {
+  it('refuses a second opener while the directory is in use, and allows it after close', async () => {
+    const a = await openFile();
+    await expect(FileStore.open(dir)).rejects.toThrow(new RegExp(`in use by process ${process.pid}`));
+    await expect(openStore({ backend: 'file', dir })).rejects.toThrow(/another signer running/);
+    await a.close();
+    const b = await openFile();
+    await b.check();
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(child.stdout.toString());
+    expect(deadPid).toBeGreaterThan(0);
+    await writeFile(join(dir, 'LOCK'), `${deadPid}\n`);
+    const a = await openFile();
+    expect((await readFile(join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
+    await a.close();
+    await expect(stat(join(dir, 'LOCK'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('file store writer', () => {
+  it('commits concurrent requests on different slots in shared syncs (group commit)', async () => {
+    const a = await openFile();
+    const n = 256;
+    const out = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const r = request(1000 + i, 0);
+        const s = { chainId: 'NetXdQprcVkpaWU', pkh: pkhN(i), kind: 'block' as const };
+        return a.signOnce(s, r, hsm.signer(r));
+      }),
+    );
+    expect(out.every((d) => d.outcome === 'signed')).toBe(true);
+    expect(a.stats.records).toBe(n);
+    expect(a.stats.batches).toBeLessThan(n / 4);
+    await a.close();
+    expect((await (await openFile()).list()).length).toBe(n);
+  });
+
+  it('compacts the log to the live marks and reopens to the same marks', async () => {
+    const a = await openFile({ compactMinBytes: 4096 });
+    const slots = [slot('block'), slot('preattestation'), slot('attestation')];
+    const levels = Array.from({ length: 150 }, (_, i) => i + 1);
+    const last = await Promise.all(slots.map((s) => signLevels(a, s, levels)));
+    expect(a.stats.compactions).toBeGreaterThan(0);
+    expect((await stat(logPath)).size).toBeLessThan(4 * 4096);
+    await a.close();
+    const b = await openFile();
+    for (const [i, s] of slots.entries()) {
+      const m = await b.get(s);
+      expect(m?.level).toBe(150);
+      expect(m?.signature).toBe(last[i]![149]);
+    }
+  });
+
+  it('after a failed write: rejects, keeps the old mark, then refuses work and readiness', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1]);
+    // Pull the file descriptor from under the writer: the next write fails with EBADF.
+    await (a as unknown as { log: { fh: { close(): Promise<void> } } }).log.fh.close();
+    const r = request(2, 0);
+    await expect(a.signOnce(s, r, hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
+    expect((await a.get(s))?.level).toBe(1);
+    await expect(a.check()).rejects.toThrow(/write failed/);
+    await expect(a.signOnce(s, request(3, 0), hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
+    expect(hsm.calls).toBe(2);
+  });
+
+  it('check() fails when the log file is removed under the store', async () => {
+    const a = await openFile();
+    await a.check();
+    await unlink(logPath);
+    await expect(a.check()).rejects.toThrow(/replaced or removed/);
+  });
+});
