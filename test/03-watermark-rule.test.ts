@@ -23,17 +23,17 @@ const stored: Mark = { level: 100, round: 2, hash: H('a'), signature: 'sig' };
 
 describe('decide()', () => {
   it.each([
-    ['no mark', null, 1, 0, H('b'), 'sign'],
-    ['higher level, lower round', stored, 101, 0, H('b'), 'sign'],
-    ['higher level, same bytes hash', stored, 101, 2, H('a'), 'sign'],
-    ['equal level, higher round', stored, 100, 3, H('b'), 'sign'],
-    ['equal level, lower round', stored, 100, 1, H('a'), 'refuse'],
-    ['equal height, identical bytes', stored, 100, 2, H('a'), 'repeat'],
-    ['equal height, identical bytes in upper case', stored, 100, 2, H('A'), 'repeat'],
-    ['equal height, other bytes', stored, 100, 2, H('b'), 'refuse'],
-    ['lower level, higher round', stored, 99, 9, H('b'), 'refuse'],
-    ['lower level, same hash', stored, 99, 2, H('a'), 'refuse'],
-  ] as const)('%s → %s', (_name, mark, level, round, hash, want) => {
+    ['no mark', 'sign', null, 1, 0, H('b')],
+    ['higher level, lower round', 'sign', stored, 101, 0, H('b')],
+    ['higher level, same bytes hash', 'sign', stored, 101, 2, H('a')],
+    ['equal level, higher round', 'sign', stored, 100, 3, H('b')],
+    ['equal level, lower round', 'refuse', stored, 100, 1, H('a')],
+    ['equal height, identical bytes', 'repeat', stored, 100, 2, H('a')],
+    ['equal height, identical bytes in upper case', 'repeat', stored, 100, 2, H('A')],
+    ['equal height, other bytes', 'refuse', stored, 100, 2, H('b')],
+    ['lower level, higher round', 'refuse', stored, 99, 9, H('b')],
+    ['lower level, same hash', 'refuse', stored, 99, 2, H('a')],
+  ] as const)('%s → %s', (_name, want, mark, level, round, hash) => {
     expect(decide(mark, { level, round, hash })).toBe(want);
   });
 });
