@@ -270,6 +270,27 @@ describe('schema and settings', () => {
     await reopened.close();
   });
 
+  it('store settings ride on the URL; bad ones are refused with the parameter named', async () => {
+    const s = await openPostgresStore(`${url}?signer_id=replica-A&lock_timeout_ms=250&pool_size=2`);
+    const k = slot('tz1viaUrn');
+    await attempt(s, k, 1, 0, 'u');
+    const c = new pg.Client(url);
+    await c.connect();
+    const { rows } = await c.query(`SELECT signer_id FROM ${WATERMARK_TABLE} WHERE pkh = $1`, [k.pkh]);
+    const { rows: settings } = await c.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tezos-hsm-signer replica-A'",
+    );
+    await c.end();
+    expect(rows[0].signer_id).toBe('replica-A');
+    expect(settings[0].n).toBeGreaterThanOrEqual(1);
+    await s.close();
+    await expect(openPostgresStore(`${url}?pool_size=zero`)).rejects.toThrow(
+      /pool_size must be a positive integer/,
+    );
+    await expect(openPostgresStore(`${url}?signer_id=a%20b`)).rejects.toThrow(/signer_id/);
+    await expect(openPostgresStore('mysql://x/y')).rejects.toThrow(/postgres:\/\//);
+  });
+
   it('a closed store refuses to work', async () => {
     const s = await openPostgresStore(url);
     await s.close();

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { StoreUnavailableError } from './errors.js';
 import { migrate, WATERMARK_TABLE } from './postgres-schema.js';
+import { parseStoreUrl } from './postgres-url.js';
 import { decide, type Height } from './rule.js';
 import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
@@ -332,12 +333,16 @@ function toMark(row: Row): Mark | null {
   return { level: row.level, round: row.round, hash: row.hash, signature: row.signature };
 }
 
-/** Open the shared store: connect, create or migrate the schema, check synchronous_commit. */
+/**
+ * Open the shared store: connect, create or migrate the schema, check synchronous_commit. Settings come
+ * from the URL's query parameters (postgres-url.ts) and `opts`, which wins.
+ */
 export async function openPostgresStore(
   url: string,
   opts: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  const store = new PostgresStore(url, opts);
+  const { connectionString, options } = parseStoreUrl(url);
+  const store = new PostgresStore(connectionString, { ...options, ...opts });
   try {
     await store.init();
   } catch (err) {
