@@ -12,7 +12,8 @@ export interface SignerKey {
   readonly curve: Curve;
   readonly label: string;
   readonly id: string;
-  readonly ref: number;
+  /** The HSM's handle for sign(). */
+  readonly hsmKey: HsmKey;
   readonly verify: Verifier;
 }
 
@@ -31,7 +32,7 @@ export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
       curve: k.curve,
       label: k.label,
       id: k.id,
-      ref: k.ref,
+      hsmKey: k,
       verify: makeVerifier(k.curve, compressed),
     });
   }

@@ -15,7 +15,7 @@ import { buildKeyring, type SignerKey } from './keyring.js';
 /** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
 export interface SigningDevice {
   keys(): Promise<readonly HsmKey[]>;
-  sign(ref: number, data: Uint8Array): Promise<Uint8Array>;
+  sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array>;
 }
 
 const HEX = '0123456789abcdef';
@@ -73,7 +73,7 @@ export class Signer {
   }
 
   private async signDigest(key: SignerKey, digest: Uint8Array): Promise<string> {
-    const raw = await this.device.sign(key.ref, digest);
+    const raw = await this.device.sign(key.hsmKey, digest);
     if (!key.verify(digest, raw)) {
       throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
     }

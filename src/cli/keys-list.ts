@@ -1,0 +1,33 @@
+// `keys list --config FILE [--json]`: every usable key on the token (pkh, public key, curve, label, id).
+
+import { loadConfig } from '../config/load.js';
+import { buildKeyring } from '../signer/keyring.js';
+import { parseVerbArgs, requireConfig } from './args.js';
+import { openHsm } from './open-hsm.js';
+
+export async function keysList(argv: string[]): Promise<number> {
+  const values = parseVerbArgs(argv, { config: { type: 'string' }, json: { type: 'boolean' } });
+  const config = await loadConfig(requireConfig(values));
+  const hsm = await openHsm(config);
+  try {
+    const keys = [...buildKeyring(await hsm.keys()).values()].map((k) => ({
+      pkh: k.pkh,
+      public_key: k.publicKey,
+      curve: k.curve,
+      label: k.label,
+      id: k.id,
+    }));
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+    } else {
+      for (const k of keys) {
+        process.stdout.write(
+          `${k.pkh}  ${k.curve.padEnd(9)}  ${k.public_key}  label=${k.label} id=${k.id}\n`,
+        );
+      }
+    }
+    return 0;
+  } finally {
+    await hsm.close();
+  }
+}

@@ -1,0 +1,41 @@
+// CLI entry: `tezos-hsm-signer <verb> …` (shared/CONTRACT.md, CLI). Returns the exit code.
+
+import { ConfigError } from '../config/errors.js';
+import { UsageError } from './args.js';
+import { devHsmInit } from './dev-hsm.js';
+import { keysList } from './keys-list.js';
+import { serve } from './serve.js';
+
+const USAGE = `usage:
+  tezos-hsm-signer serve --config FILE
+  tezos-hsm-signer keys list --config FILE [--json]
+  tezos-hsm-signer dev-hsm init [--dir ./var]`;
+
+async function run(argv: string[]): Promise<number> {
+  const [verb, sub, ...rest] = argv;
+  if (verb === 'serve') return serve(argv.slice(1));
+  if (verb === 'keys' && sub === 'list') return keysList(rest);
+  if (verb === 'dev-hsm' && sub === 'init') return devHsmInit(rest);
+  if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return verb === undefined ? 2 : 0;
+  }
+  throw new UsageError(`unknown command: ${argv.join(' ')}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,53 @@
+// Maps every error to the octez error trace `[{"kind":"temporary","id":"failure","msg":…}]` and one
+// HTTP status (DESIGN.md §2): 400 malformed, 403 policy, 404 unknown key, 409 watermark, 413 too large,
+// 503 HSM or store unavailable (Retry-After), 500 only for bugs.
+
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Pkcs11Error } from '../hsm/errors.js';
+import { PolicyError } from '../policy/errors.js';
+import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from '../signer/errors.js';
+import { DecodeError } from '../tezos/request.js';
+import { StoreUnavailableError } from '../watermark/errors.js';
+
+export function errorBody(msg: string): [{ kind: 'temporary'; id: 'failure'; msg: string }] {
+  return [{ kind: 'temporary', id: 'failure', msg }];
+}
+
+/** A client error raised by the HTTP layer itself (bad body, bad path). */
+export function httpError(status: ContentfulStatusCode, msg: string): HTTPException {
+  return new HTTPException(status, { message: msg });
+}
+
+interface Mapped {
+  status: ContentfulStatusCode;
+  msg: string;
+  retryAfter?: number;
+}
+
+function classify(err: unknown): Mapped {
+  if (err instanceof HTTPException) return { status: err.status as ContentfulStatusCode, msg: err.message };
+  if (err instanceof DecodeError) return { status: 400, msg: `malformed request: ${err.message}` };
+  if (err instanceof PolicyError) return { status: 403, msg: err.message };
+  if (err instanceof UnknownKeyError) return { status: 404, msg: err.message };
+  if (err instanceof WatermarkRefusedError) return { status: 409, msg: err.message };
+  if (err instanceof StoreUnavailableError) {
+    return { status: 503, msg: `watermark store unavailable: ${err.message}`, retryAfter: err.retryAfter };
+  }
+  if (err instanceof HsmFaultError) return { status: 503, msg: err.message, retryAfter: 1 };
+  // Any PKCS#11 failure other than a plain programming error ('none') means the HSM is unavailable now;
+  // so does a pool already closed (shutting down).
+  if (err instanceof Pkcs11Error && (err.recovery !== 'none' || err.code === 'ERR_HSM_CLOSED')) {
+    return { status: 503, msg: `HSM unavailable: ${err.message}`, retryAfter: 1 };
+  }
+  return { status: 500, msg: 'internal error' };
+}
+
+/** Hono onError handler. Unexpected errors are reported once on stderr (without request payloads). */
+export function onError(err: Error, c: Context): Response {
+  const m = classify(err);
+  if (m.status === 500) console.error('internal error:', err);
+  if (m.retryAfter !== undefined) c.header('Retry-After', String(m.retryAfter));
+  return c.json(errorBody(m.msg), m.status);
+}

@@ -1,0 +1,34 @@
+// Runs a Hono app on node:http with a graceful close: stop accepting, let in-flight requests finish,
+// drop idle keep-alive connections.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Address } from '../config/types.js';
+
+export interface Listening {
+  /** host:port actually bound (port 0 resolves to the chosen one). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export function listen(app: Hono, at: Address): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: at.host, port: at.port }) as Server;
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      const info = server.address() as AddressInfo;
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      resolve({
+        address: `${host}:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
