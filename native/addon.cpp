@@ -1,0 +1,165 @@
+// Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here we only assert.
+#include <napi.h>
+
+#include <cassert>
+
+#include "ec_point.h"
+#include "jobs.h"
+#include "module_loader.h"
+#include "pool_handle.h"
+#include "session_pool.h"
+#include "token.h"
+
+namespace hsm {
+
+void SetErrorClass(Napi::Function cls);
+
+namespace {
+
+Napi::Object SlotToJs(Napi::Env env, const TokenSummary &t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("slot", Napi::BigInt::New(env, static_cast<uint64_t>(t.slot)));
+  o.Set("label", t.label);
+  o.Set("serial", t.serial);
+  o.Set("manufacturer", t.manufacturer);
+  o.Set("model", t.model);
+  o.Set("initialized", (t.flags & CKF_TOKEN_INITIALIZED) != 0);
+  o.Set("pinCountLow", (t.flags & CKF_USER_PIN_COUNT_LOW) != 0);
+  o.Set("pinFinalTry", (t.flags & CKF_USER_PIN_FINAL_TRY) != 0);
+  o.Set("pinLocked", (t.flags & CKF_USER_PIN_LOCKED) != 0);
+  return o;
+}
+
+// Non-hot-path work (load, list, open) runs on libuv's pool, never on the JS thread.
+class SlotsWorker : public Napi::AsyncWorker {
+ public:
+  SlotsWorker(Napi::Env env, std::string library)
+      : Napi::AsyncWorker(env), library_(std::move(library)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      auto module = Module::Acquire(library_);
+      SharedGuard gate(module->gate());
+      tokens_ = ListTokens(module->fl());
+    } catch (const Pkcs11Failure &f) {
+      failure_ = std::make_unique<Pkcs11Failure>(f);
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (failure_) return deferred_.Reject(ToJsError(env, *failure_));
+    Napi::Array out = Napi::Array::New(env, tokens_.size());
+    for (size_t i = 0; i < tokens_.size(); i++) out.Set(i, SlotToJs(env, tokens_[i]));
+    deferred_.Resolve(out);
+  }
+
+ private:
+  std::string library_;
+  std::vector<TokenSummary> tokens_;
+  std::unique_ptr<Pkcs11Failure> failure_;
+  Napi::Promise::Deferred deferred_;
+};
+
+class OpenWorker : public Napi::AsyncWorker {
+ public:
+  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions)
+      : Napi::AsyncWorker(env),
+        library_(std::move(library)),
+        sel_(std::move(sel)),
+        pin_(std::move(pin)),
+        sessions_(sessions),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      pool_ = Pool::Open(library_, sel_, pin_, sessions_);
+    } catch (const Pkcs11Failure &f) {
+      failure_ = std::make_unique<Pkcs11Failure>(f);
+    }
+    std::fill(pin_.begin(), pin_.end(), '\0');
+  }
+  void OnOK() override {
+    if (failure_) return deferred_.Reject(ToJsError(Env(), *failure_));
+    deferred_.Resolve(PoolHandle::Wrap(Env(), std::move(pool_)));
+  }
+
+ private:
+  std::string library_;
+  TokenSelector sel_;
+  std::string pin_;
+  size_t sessions_;
+  std::shared_ptr<Pool> pool_;
+  std::unique_ptr<Pkcs11Failure> failure_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
+  assert(info[0].IsFunction());
+  SetErrorClass(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
+  auto *w = new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+// open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions })
+Napi::Value JsOpen(const Napi::CallbackInfo &info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  TokenSelector sel;
+  std::string kind = o.Get("selector").As<Napi::String>().Utf8Value();
+  if (kind == "slot") {
+    bool lossless = true;
+    sel.kind = TokenSelector::Kind::Slot;
+    sel.slot = o.Get("value").As<Napi::BigInt>().Uint64Value(&lossless);
+  } else {
+    sel.kind = kind == "serial" ? TokenSelector::Kind::Serial : TokenSelector::Kind::Label;
+    sel.text = o.Get("value").As<Napi::String>().Utf8Value();
+  }
+  auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
+                           o.Get("pin").As<Napi::String>().Utf8Value(),
+                           static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+// parsePublicKey(keyType, ecParams, ecPoint) -> { curve, publicKey, error }: the decoder keys() uses.
+Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto params = info[1].As<Napi::Uint8Array>();
+  auto point = info[2].As<Napi::Uint8Array>();
+  PublicKey k = ParsePublicKey(static_cast<CK_ULONG>(info[0].As<Napi::Number>().Int64Value()),
+                               Bytes(params.Data(), params.Data() + params.ByteLength()),
+                               Bytes(point.Data(), point.Data() + point.ByteLength()));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("curve", k.curve);
+  o.Set("publicKey", Napi::Buffer<uint8_t>::Copy(env, k.point.data(), k.point.size()));
+  o.Set("error", k.error);
+  return o;
+}
+
+Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), Module::UseCount(info[0].As<Napi::String>().Utf8Value()));
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, JsSetErrorClass));
+  exports.Set("listSlots", Napi::Function::New(env, JsListSlots));
+  exports.Set("open", Napi::Function::New(env, JsOpen));
+  exports.Set("parsePublicKey", Napi::Function::New(env, JsParsePublicKey));
+  exports.Set("moduleUseCount", Napi::Function::New(env, JsModuleUseCount));
+  exports.Set("PoolHandle", PoolHandle::Define(env));
+  return exports;
+}
+
+}  // namespace hsm
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return hsm::Init(env, exports); }
+
+NODE_API_MODULE(tezos_hsm_signer, InitAddon)

@@ -1,0 +1,30 @@
+// PKCS#11 failures as C++ exceptions, their CKR_ names and their recovery class (DESIGN.md §6).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "pkcs11_defs.h"
+
+namespace hsm {
+
+enum class Recovery { None, Retry, Recycle, Relogin, Reinitialize, Fatal };
+
+// rv == 0 marks a failure that is not a PKCS#11 return value (load error, token or key not found);
+// `code` then names it (e.g. "ERR_HSM_LOAD").
+struct Pkcs11Failure : std::runtime_error {
+  CK_RV rv;
+  std::string fn;
+  std::string code;
+  Pkcs11Failure(CK_RV rv, std::string fn, const std::string &message);
+  Pkcs11Failure(std::string code, std::string fn, const std::string &message);
+};
+
+const char *RvName(CK_RV rv);
+Recovery RecoveryOf(CK_RV rv);
+const char *RecoveryName(Recovery r);
+
+// Throws Pkcs11Failure unless rv is CKR_OK.
+void Check(CK_RV rv, const char *fn);
+
+}  // namespace hsm

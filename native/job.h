@@ -1,0 +1,37 @@
+// A unit of work run by a pool worker on its own session, completed later on the JS thread.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "errors.h"
+#include "pkcs11_defs.h"
+
+namespace hsm {
+
+class Pool;
+
+struct JobContext {
+  Pool &pool;
+  CK_FUNCTION_LIST *fl;
+  CK_SESSION_HANDLE session;
+  bool &recycle_session;  // set when the job left the session in an unknown state
+};
+
+class Job {
+ public:
+  virtual ~Job() = default;
+  // One attempt on the worker thread; throws Pkcs11Failure. The recovery loop may call it again.
+  virtual void Attempt(JobContext &ctx) = 0;
+  // A cached key handle proved invalid (CKR_KEY_HANDLE_INVALID / CKR_OBJECT_HANDLE_INVALID).
+  virtual void ForgetKey() {}
+  // False when repeating Attempt after an ambiguous failure could have a second effect.
+  virtual bool Idempotent() const { return true; }
+  // JS thread: settle the promise from the result or `failure`.
+  virtual void Complete(Napi::Env env) = 0;
+
+  std::unique_ptr<Pkcs11Failure> failure;
+};
+
+}  // namespace hsm

@@ -1,0 +1,110 @@
+#include "jobs.h"
+
+#include "session_pool.h"
+
+namespace hsm {
+
+namespace {
+Napi::FunctionReference &ErrorClass() {
+  static Napi::FunctionReference *ref = new Napi::FunctionReference();
+  return *ref;
+}
+}  // namespace
+
+void SetErrorClass(Napi::Function cls) { ErrorClass() = Napi::Persistent(cls); }
+
+Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f) {
+  Napi::Object details = Napi::Object::New(env);
+  details.Set("code", f.code);
+  details.Set("rv", Napi::Number::New(env, static_cast<double>(f.rv)));
+  details.Set("fn", f.fn);
+  details.Set("recovery", f.rv == CKR_OK ? "none" : RecoveryName(RecoveryOf(f.rv)));
+  if (ErrorClass().IsEmpty()) {
+    Napi::Error e = Napi::Error::New(env, f.what());
+    e.Set("code", f.code);
+    return e.Value();
+  }
+  return ErrorClass().New({Napi::String::New(env, f.what()), details});
+}
+
+Napi::Object KeyToJs(Napi::Env env, const KeyInfo &k, int ref) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ref", ref);
+  o.Set("label", k.label);
+  o.Set("id", Napi::Buffer<uint8_t>::Copy(env, k.id.data(), k.id.size()));
+  o.Set("keyType", Napi::Number::New(env, static_cast<double>(k.key_type)));
+  o.Set("alwaysAuthenticate", k.always_authenticate);
+  o.Set("curve", k.pub.curve);
+  o.Set("publicKey", Napi::Buffer<uint8_t>::Copy(env, k.pub.point.data(), k.pub.point.size()));
+  o.Set("error", k.pub.error);
+  return o;
+}
+
+void PromiseJob::Complete(Napi::Env env) {
+  if (failure) {
+    deferred_.Reject(ToJsError(env, *failure));
+    return;
+  }
+  deferred_.Resolve(Result(env));
+}
+
+SignJob::SignJob(Napi::Env env, int ref, CK_MECHANISM_TYPE mechanism, const uint8_t *data, size_t size)
+    : PromiseJob(env), ref_(ref), mechanism_(mechanism), data_(data, data + size) {}
+
+void SignJob::Attempt(JobContext &ctx) {
+  pool_ = &ctx.pool;
+  CK_OBJECT_HANDLE key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session);
+  CK_MECHANISM mech{mechanism_, nullptr, 0};
+  Check(ctx.fl->C_SignInit(ctx.session, &mech, key), "C_SignInit");
+  signature_len_ = sizeof signature_;
+  CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
+  // Only CKR_BUFFER_TOO_SMALL leaves the operation active (PKCS#11 v2.40 §5.2); recycle to be safe.
+  if (rv == CKR_BUFFER_TOO_SMALL) ctx.recycle_session = true;
+  Check(rv, "C_Sign");
+  ctx.pool.CountSign();
+}
+
+void SignJob::ForgetKey() {
+  if (pool_ != nullptr) pool_->ForgetKey(ref_);
+}
+
+Napi::Value SignJob::Result(Napi::Env env) { return Napi::Buffer<uint8_t>::Copy(env, signature_, signature_len_); }
+
+void KeysJob::Attempt(JobContext &ctx) {
+  keys_ = ListPrivateKeys(ctx.fl, ctx.session);
+  refs_.assign(keys_.size(), -1);
+  for (size_t i = 0; i < keys_.size(); i++) {
+    const KeyInfo &k = keys_[i];
+    // Keys needing a PIN per signature (CKA_ALWAYS_AUTHENTICATE) cannot be used unattended.
+    if (!k.pub.curve.empty() && !k.always_authenticate) refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle);
+  }
+}
+
+Napi::Value KeysJob::Result(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env, keys_.size());
+  for (size_t i = 0; i < keys_.size(); i++) out.Set(i, KeyToJs(env, keys_[i], refs_[i]));
+  return out;
+}
+
+GenerateJob::GenerateJob(Napi::Env env, std::string curve, std::string label, Bytes id)
+    : PromiseJob(env), curve_(std::move(curve)), label_(std::move(label)), id_(std::move(id)) {}
+
+void GenerateJob::Attempt(JobContext &ctx) {
+  key_ = GenerateKeyPair(ctx.fl, ctx.session, curve_, label_, id_);
+  if (key_.pub.curve.empty()) {
+    throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "generated key has an unreadable public point");
+  }
+  ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle);
+}
+
+Napi::Value GenerateJob::Result(Napi::Env env) { return KeyToJs(env, key_, ref_); }
+
+void PingJob::Attempt(JobContext &ctx) {
+  CK_SESSION_INFO info{};
+  Check(ctx.fl->C_GetSessionInfo(ctx.session, &info), "C_GetSessionInfo");
+  if (info.state != CKS_RW_USER_FUNCTIONS && info.state != CKS_RO_USER_FUNCTIONS) {
+    throw Pkcs11Failure(CKR_USER_NOT_LOGGED_IN, "C_GetSessionInfo", "session is not logged in");
+  }
+}
+
+}  // namespace hsm

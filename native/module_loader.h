@@ -1,0 +1,75 @@
+// One loaded and initialised PKCS#11 library per canonical path per process, shared and refcounted
+// (DESIGN.md §6 "Process-wide").
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pkcs11_defs.h"
+
+namespace hsm {
+
+// Readers are PKCS#11 operations; the writer is a reinitialisation, which must wait for every
+// operation in flight (drain). Writer-preferring so a saturated pool cannot starve it.
+class Gate {
+ public:
+  Gate();
+  ~Gate();
+  void LockShared();
+  void UnlockShared();
+  void Lock();
+  void Unlock();
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
+class SharedGuard {
+ public:
+  explicit SharedGuard(Gate &g) : g_(g) { g_.LockShared(); }
+  ~SharedGuard() { g_.UnlockShared(); }
+  SharedGuard(const SharedGuard &) = delete;
+  SharedGuard &operator=(const SharedGuard &) = delete;
+
+ private:
+  Gate &g_;
+};
+
+class Module {
+ public:
+  // Loads (or shares) the library at an absolute path and initialises it. Throws Pkcs11Failure.
+  static std::shared_ptr<Module> Acquire(const std::string &path);
+  // Number of live users of the module loaded from `path` (0 when none): for tests and diagnostics.
+  static long UseCount(const std::string &path);
+
+  ~Module();
+  CK_FUNCTION_LIST *fl() const { return fl_; }
+  Gate &gate() { return gate_; }
+  uint64_t generation() const { return generation_.load(); }
+  bool owns_finalize() const { return owns_; }
+  const std::string &path() const { return path_; }
+  // Throws unless called from the process that initialised the library (no use after fork).
+  void CheckPid() const;
+  // Drains every operation (exclusive gate), finalizes and initialises again when we own the library,
+  // and bumps the generation so every pool re-opens its sessions. No-op if `seen` is already stale.
+  void Reinitialize(uint64_t seen);
+
+ private:
+  Module(std::string path, void *handle, CK_FUNCTION_LIST *fl);
+  void Initialize();
+
+  std::string path_;
+  void *handle_;
+  CK_FUNCTION_LIST *fl_;
+  bool owns_ = false;
+  pid_t pid_;
+  Gate gate_;
+  std::atomic<uint64_t> generation_{1};
+};
+
+}  // namespace hsm

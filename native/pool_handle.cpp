@@ -1,0 +1,181 @@
+#include "pool_handle.h"
+
+#include <cassert>
+
+#include "jobs.h"
+
+namespace hsm {
+
+namespace {
+Napi::FunctionReference &Constructor() {
+  static auto *ref = new Napi::FunctionReference();
+  return *ref;
+}
+
+}  // namespace
+
+// Drains the pool on a libuv thread; releases the completion channel only once no worker can use it.
+class PoolHandle::CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, PoolHandle *handle)
+      : Napi::AsyncWorker(env),
+        handle_(handle),
+        keep_(Napi::Persistent(handle->Value())),
+        pool_(std::move(handle->pool_)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    if (pool_) pool_->Close();
+  }
+  void OnOK() override {
+    pool_.reset();
+    handle_->ReleaseChannel(Env());
+    deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  PoolHandle *handle_;
+  Napi::ObjectReference keep_;
+  std::shared_ptr<Pool> pool_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Function PoolHandle::Define(Napi::Env env) {
+  Napi::Function cls =
+      DefineClass(env, "PoolHandle",
+                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Constructor() = Napi::Persistent(cls);
+  return cls;
+}
+
+Napi::Object PoolHandle::Wrap(Napi::Env env, std::shared_ptr<Pool> pool) {
+  Napi::Object obj = Constructor().New({});
+  Unwrap(obj)->Start(env, std::move(pool));
+  return obj;
+}
+
+PoolHandle::PoolHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<PoolHandle>(info) {}
+
+void PoolHandle::Start(Napi::Env env, std::shared_ptr<Pool> pool) {
+  pool_ = std::move(pool);
+  napi_value name;
+  napi_create_string_utf8(env, "tezos-hsm-signer pool", NAPI_AUTO_LENGTH, &name);
+  napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this,
+                                                   &PoolHandle::Deliver, &tsfn_);
+  if (st != napi_ok) throw Napi::Error::New(env, "cannot create the pool's completion channel");
+  napi_unref_threadsafe_function(env, tsfn_);  // referenced only while jobs are in flight
+  napi_add_env_cleanup_hook(env, &PoolHandle::AtExit, this);
+  napi_threadsafe_function tsfn = tsfn_;
+  pool_->Start([tsfn](Job *job) {
+    // Fails only while the environment is being torn down; the promise can no longer be settled.
+    if (napi_call_threadsafe_function(tsfn, job, napi_tsfn_nonblocking) != napi_ok) delete job;
+  });
+}
+
+PoolHandle::~PoolHandle() { Shutdown(); }
+
+// Exit or garbage collection without close(): stop threads and close sessions synchronously.
+void PoolHandle::Shutdown() {
+  if (pool_) {
+    pool_->Abort();
+    pool_.reset();
+  }
+  ReleaseChannel(Env());
+}
+
+void PoolHandle::ReleaseChannel(Napi::Env env) {
+  if (tsfn_ == nullptr) return;
+  napi_remove_env_cleanup_hook(env, &PoolHandle::AtExit, this);
+  napi_release_threadsafe_function(tsfn_, napi_tsfn_release);  // queued completions are still delivered
+  tsfn_ = nullptr;
+}
+
+void PoolHandle::AtExit(void *self) {
+  auto *h = static_cast<PoolHandle *>(self);
+  if (h->pool_) h->pool_->Abort();
+  h->pool_.reset();
+  h->tsfn_ = nullptr;  // Node releases thread-safe functions itself at teardown
+}
+
+void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
+  auto *job = static_cast<PromiseJob *>(static_cast<Job *>(data));
+  auto *self = static_cast<PoolHandle *>(context);
+  if (env != nullptr) {
+    Napi::HandleScope scope(env);
+    try {
+      job->Complete(Napi::Env(env));
+    } catch (const Napi::Error &) {
+      // settling a promise cannot fail short of teardown
+    }
+    if (--self->inflight_ == 0) {
+      if (self->tsfn_ != nullptr) napi_unref_threadsafe_function(env, self->tsfn_);
+      self->Unref();  // taken in Submit: the handle outlives its in-flight jobs
+    }
+  }
+  delete job;
+}
+
+Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job) {
+  Napi::Promise promise = job->promise();
+  if (closed_ || !pool_ || !pool_->Submit(job)) {
+    job->failure = std::make_unique<Pkcs11Failure>("ERR_HSM_CLOSED", "submit", "the HSM pool is closed");
+    job->Complete(env);
+    delete job;
+    return promise;
+  }
+  if (inflight_++ == 0) {
+    napi_ref_threadsafe_function(env, tsfn_);
+    Ref();
+  }
+  return promise;
+}
+
+Napi::Value PoolHandle::Keys(const Napi::CallbackInfo &info) { return Submit(info.Env(), new KeysJob(info.Env())); }
+
+// sign(ref: number, mechanism: number, data: Uint8Array). Arguments are checked in src/hsm/hsm.ts.
+Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 3 && info[2].IsTypedArray());
+  auto data = info[2].As<Napi::Uint8Array>();
+  auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
+                          static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
+                          data.ByteLength());
+  return Submit(info.Env(), job);
+}
+
+// generate(curve: 'p256'|'secp256k1'|'ed25519', label: string, id: Uint8Array)
+Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 3 && info[2].IsTypedArray());
+  auto id = info[2].As<Napi::Uint8Array>();
+  auto *job = new GenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                              info[1].As<Napi::String>().Utf8Value(), Bytes(id.Data(), id.Data() + id.ByteLength()));
+  return Submit(info.Env(), job);
+}
+
+Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }
+
+Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0};
+  o.Set("sessions", static_cast<double>(s.sessions));
+  o.Set("busy", static_cast<double>(s.busy));
+  o.Set("idle", static_cast<double>(s.sessions - s.busy));
+  o.Set("queued", static_cast<double>(s.queued));
+  o.Set("recycled", static_cast<double>(s.recycled));
+  o.Set("signs", static_cast<double>(s.signs));
+  o.Set("errors", static_cast<double>(s.errors));
+  return o;
+}
+
+// Drains in-flight work off the JS thread, then closes sessions and finalizes when we own the library.
+Napi::Value PoolHandle::Close(const Napi::CallbackInfo &info) {
+  closed_ = true;
+  auto *worker = new CloseWorker(info.Env(), this);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace hsm

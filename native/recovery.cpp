@@ -1,0 +1,150 @@
+// How the pool reacts to PKCS#11 failures (DESIGN.md §6 "Error classes"). Every PKCS#11 call of a job
+// runs inside Execute(); nothing else retries.
+#include <chrono>
+#include <thread>
+
+#include "errors.h"
+#include "session_pool.h"
+
+namespace hsm {
+
+namespace {
+constexpr int kMaxRetries = 3;  // transient errors, then escalate to one reinitialisation
+constexpr int kBackoffMs[kMaxRetries] = {2, 10, 50};
+constexpr int kMaxRecycles = 2;
+}  // namespace
+
+void Pool::Execute(Job &job, WorkerSession &ws) {
+  int retries = 0, recycles = 0;
+  bool relogged = false, reinitialised = false, reresolved = false;
+  for (;;) {
+    uint64_t seen_generation = 0, seen_epoch = 0;
+    try {
+      module_->CheckPid();
+      SharedGuard gate(module_->gate());
+      seen_generation = module_->generation();
+      seen_epoch = login_epoch_;
+      EnsureReady(ws);
+      JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle};
+      job.Attempt(ctx);
+      job.failure.reset();
+      return;
+    } catch (const Pkcs11Failure &f) {
+      job.failure = std::make_unique<Pkcs11Failure>(f);
+    } catch (const std::exception &e) {
+      job.failure = std::make_unique<Pkcs11Failure>("ERR_HSM_INTERNAL", "worker", e.what());
+      return;
+    }
+    const Pkcs11Failure &f = *job.failure;
+    if (f.rv == CKR_OK) return;  // not a PKCS#11 return value: nothing to recover
+    if ((f.rv == CKR_KEY_HANDLE_INVALID || f.rv == CKR_OBJECT_HANDLE_INVALID) && !reresolved) {
+      reresolved = true;
+      job.ForgetKey();
+      continue;
+    }
+    Recovery recovery = RecoveryOf(f.rv);
+    // A failed key generation may still have created the key: never repeat it on a transient error.
+    if (!job.Idempotent() && (recovery == Recovery::Retry || recovery == Recovery::Reinitialize)) return;
+    switch (recovery) {
+      case Recovery::Recycle:
+        if (recycles++ < kMaxRecycles) {
+          ws.recycle = true;
+          recycled_++;
+          continue;
+        }
+        break;
+      case Recovery::Relogin:
+        if (!relogged) {
+          relogged = true;
+          Relogin(seen_epoch);
+          continue;
+        }
+        break;
+      case Recovery::Retry:
+        if (retries < kMaxRetries) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(kBackoffMs[retries++]));
+          continue;
+        }
+        if (!reinitialised) {  // repeated failure: start over from a fresh library state
+          reinitialised = true;
+          module_->Reinitialize(seen_generation);
+          continue;
+        }
+        break;
+      case Recovery::Reinitialize:
+        if (!reinitialised) {
+          reinitialised = true;
+          module_->Reinitialize(seen_generation);  // takes the gate exclusively: drains every worker
+          continue;
+        }
+        break;
+      case Recovery::Fatal:
+      case Recovery::None:
+        break;
+    }
+    return;
+  }
+}
+
+// Under the shared module gate. Re-establishes what a reinitialisation or a recycle invalidated.
+void Pool::EnsureReady(WorkerSession &ws) {
+  if (fatal_) throw *fatal_;
+  if (generation_ != module_->generation()) Establish();
+  if (fatal_) throw *fatal_;
+  if (ws.generation == generation_ && !ws.recycle && ws.handle != 0) return;
+  auto *fl = module_->fl();
+  if (ws.handle != 0) fl->C_CloseSession(ws.handle);  // errors ignored: the handle may already be dead
+  ws.handle = 0;
+  CK_SESSION_HANDLE h = 0;
+  Check(fl->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
+  ws.handle = h;
+  ws.generation = generation_;
+  ws.recycle = false;
+}
+
+// Single-flight: the first worker to notice a new module generation re-selects the token (its slot id
+// may have changed), opens the anchor session and logs in; the others find it done.
+void Pool::Establish() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  uint64_t target = module_->generation();
+  if (generation_ == target || fatal_) return;
+  auto *fl = module_->fl();
+  TokenSummary token = SelectToken(fl, selector_);
+  if (anchor_ != 0) fl->C_CloseSession(anchor_);
+  anchor_ = 0;
+  CK_SESSION_HANDLE h = 0;
+  Check(fl->C_OpenSession(token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
+  anchor_ = h;
+  slot_ = token.slot;
+  max_sessions_ = token.max_sessions;
+  try {
+    Login(fl, anchor_, pin_);
+  } catch (const Pkcs11Failure &f) {
+    if (RecoveryOf(f.rv) == Recovery::Fatal) fatal_ = std::make_unique<Pkcs11Failure>(f);
+    throw;
+  }
+  generation_ = target;
+  login_epoch_++;
+}
+
+// Single-flight re-login after CKR_USER_NOT_LOGGED_IN: only the first worker with a given epoch logs in.
+void Pool::Relogin(uint64_t seen_epoch) {
+  SharedGuard gate(module_->gate());
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (login_epoch_ != seen_epoch || fatal_) return;
+  auto *fl = module_->fl();
+  try {
+    Login(fl, anchor_, pin_);
+  } catch (const Pkcs11Failure &f) {
+    if (RecoveryOf(f.rv) == Recovery::Fatal) {
+      fatal_ = std::make_unique<Pkcs11Failure>(f);
+      return;
+    }
+    // The anchor itself may be gone: force a full re-establishment on the next attempt.
+    generation_ = 0;
+    return;
+  }
+  login_epoch_++;
+}
+
+}  // namespace hsm

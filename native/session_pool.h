@@ -1,0 +1,108 @@
+// A logged-in token with N read-write sessions, each owned by one native thread fed by a shared queue.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ec_point.h"
+#include "job.h"
+#include "module_loader.h"
+#include "token.h"
+
+namespace hsm {
+
+struct PoolStats {
+  size_t sessions, busy, queued, recycled, signs, errors;
+};
+
+// Per-worker session state; touched only by its worker thread.
+struct WorkerSession {
+  CK_SESSION_HANDLE handle = 0;
+  uint64_t generation = 0;
+  bool recycle = false;
+};
+
+struct KeyEntry {
+  std::string label;
+  Bytes id;
+  CK_OBJECT_HANDLE handle;
+  uint64_t generation;
+};
+
+class Pool {
+ public:
+  using CompletionSink = std::function<void(Job *)>;
+
+  // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
+  static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
+                                    size_t sessions);
+  ~Pool();
+
+  // Starts the worker threads; completed jobs go to `sink` (from worker threads).
+  void Start(CompletionSink sink);
+  // False when closing: the job was not taken.
+  bool Submit(Job *job);
+  // Waits until no job is queued or running, then stops threads, closes sessions, releases the module.
+  void Close();
+  // Exit path: drops queued jobs, waits for running ones, then as Close().
+  void Abort();
+  PoolStats Stats() const;
+  Module &module() { return *module_; }
+  bool closing() const { return closing_.load(); }
+
+  // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).
+  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle);
+  CK_OBJECT_HANDLE ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
+  void ForgetKey(int ref);
+  void CountSign() { signs_++; }
+
+ private:
+  Pool(std::shared_ptr<Module> module, TokenSelector sel, std::string pin);
+  void WorkerLoop(size_t index);
+  void StopWorkers(bool drop_queued);
+
+  // recovery.cpp: the only place where failures are classified and acted upon.
+  void Execute(Job &job, WorkerSession &ws);
+  void EnsureReady(WorkerSession &ws);  // under the module gate
+  void Establish();                     // select token, open anchor session, log in (single-flight)
+  void Relogin(uint64_t seen_epoch);
+  void CloseSessions();
+
+  std::shared_ptr<Module> module_;
+  TokenSelector selector_;
+  std::string pin_;
+  size_t session_count_ = 1;
+  CK_ULONG max_sessions_ = CK_EFFECTIVELY_INFINITE;
+
+  std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)
+  CK_SLOT_ID slot_ = 0;
+  CK_SESSION_HANDLE anchor_ = 0;
+  std::atomic<uint64_t> generation_{0};  // module generation the anchor login belongs to
+  std::atomic<uint64_t> login_epoch_{0};
+  std::unique_ptr<Pkcs11Failure> fatal_;  // a PIN failure: never try that PIN again
+  std::vector<WorkerSession> sessions_;
+
+  std::mutex keys_mu_;
+  std::vector<KeyEntry> keys_;
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Job *> queue_;
+  size_t busy_ = 0;
+  bool stop_ = false;
+  std::atomic<bool> closing_{false};
+  std::vector<std::thread> threads_;
+  CompletionSink sink_;
+
+  std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0};
+};
+
+}  // namespace hsm

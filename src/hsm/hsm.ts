@@ -1,0 +1,118 @@
+// The typed PKCS#11 API the signer uses: open a token, list keys, sign off the JS thread, close.
+import { randomBytes } from 'node:crypto';
+import { Pkcs11Error } from './errors.js';
+import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
+import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
+import type { Curve, HsmKey, HsmOptions, PoolStats } from './types.js';
+
+const MAX_EDDSA_MESSAGE = 1 << 16;
+
+function toKey(k: NativeKey): HsmKey {
+  return Object.freeze({
+    ref: k.ref,
+    label: k.label,
+    id: k.id.toString('hex'),
+    curve: k.curve as Curve,
+    publicKey: new Uint8Array(k.publicKey),
+  });
+}
+
+export class Hsm {
+  readonly #pool: NativePool;
+  /** Keys this instance handed out, by ref: sign() only accepts these. */
+  readonly #issued = new Map<number, HsmKey>();
+  #closed = false;
+
+  private constructor(pool: NativePool) {
+    this.#pool = pool;
+  }
+
+  /** Loads the library, selects the token, logs in once and starts the session pool. */
+  static async open(opts: HsmOptions): Promise<Hsm> {
+    return new Hsm(await addon.open(toNativeOpen(opts)));
+  }
+
+  /** Every usable private key on the token (unsupported curves and CKA_ALWAYS_AUTHENTICATE keys skipped). */
+  async keys(): Promise<HsmKey[]> {
+    this.#checkOpen();
+    const all = await this.#pool.keys();
+    return all.filter((k) => k.ref >= 0).map((k) => this.#issue(k));
+  }
+
+  /** Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature. */
+  async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    if (this.#issued.get(key?.ref) !== key) throw new TypeError('key was not returned by this Hsm instance');
+    if (!(data instanceof Uint8Array)) throw new TypeError('data to sign must be a Uint8Array');
+    if (key.curve === 'ed25519') {
+      if (data.length === 0 || data.length > MAX_EDDSA_MESSAGE) {
+        throw new RangeError(`Ed25519 data must be 1 to ${MAX_EDDSA_MESSAGE} bytes, got ${data.length}`);
+      }
+      return new Uint8Array(await this.#pool.sign(key.ref, CKM_EDDSA, data));
+    }
+    if (data.length !== 32) throw new RangeError(`ECDSA signs a 32-byte digest, got ${data.length} bytes`);
+    return new Uint8Array(await this.#pool.sign(key.ref, CKM_ECDSA, data));
+  }
+
+  /**
+   * Generates a key pair in the token: token objects, private half sensitive and non-extractable.
+   * `id` is the CKA_ID in hex (random 8 bytes when absent). Refuses a label or id already in use.
+   */
+  async generateKey(curve: Curve, label: string, id?: string): Promise<HsmKey> {
+    this.#checkOpen();
+    checkCurve(curve);
+    checkLabel(label);
+    const idBytes = id === undefined ? randomBytes(8) : parseKeyId(id);
+    const idHex = Buffer.from(idBytes).toString('hex');
+    const clash = (await this.#pool.keys()).find((k) => k.label === label || k.id.toString('hex') === idHex);
+    if (clash) {
+      throw new Pkcs11Error(
+        `a private key with label "${clash.label}" / id ${clash.id.toString('hex')} exists`,
+        {
+          code: 'ERR_HSM_KEY_EXISTS',
+          rv: 0,
+          fn: 'C_GenerateKeyPair',
+          recovery: 'none',
+        },
+      );
+    }
+    return this.#issue(await this.#pool.generate(curve, label, idBytes));
+  }
+
+  /** One round trip on a pooled session: the token answers and the session is logged in. */
+  async ping(): Promise<void> {
+    this.#checkOpen();
+    await this.#pool.ping();
+  }
+
+  stats(): PoolStats {
+    return this.#pool.stats();
+  }
+
+  /** Drains in-flight signatures, closes the sessions and finalizes the library when this was its last user. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+
+  #issue(k: NativeKey): HsmKey {
+    const known = this.#issued.get(k.ref);
+    const fresh = toKey(k);
+    if (known && known.label === fresh.label && known.id === fresh.id && known.curve === fresh.curve)
+      return known;
+    this.#issued.set(k.ref, fresh);
+    return fresh;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new Pkcs11Error('the HSM is closed', {
+        code: 'ERR_HSM_CLOSED',
+        rv: 0,
+        fn: 'close',
+        recovery: 'none',
+      });
+    }
+  }
+}

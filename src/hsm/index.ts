@@ -1,0 +1,5 @@
+// Public surface of the PKCS#11 layer (issue #2).
+export { Pkcs11Error } from './errors.js';
+export { Hsm } from './hsm.js';
+export { listSlots, type SlotInfo } from './slots.js';
+export type { Curve, HsmKey, HsmOptions, PoolStats, Recovery } from './types.js';

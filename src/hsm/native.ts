@@ -1,0 +1,82 @@
+// Loads the Node-API addon (prebuilds/<platform>-<arch>/ first, then build/Release, via node-gyp-build)
+// and describes its raw surface. Only src/hsm/ talks to it; arguments are checked before each call.
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pkcs11Error } from './errors.js';
+
+export interface NativeKey {
+  /** -1 when the key cannot be used (unsupported curve, CKA_ALWAYS_AUTHENTICATE). */
+  ref: number;
+  label: string;
+  id: Buffer;
+  keyType: number;
+  alwaysAuthenticate: boolean;
+  /** '' when unsupported; `error` says why. */
+  curve: string;
+  publicKey: Buffer;
+  error: string;
+}
+
+export interface NativeSlot {
+  slot: bigint;
+  label: string;
+  serial: string;
+  manufacturer: string;
+  model: string;
+  initialized: boolean;
+  pinCountLow: boolean;
+  pinFinalTry: boolean;
+  pinLocked: boolean;
+}
+
+export interface NativePool {
+  keys(): Promise<NativeKey[]>;
+  sign(ref: number, mechanism: number, data: Uint8Array): Promise<Buffer>;
+  generate(curve: string, label: string, id: Uint8Array): Promise<NativeKey>;
+  ping(): Promise<void>;
+  stats(): {
+    sessions: number;
+    busy: number;
+    idle: number;
+    queued: number;
+    recycled: number;
+    signs: number;
+    errors: number;
+  };
+  close(): Promise<void>;
+}
+
+export interface NativeOpenOptions {
+  library: string;
+  selector: 'label' | 'serial' | 'slot';
+  value: string | bigint;
+  pin: string;
+  sessions: number;
+}
+
+export interface NativeAddon {
+  setErrorClass(cls: typeof Pkcs11Error): void;
+  listSlots(library: string): Promise<NativeSlot[]>;
+  open(opts: NativeOpenOptions): Promise<NativePool>;
+  parsePublicKey(
+    keyType: number,
+    ecParams: Uint8Array,
+    ecPoint: Uint8Array,
+  ): { curve: string; publicKey: Buffer; error: string };
+  moduleUseCount(library: string): number;
+}
+
+/** PKCS#11 constants the wrapper passes to the addon (pkcs11t.h). */
+export const CKM_ECDSA = 0x1041;
+export const CKM_EDDSA = 0x1057;
+export const CKK_EC = 0x3;
+export const CKK_EC_EDWARDS = 0x40;
+
+// src/hsm/ and dist/hsm/ are both two levels below the package root.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+
+export const addon: NativeAddon = load(root);
+addon.setErrorClass(Pkcs11Error);
