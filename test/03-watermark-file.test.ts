@@ -167,6 +167,24 @@ describe('file store persistence', () => {
   });
 });
 
+describe('openStore()', () => {
+  it('opens the configured backend and names what is missing', async () => {
+    const mem = await openStore({ backend: 'memory' });
+    await mem.check();
+    await mem.close();
+    const file = await openStore({ backend: 'file', dir: join(dir, 'nested', 'wm') });
+    expect(file).toBeInstanceOf(FileStore);
+    await file.close();
+    await expect(openStore({ backend: 'file' })).rejects.toThrow(
+      'watermark.backend file needs watermark.dir',
+    );
+    await expect(openStore({ backend: 'postgres' })).rejects.toThrow('needs watermark.url');
+    await expect(openStore({ backend: 'sqlite' as 'file' })).rejects.toThrow(
+      'unknown watermark.backend "sqlite"',
+    );
+  });
+});
+
 describe('file store lock', () => {
   it('refuses a second opener while the directory is in use, and allows it after close', async () => {
     const a = await openFile();

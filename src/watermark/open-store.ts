@@ -10,14 +10,6 @@ export interface StoreConfig {
   url?: string;
 }
 
-// The postgres backend lives in ./postgres-store.js (issue #6), loaded only when configured so that
-// `pg` is not loaded otherwise. The specifier is a variable so this file compiles before it exists.
-const POSTGRES_MODULE = './postgres-store.js';
-
-interface PostgresModule {
-  openPostgresStore(url: string): Promise<WatermarkStore>;
-}
-
 export async function openStore(cfg: StoreConfig): Promise<WatermarkStore> {
   switch (cfg.backend) {
     case 'memory':
@@ -26,17 +18,16 @@ export async function openStore(cfg: StoreConfig): Promise<WatermarkStore> {
       if (!cfg.dir) throw new Error('watermark.backend file needs watermark.dir');
       return FileStore.open(cfg.dir);
     case 'postgres': {
+      // Loaded only when configured (issue #6), so that `pg` is not loaded otherwise.
       if (!cfg.url) throw new Error('watermark.backend postgres needs watermark.url');
-      let mod: PostgresModule;
+      let mod: typeof import('./postgres-store.js');
       try {
-        mod = (await import(POSTGRES_MODULE)) as PostgresModule;
+        mod = await import('./postgres-store.js');
       } catch (err) {
-        if (
-          (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-          String(err).includes('postgres-store')
-        )
-          throw new Error('watermark.backend postgres is not available in this build');
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        throw new Error(
+          `watermark.backend postgres is not available in this build: ${(err as Error).message}`,
+        );
       }
       return mod.openPostgresStore(cfg.url);
     }
