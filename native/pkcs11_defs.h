@@ -92,6 +92,9 @@ struct CK_C_INITIALIZE_ARGS {
   CK_VOID_PTR pReserved;
 };
 
+typedef CK_RV (*CK_C_GenerateKeyPair)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_ATTRIBUTE *, CK_ULONG, CK_ATTRIBUTE *,
+                                      CK_ULONG, CK_OBJECT_HANDLE *, CK_OBJECT_HANDLE *);
+
 // Function table in the order of the specification (v2.40 §5: 68 entries; the v3.0 table extends it,
 // so its first 68 entries can be read through this layout). Entries the addon never calls are opaque.
 struct CK_FUNCTION_LIST {
@@ -155,9 +158,7 @@ struct CK_FUNCTION_LIST {
   CK_VOID_PTR C_SignEncryptUpdate;
   CK_VOID_PTR C_DecryptVerifyUpdate;
   CK_VOID_PTR C_GenerateKey;
-  CK_RV (*C_GenerateKeyPair)
-  (CK_SESSION_HANDLE, CK_MECHANISM *, CK_ATTRIBUTE *, CK_ULONG, CK_ATTRIBUTE *, CK_ULONG, CK_OBJECT_HANDLE *,
-   CK_OBJECT_HANDLE *);
+  CK_C_GenerateKeyPair C_GenerateKeyPair;
   CK_VOID_PTR C_WrapKey;
   CK_VOID_PTR C_UnwrapKey;
   CK_VOID_PTR C_DeriveKey;
