@@ -50,6 +50,10 @@ tezos:
       utilityAddress: { host: '::1', port: 9583 },
       knownKeys: true,
       maxBodyBytes: 4096,
+      // issue #5 keys, absent here
+      authorizedKeys: null,
+      apiTokenEnv: null,
+      tls: null,
     });
     expect(c.hsm).toMatchObject({
       library: '/usr/lib/softhsm/libsofthsm2.so',

@@ -2,9 +2,17 @@
 // relative paths resolve against the config file's directory.
 
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
+import {
+  DEFAULT_LOG,
+  type KeyOpsConfig,
+  parseKeyOps,
+  parseLog,
+  parseNode,
+  parseServerSecurity,
+} from './ops-sections.js';
 import { Section } from './reader.js';
 import { parseTezos } from './tezos-section.js';
 import {
@@ -30,8 +38,9 @@ function parseAddress(s: Section, key: string): Address | undefined {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-function parseServer(s: Section): ServerConfig {
+function parseServer(s: Section, base: string): ServerConfig {
   const out: ServerConfig = {
+    ...parseServerSecurity(s, base),
     address: parseAddress(s, 'address') ?? DEFAULT_ADDRESS,
     utilityAddress: parseAddress(s, 'utility_address') ?? null,
     knownKeys: s.bool('known_keys') ?? false,
@@ -42,40 +51,41 @@ function parseServer(s: Section): ServerConfig {
 }
 
 function parseHsm(s: Section, base: string): HsmConfig {
+  // Read every key first so that a misspelt key is reported before what its absence implies.
   const vendor = s.oneOf('vendor', VENDORS) ?? null;
   const library = s.string('library');
+  const pinEnv = s.string('pin_env');
+  const pinFile = s.string('pin_file');
+  const sessions = s.int('sessions', 1, 256) ?? 4;
+  const tokenLabel = s.string('token_label');
+  const tokenSerial = s.string('token_serial');
+  const slot = s.raw('slot') ?? undefined;
+  const envSection = s.section('env');
+  s.done();
+
   if (library === undefined && vendor === null) throw s.error('library', 'required (or give hsm.vendor)');
+  // A bare library name would be searched on the loader path: refuse it (src/hsm/types.ts).
+  if (library !== undefined && !library.includes('/')) {
+    throw s.error('library', `expected a path, got the bare name '${library}'`);
+  }
   const out: HsmConfig = {
     vendor,
     library: library !== undefined ? resolve(base, library) : vendorLibrary(vendor!),
-    pinEnv: s.string('pin_env') ?? 'HSM_PIN',
+    pinEnv: pinEnv ?? 'HSM_PIN',
     pinFile: null,
-    sessions: s.int('sessions', 1, 256) ?? 4,
+    sessions,
     env: {},
   };
-  // A bare library name would be searched on the loader path: refuse it (src/hsm/types.ts).
-  if (library !== undefined && !isAbsolute(library) && !library.includes('/')) {
-    throw s.error('library', `expected a path, got the bare name '${library}'`);
-  }
   if (!ENV_NAME.test(out.pinEnv)) throw s.error('pin_env', `'${out.pinEnv}' is not a variable name`);
-  const pinFile = s.string('pin_file');
   if (pinFile !== undefined) {
-    if (s.has('pin_env')) throw s.error('pin_file', 'give pin_env or pin_file, not both');
+    if (pinEnv !== undefined) throw s.error('pin_file', 'give pin_env or pin_file, not both');
     out.pinFile = resolve(base, pinFile);
   }
-  const selectors: Array<[string, string | undefined]> = [
-    ['token_label', s.string('token_label')],
-    ['token_serial', s.string('token_serial')],
-  ];
-  const slot = s.raw('slot');
-  const given = selectors.filter(([, v]) => v !== undefined).map(([k]) => k);
-  if (slot !== undefined && slot !== null) given.push('slot');
-  if (given.length !== 1) {
-    throw s.error('token_label', 'give exactly one of token_label, token_serial, slot');
-  }
-  if (selectors[0]![1] !== undefined) out.tokenLabel = selectors[0]![1];
-  if (selectors[1]![1] !== undefined) out.tokenSerial = selectors[1]![1];
-  if (slot !== undefined && slot !== null) {
+  const given = [tokenLabel, tokenSerial, slot].filter((v) => v !== undefined).length;
+  if (given !== 1) throw s.error('token_label', 'give exactly one of token_label, token_serial, slot');
+  if (tokenLabel !== undefined) out.tokenLabel = tokenLabel;
+  if (tokenSerial !== undefined) out.tokenSerial = tokenSerial;
+  if (slot !== undefined) {
     // CloudHSM slot ids exceed 2^53 (DESIGN.md §6): accept strings too.
     const text = typeof slot === 'number' && Number.isSafeInteger(slot) ? String(slot) : slot;
     if (typeof text !== 'string' || !/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) {
@@ -83,15 +93,13 @@ function parseHsm(s: Section, base: string): HsmConfig {
     }
     out.slot = BigInt(text);
   }
-  const env = s.section('env');
-  for (const name of env.keys()) {
-    if (!ENV_NAME.test(name)) throw env.error(name, 'not a variable name');
-    const v = env.raw(name);
-    if (typeof v !== 'string') throw env.error(name, 'expected a string');
+  for (const name of envSection.keys()) {
+    if (!ENV_NAME.test(name)) throw envSection.error(name, 'not a variable name');
+    const v = envSection.raw(name);
+    if (typeof v !== 'string') throw envSection.error(name, 'expected a string');
     out.env[name] = v;
   }
-  env.done();
-  s.done();
+  envSection.done();
   return out;
 }
 
@@ -123,12 +131,18 @@ export function parseConfig(text: string, file: string): Config {
   }
   const root = Section.of(file, '', doc.toJS());
   const base = dirname(resolve(file));
+  const keyOps = new Map<string, KeyOpsConfig>();
   const config: Config = {
     file,
-    server: parseServer(root.section('server')),
+    server: parseServer(root.section('server'), base),
     hsm: parseHsm(root.section('hsm'), base),
     watermark: parseWatermark(root.section('watermark'), base),
-    tezos: root.has('tezos') ? parseTezos(root.section('tezos')) : null,
+    tezos: root.has('tezos')
+      ? parseTezos(root.section('tezos'), (pkh, s) => keyOps.set(pkh, parseKeyOps(s)))
+      : null,
+    node: root.has('node') ? parseNode(root.section('node')) : null,
+    log: root.has('log') ? parseLog(root.section('log'), base) : DEFAULT_LOG,
+    keyOps,
   };
   root.done();
   return config;

@@ -15,7 +15,7 @@ function flag(s: Section, key: string): boolean {
   throw s.error(key, 'expected no value, true or false');
 }
 
-function keyPolicy(s: Section): KeyPolicy {
+function keyPolicy(s: Section, extra?: (s: Section) => void): KeyPolicy {
   const allow = s.section('allow');
   const generic = allow.strings('generic') ?? [];
   const p: KeyPolicy = {
@@ -33,15 +33,17 @@ function keyPolicy(s: Section): KeyPolicy {
     if (bad !== undefined) throw s.error('chains', `'${bad}' is not a chain id (Net…)`);
     p.chains = new Set(chains);
   }
+  extra?.(s);
   s.done();
   return p;
 }
 
-export function parseTezos(s: Section): Map<string, KeyPolicy> {
+/** `perKey` reads further per-key settings (issue #5: authorized_keys, log_payloads) before done(). */
+export function parseTezos(s: Section, perKey?: (pkh: string, s: Section) => void): Map<string, KeyPolicy> {
   const out = new Map<string, KeyPolicy>();
   for (const pkh of s.keys()) {
     if (!PKH.test(pkh)) throw s.error(pkh, 'expected a tz1/tz2/tz3 public key hash');
-    out.set(pkh, keyPolicy(s.section(pkh)));
+    out.set(pkh, keyPolicy(s.section(pkh), perKey && ((k) => perKey(pkh, k))));
   }
   s.done();
   return out;

@@ -1,13 +1,14 @@
 // The validated configuration (shared/CONTRACT.md, config file). Paths are absolute.
 
 import type { KeyPolicy } from '../policy/key-policy.js';
+import type { KeyOpsConfig, LogConfig, NodeConfig, ServerSecurityConfig } from './ops-sections.js';
 
 export interface Address {
   host: string;
   port: number;
 }
 
-export interface ServerConfig {
+export interface ServerConfig extends ServerSecurityConfig {
   address: Address;
   utilityAddress: Address | null;
   /** Enables GET /known_keys. */
@@ -44,6 +45,11 @@ export interface Config {
   watermark: WatermarkConfig;
   /** The `tezos` section by pkh; null when absent (every key, consensus policy). */
   tezos: Map<string, KeyPolicy> | null;
+  /** Chain-head threshold (issue #5); null when the `node` section is absent. */
+  node: NodeConfig | null;
+  log: LogConfig;
+  /** Per-key authentication and audit options from the `tezos` section (issue #5). */
+  keyOps: Map<string, KeyOpsConfig>;
 }
 
 export const DEFAULT_ADDRESS: Address = { host: '127.0.0.1', port: 6732 };
