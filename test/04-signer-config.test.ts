@@ -87,6 +87,8 @@ tezos:
     expect(err(BASE.replace('token_label: baker', 'token_label: baker\n  tokn_label: x'))).toBe(
       'signer.yaml: hsm.tokn_label: unknown key',
     );
+    // A misspelt key is reported before what its absence implies (no token selector).
+    expect(err(BASE.replace('token_label:', 'tokn_label:'))).toBe('signer.yaml: hsm.tokn_label: unknown key');
     expect(err(`${BASE}surprise: 1\n`)).toBe('signer.yaml: surprise: unknown key');
     expect(err(`${BASE}server:\n  address: localhost\n`)).toMatch(
       /^signer\.yaml: server\.address: expected host:port/,

@@ -25,7 +25,13 @@ export function listen(app: Hono, at: Address): Promise<Listening> {
         address: `${host}:${info.port}`,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            // close() waits for every connection to end; keep-alive ones go idle once their in-flight
+            // request is answered, so drop idle connections until the last one is gone.
+            const sweep = setInterval(() => server.closeIdleConnections(), 25);
+            server.close(() => {
+              clearInterval(sweep);
+              done();
+            });
             server.closeIdleConnections();
           }),
       });
