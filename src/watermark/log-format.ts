@@ -8,6 +8,8 @@
 // writes the next batch (group commit). So a crash can damage only the LAST batch, and nothing in that
 // batch was acknowledged yet: discarding a damaged final batch never loses an acknowledged mark. A
 // damaged batch with more bytes after it cannot come from a crash: that is corruption and we refuse.
+// Limit: a flipped bit inside the final batch cannot be told from a torn write, so it is dropped too
+// (with a report); storage that flips bits needs a checksumming filesystem.
 // The length is stored twice (plain and inverted) so that a flipped byte in a length field is caught
 // as corruption instead of looking like a batch cut short by a crash.
 
