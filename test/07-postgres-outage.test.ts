@@ -169,6 +169,17 @@ describe('slow or broken database', () => {
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect((err as StoreUnavailableError).retryAfter).toBeGreaterThan(0);
     expect(calls).toBe(0);
+    // Requests queued in this replica behind the blocked one give up on the same bound.
+    const queued = await Promise.all(
+      [3, 4, 5].map((level) =>
+        store
+          .signOnce(k, { level, round: 0, hash: payloadHash('locked', level) }, sign)
+          .catch((e: unknown) => e),
+      ),
+    );
+    for (const e of queued) expect(e).toBeInstanceOf(StoreUnavailableError);
+    expect(queued.some((e) => /behind other requests on this slot/.test((e as Error).message))).toBe(true);
+    expect(calls).toBe(0);
     await holder.query('ROLLBACK');
     await holder.end();
     expect((await store.signOnce(k, { level: 2, round: 0, hash: h2 }, sign)).outcome).toBe('signed');

@@ -56,11 +56,13 @@ export class PostgresStore implements WatermarkStore {
   private readonly signerId: string;
   private readonly retryAfter: number;
   private readonly warn: (message: string) => void;
+  private readonly lockTimeout: number;
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     const statementTimeout = opts.statementTimeoutMs ?? 5000;
     const lockTimeout = opts.lockTimeoutMs ?? 3000;
+    this.lockTimeout = lockTimeout;
     this.signerId = opts.signerId ?? `${hostname()}:${process.pid}`;
     this.retryAfter = opts.retryAfterSeconds ?? 1;
     this.warn = opts.onWarning ?? ((m) => process.emitWarning(m, 'WatermarkWarning'));
@@ -114,8 +116,14 @@ export class PostgresStore implements WatermarkStore {
     checkHeight(req);
     this.ensureOpen();
     // Serialise per slot inside this replica too: one connection per busy slot waits on the row lock,
-    // instead of the whole pool queuing behind it.
-    return this.lock.run(slotId(slot), () => this.signInTransaction(slot, req, sign));
+    // instead of the whole pool queuing behind it. Waiting in that queue counts against the same bound
+    // as waiting for the row lock, so a stuck database does not stack up minutes of queued requests.
+    const queuedAt = Date.now();
+    return this.lock.run(slotId(slot), () => {
+      if (Date.now() - queuedAt > this.lockTimeout)
+        throw this.unavailable(`waited over ${this.lockTimeout} ms behind other requests on this slot`);
+      return this.signInTransaction(slot, req, sign);
+    });
   }
 
   private async signInTransaction(

@@ -149,6 +149,10 @@ export async function startPostgres(): Promise<PgServer> {
       output += d;
     });
     proc = p;
+    // If the test process dies without dispose(), do not leave a server behind (SIGQUIT: immediate stop).
+    const reap = () => p.kill('SIGQUIT');
+    process.once('exit', reap);
+    p.once('exit', () => process.off('exit', reap));
     await waitReady(url, p, () => output.slice(-4000));
   };
 
