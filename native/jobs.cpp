@@ -58,8 +58,9 @@ void SignJob::Attempt(JobContext &ctx) {
   Check(ctx.fl->C_SignInit(ctx.session, &mech, key), "C_SignInit");
   signature_len_ = sizeof signature_;
   CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
-  // Only CKR_BUFFER_TOO_SMALL leaves the operation active (PKCS#11 v2.40 §5.2); recycle to be safe.
-  if (rv == CKR_BUFFER_TOO_SMALL) ctx.recycle_session = true;
+  // Per PKCS#11 v2.40 §5.2 only CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device
+  // may not honour that: any C_Sign failure recycles the session rather than trust its state.
+  if (rv != CKR_OK) ctx.recycle_session = true;
   Check(rv, "C_Sign");
   ctx.pool.CountSign();
 }

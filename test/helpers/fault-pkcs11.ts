@@ -1,0 +1,55 @@
+// Builds test/fixtures/fault-pkcs11.c with cc: a PKCS#11 library that forwards to SoftHSM2 and
+// returns chosen CKR_ codes on chosen calls, to drive the pool's recovery paths.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SOFTHSM_LIBRARY } from './softhsm.js';
+
+const run = promisify(execFile);
+const SOURCE = new URL('../fixtures/fault-pkcs11.c', import.meta.url).pathname;
+
+export interface FaultLibrary {
+  library: string;
+  /** Environment the wrapper reads at C_GetFunctionList (merge into process.env before opening). */
+  env: Record<string, string>;
+  /** The next `count` calls of `fn` return `rv` (e.g. 'C_Sign', 0x30). */
+  inject(
+    fn: 'C_Sign' | 'C_SignInit' | 'C_Login' | 'C_OpenSession' | 'C_Initialize',
+    rv: number,
+    count?: number,
+  ): Promise<void>;
+  clear(): Promise<void>;
+  /** Calls logged so far, e.g. count('C_Login'). */
+  calls(fn: string): Promise<Array<{ rv: number }>>;
+}
+
+export async function buildFaultLibrary(dir: string): Promise<FaultLibrary> {
+  const library = join(dir, 'libfault-pkcs11.so');
+  try {
+    await run('cc', ['-shared', '-fPIC', '-O2', '-o', library, SOURCE, '-ldl', '-lpthread']);
+  } catch (err) {
+    throw new Error(`cannot build the fault-injection PKCS#11 library with cc: ${(err as Error).message}`);
+  }
+  const control = join(dir, 'faults.txt');
+  const log = join(dir, 'calls.log');
+  await writeFile(control, '');
+  await writeFile(log, '');
+  return {
+    library,
+    env: { FAULT_PKCS11_TARGET: SOFTHSM_LIBRARY, FAULT_PKCS11_CONTROL: control, FAULT_PKCS11_LOG: log },
+    async inject(fn, rv, count = 1) {
+      await writeFile(control, `${fn} ${rv.toString(16)} ${count}\n`);
+    },
+    async clear() {
+      await writeFile(control, '');
+    },
+    async calls(fn) {
+      const text = await readFile(log, 'utf8');
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(`${fn} `))
+        .map((l) => ({ rv: Number(l.split(' ')[1]) }));
+    },
+  };
+}
