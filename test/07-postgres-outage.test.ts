@@ -229,3 +229,48 @@ describe('slow or broken database', () => {
     }
   });
 });
+
+describe('commit whose outcome is unknown', () => {
+  it('a COMMIT stuck waiting for a synchronous standby is not answered; the retry gets the stored signature', async () => {
+    // Its own server: synchronous_standby_names is server-wide and would stall the other tests.
+    const own = await startPostgres();
+    const admin = new pg.Client(own.url);
+    try {
+      const dbUrl = await own.createDatabase('syncrep');
+      const store = await openPostgresStore(dbUrl, { statementTimeoutMs: 300, lockTimeoutMs: 300 });
+      await admin.connect();
+      // A standby that never connects: COMMIT flushes locally, then waits for it (client bound: 1.3 s).
+      await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
+      await admin.query('SELECT pg_reload_conf()');
+      await sleep(300);
+      const k = slot('tz1SyncRep');
+      const hash = payloadHash('syncrep', 1);
+      let produced = '';
+      const err = await store
+        .signOnce(k, { level: 1, round: 0, hash }, async () => {
+          produced = signer.sign(hash);
+          return produced;
+        })
+        .catch((e: unknown) => e);
+      expect(produced).not.toBe('');
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).message).toMatch(/committing the watermark/);
+      // The standby requirement goes away: the waiting commit completes, and it is the mark.
+      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
+      await admin.query('SELECT pg_reload_conf()');
+      let mark: Mark | null = null;
+      for (let i = 0; i < 50 && !mark; i++) {
+        mark = await store.get(k);
+        if (!mark) await sleep(100);
+      }
+      expect(mark).toEqual({ level: 1, round: 0, hash, signature: produced });
+      // Same bytes again: the stored signature, not a new one (it was produced once, answered once).
+      const again = await store.signOnce(k, { level: 1, round: 0, hash }, async () => signer.sign(hash));
+      expect(again).toEqual({ outcome: 'repeat', signature: produced });
+      await store.close();
+    } finally {
+      await admin.end().catch(() => {});
+      await own.dispose();
+    }
+  });
+});
