@@ -220,7 +220,9 @@ describe('file store lock', () => {
     expect(won).toHaveLength(1);
     for (const r of results)
       if (r.status === 'rejected')
-        expect(String(r.reason)).toMatch(/locked by another process|in use by process|being locked by process/);
+        expect(String(r.reason)).toMatch(
+          /locked by another process|in use by process|being locked by process/,
+        );
   });
 
   it('takes over a lock file holding no pid; refuses while a take-over lock is left behind', async () => {
