@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeadState } from '../src/chain/head-monitor.js';
 import type { PoolStats } from '../src/hsm/types.js';
 import { audit } from '../src/log/audit.js';
-import { createLogger, flushLogger } from '../src/log/logger.js';
+import { createLogger, closeLogger } from '../src/log/logger.js';
 import { LATENCY_BUCKETS, SignerMetrics } from '../src/metrics/signer-metrics.js';
 
 const PKH = 'tz3Tq3Me8C4uvnx5PpVuMuvEuGUwbfTsnxQD';
@@ -18,7 +18,7 @@ describe('SignerMetrics', () => {
     m.request(PKH, 'block', 'signed', 0.00012);
     m.request(PKH, 'block', 'signed', 0.0002);
     m.request(PKH, 'attestation', 'watermark_refused', 0.00003);
-    m.hsmSign('block', 'p256', 0.00008);
+    m.hsmSign('p256', 0.00008);
     m.hsmError('CKR_DEVICE_ERROR');
     m.storeSyncLatency('file', 0.002);
     const text = await m.text();
@@ -34,7 +34,7 @@ describe('SignerMetrics', () => {
     expect(text).toContain('tezos_signer_request_duration_seconds_bucket{le="0.00005",kind="attestation"');
     expect(text).toMatch(/request_duration_seconds_bucket\{le="0.0001",kind="block",outcome="signed"\} 0/);
     expect(text).toMatch(/request_duration_seconds_bucket\{le="0.00025",kind="block",outcome="signed"\} 2/);
-    expect(text).toMatch(/hsm_sign_duration_seconds_bucket\{le="0.0001",kind="block",curve="p256"\} 1/);
+    expect(text).toMatch(/hsm_sign_duration_seconds_bucket\{le="0.0001",curve="p256"\} 1/);
     expect(text).toMatch(/watermark_sync_duration_seconds_bucket\{le="0.0025",backend="file"\} 1/);
     expect(text).not.toContain('process_cpu'); // default metrics off here
   });
@@ -104,7 +104,7 @@ describe('audit log', () => {
     const log = createLogger({ dest: file });
     audit(log, entry);
     audit(log, { ...entry, decision: 'refused', status: 409, reason: 'level 12 round 0 already signed' });
-    await flushLogger(log);
+    await closeLogger(log);
     const [a, b] = lines(file);
     expect(a).toMatchObject({
       audit: true,
@@ -135,7 +135,7 @@ describe('audit log', () => {
     const log = createLogger({ dest: file, sync: true });
     audit(log, entry, true);
     log.info({ hsm: { pin: '1234', library: '/x.so' }, pin: '1234' }, 'config loaded');
-    await flushLogger(log);
+    await closeLogger(log);
     const [a, b] = lines(file);
     expect(a!.payload).toBe('117a06');
     expect(JSON.stringify(b)).not.toContain('1234');

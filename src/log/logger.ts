@@ -34,10 +34,16 @@ export function createLogger(opts: LogOptions = {}): Logger {
   return logger;
 }
 
-/** Writes out what the asynchronous destination still buffers (call on shutdown). */
-export async function flushLogger(logger: Logger): Promise<void> {
+/**
+ * Writes out what the asynchronous destination still buffers and closes it (on shutdown). SonicBoom's
+ * flush(cb) answers at once for an unbuffered stream even while a write is in flight; end() waits.
+ */
+export async function closeLogger(logger: Logger): Promise<void> {
   const stream = destinations.get(logger);
-  // An asynchronous file destination opens in the background; flushing before it is open is a no-op.
-  if (stream && (stream as unknown as { fd: number }).fd < 0) await once(stream, 'ready');
-  await new Promise<void>((resolve, reject) => logger.flush((err) => (err ? reject(err) : resolve())));
+  if (!stream) return;
+  // An asynchronous file destination opens in the background.
+  if ((stream as unknown as { fd: number }).fd < 0) await once(stream, 'ready');
+  const closed = once(stream, 'close');
+  stream.end();
+  await closed;
 }

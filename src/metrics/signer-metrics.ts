@@ -34,7 +34,7 @@ export interface MetricsSources {
 export class SignerMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'pkh' | 'kind' | 'outcome'>;
-  private readonly signLatency: Histogram<'kind' | 'curve'>;
+  private readonly signLatency: Histogram<'curve'>;
   private readonly requestLatency: Histogram<'kind' | 'outcome'>;
   private readonly hsmErrors: Counter<'code'>;
   private readonly watermarkRefusals: Counter<'pkh' | 'kind'>;
@@ -58,8 +58,8 @@ export class SignerMetrics {
     });
     this.signLatency = new Histogram({
       name: 'tezos_signer_hsm_sign_duration_seconds',
-      help: 'HSM signing time (queue wait included), by request kind and curve',
-      labelNames: ['kind', 'curve'],
+      help: 'HSM signing time (queue wait included), by curve',
+      labelNames: ['curve'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -142,8 +142,8 @@ export class SignerMetrics {
     if (outcome === 'watermark_refused') this.watermarkRefusals.inc({ pkh, kind });
   }
 
-  hsmSign(kind: string, curve: string, seconds: number): void {
-    this.signLatency.observe({ kind, curve }, seconds);
+  hsmSign(curve: string, seconds: number): void {
+    this.signLatency.observe({ curve }, seconds);
   }
 
   hsmError(code: string): void {

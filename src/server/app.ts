@@ -1,21 +1,46 @@
 // The octez remote-signer HTTP API as a Hono app (DESIGN.md §2); one router per resource.
 
 import { Hono } from 'hono';
+import { API_TOKEN_HEADER, type ApiToken } from '../auth/api-token.js';
+import type { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { Signer } from '../signer/signer.js';
 import { authorizedKeysRoute } from './authorized-keys-route.js';
-import { errorBody, onError } from './errors.js';
+import { errorBody, httpError, onError } from './errors.js';
 import { keysRoutes } from './keys-routes.js';
 import { knownKeysRoute } from './known-keys-route.js';
+import { requireAuthentication } from './request-auth.js';
+import type { SignObserver } from './sign-observer.js';
 
 export interface AppOptions {
   knownKeys: boolean;
   maxBodyBytes: number;
+  /** Issue #5: octez request authentication. */
+  authenticator?: RequestAuthenticator;
+  /** Issue #5: shared token a reverse proxy adds to every request. */
+  apiToken?: ApiToken | null;
+  observer?: SignObserver;
 }
 
 export function createApp(signer: Signer, opts: AppOptions): Hono {
   const app = new Hono();
-  app.route('/keys', keysRoutes(signer, opts.maxBodyBytes));
-  app.route('/authorized_keys', authorizedKeysRoute());
+  const token = opts.apiToken;
+  if (token) {
+    app.use('*', async (c, next) => {
+      const presented = c.req.header(API_TOKEN_HEADER);
+      if (presented === undefined) throw httpError(401, `missing ${API_TOKEN_HEADER} header`);
+      if (!token.matches(presented)) throw httpError(403, `wrong ${API_TOKEN_HEADER} header`);
+      await next();
+    });
+  }
+  const auth = opts.authenticator;
+  app.route(
+    '/keys',
+    keysRoutes(signer, opts.maxBodyBytes, {
+      ...(auth ? { authenticate: requireAuthentication(auth) } : {}),
+      ...(opts.observer ? { observer: opts.observer } : {}),
+    }),
+  );
+  app.route('/authorized_keys', authorizedKeysRoute(auth?.advertised() ?? null));
   if (opts.knownKeys) app.route('/known_keys', knownKeysRoute(signer));
   app.notFound((c) => c.json(errorBody(`no such route: ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError);

@@ -5,6 +5,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AuthenticationError } from '../auth/errors.js';
+import { ChainHeadError } from '../chain/errors.js';
 import { Pkcs11Error } from '../hsm/errors.js';
 import { PolicyError } from '../policy/errors.js';
 import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from '../signer/errors.js';
@@ -20,14 +22,21 @@ export function httpError(status: ContentfulStatusCode, msg: string): HTTPExcept
   return new HTTPException(status, { message: msg });
 }
 
-interface Mapped {
+export interface Mapped {
   status: ContentfulStatusCode;
   msg: string;
   retryAfter?: number;
 }
 
-function classify(err: unknown): Mapped {
+/** The status and message an error is answered with (also used for metrics and audit lines). */
+export function classify(err: unknown): Mapped {
   if (err instanceof HTTPException) return { status: err.status as ContentfulStatusCode, msg: err.message };
+  if (err instanceof AuthenticationError) return { status: err.status, msg: err.message };
+  if (err instanceof ChainHeadError) {
+    return err.status === 503
+      ? { status: 503, msg: err.message, retryAfter: 1 }
+      : { status: 403, msg: err.message };
+  }
   if (err instanceof DecodeError) return { status: 400, msg: `malformed request: ${err.message}` };
   if (err instanceof PolicyError) return { status: 403, msg: err.message };
   if (err instanceof UnknownKeyError) return { status: 404, msg: err.message };

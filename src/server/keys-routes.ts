@@ -1,12 +1,29 @@
 // /keys/<pkh>: GET the public key, POST bytes to sign (DESIGN.md §2).
 
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Signer } from '../signer/signer.js';
+import type { SignNote, Signer } from '../signer/signer.js';
 import { readHexBody } from './body.js';
 import { httpError } from './errors.js';
+import type { SignObserver } from './sign-observer.js';
 
-export function keysRoutes(signer: Signer, maxBodyBytes: number): Hono {
+/** Issue #5 hooks on POST: request authentication, then one audit line and metrics per request. */
+export interface SignHooks {
+  /** Throws AuthenticationError (401/403) unless `authentication` is valid for (pkh, msg). */
+  authenticate?(pkh: string, msg: Uint8Array, authentication: string | undefined): void;
+  observer?: SignObserver;
+}
+
+function clientOf(c: Parameters<typeof getConnInfo>[0]): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // not served by @hono/node-server (app.request in tests)
+  }
+}
+
+export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHooks = {}): Hono {
   const app = new Hono();
   app.get('/:pkh', (c) => c.json({ public_key: signer.key(c.req.param('pkh')).publicKey }));
   app.post(
@@ -18,11 +35,24 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number): Hono {
       },
     }),
     async (c) => {
+      const started = performance.now();
       const pkh = c.req.param('pkh');
-      signer.key(pkh); // 404 before reading the body
-      // `version` is tolerated (octez >= 18 sends it); `authentication` is not checked yet.
-      const msg = await readHexBody(c);
-      return c.json({ signature: await signer.sign(pkh, msg) });
+      const note: SignNote = {};
+      let msg: Uint8Array | null = null;
+      let error: unknown = null;
+      try {
+        signer.key(pkh); // 404 before reading the body
+        // `version` is tolerated (octez >= 18 sends it).
+        msg = await readHexBody(c);
+        hooks.authenticate?.(pkh, msg, c.req.query('authentication'));
+        return c.json({ signature: await signer.sign(pkh, msg, note) });
+      } catch (err) {
+        error = err;
+        throw err;
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        hooks.observer?.record({ pkh, msg, note, error, seconds, client: clientOf(c) });
+      }
     },
   );
   return app;

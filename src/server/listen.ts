@@ -1,10 +1,13 @@
 // Runs a Hono app on node:http with a graceful close: stop accepting, let in-flight requests finish,
 // drop idle keep-alive connections.
 
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { TlsConfig } from '../config/ops-sections.js';
 import type { Address } from '../config/types.js';
 
 export interface Listening {
@@ -13,9 +16,19 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export function listen(app: Hono, at: Address): Promise<Listening> {
+/** `tls` (issue #5, server.tls): serve HTTPS with this PEM certificate chain and key. */
+export function listen(app: Hono, at: Address, tls: TlsConfig | null = null): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: at.host, port: at.port }) as Server;
+    const base = { fetch: app.fetch, hostname: at.host, port: at.port };
+    const server = (
+      tls
+        ? serve({
+            ...base,
+            createServer: createHttpsServer,
+            serverOptions: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) },
+          })
+        : serve(base)
+    ) as Server;
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

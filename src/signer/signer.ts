@@ -18,6 +18,18 @@ export interface SigningDevice {
   sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array>;
 }
 
+/** Filled by sign() for the caller's audit line and metrics (issue #5). */
+export interface SignNote {
+  req?: SignRequest;
+  /** 'signed': a new signature; 'repeat': the stored one for identical bytes (DESIGN.md §5). */
+  outcome?: 'signed' | 'repeat';
+}
+
+export interface SignerOptions {
+  /** Extra check on the decoded request before the watermark (e.g. the chain-head threshold); throws to refuse. */
+  check?: (req: SignRequest) => void;
+}
+
 const HEX = '0123456789abcdef';
 function toHex(bytes: Uint8Array): string {
   let s = '';
@@ -31,11 +43,17 @@ export class Signer {
     private readonly store: WatermarkStore,
     private readonly policy: Policy,
     readonly keys: ReadonlyMap<string, SignerKey>,
+    private readonly opts: SignerOptions = {},
   ) {}
 
   /** Lists the token's keys once and derives pkhs, public keys and verifiers. */
-  static async create(device: SigningDevice, store: WatermarkStore, policy: Policy): Promise<Signer> {
-    return new Signer(device, store, policy, buildKeyring(await device.keys()));
+  static async create(
+    device: SigningDevice,
+    store: WatermarkStore,
+    policy: Policy,
+    opts: SignerOptions = {},
+  ): Promise<Signer> {
+    return new Signer(device, store, policy, buildKeyring(await device.keys()), opts);
   }
 
   key(pkh: string): SignerKey {
@@ -50,14 +68,20 @@ export class Signer {
   }
 
   /** Signs `msg` (magic byte included) with `pkh`, or throws; never returns a signature on refusal. */
-  async sign(pkh: string, msg: Uint8Array): Promise<string> {
+  async sign(pkh: string, msg: Uint8Array, note?: SignNote): Promise<string> {
     const key = this.key(pkh);
     this.policy.checkBytes(msg);
     const req = decodeRequest(msg);
+    if (note) note.req = req;
     this.policy.check(pkh, req);
+    this.opts.check?.(req);
     const digest = blake2b256(msg);
     const kind = consensusKindOf(req);
-    if (kind === null) return this.signDigest(key, digest);
+    if (kind === null) {
+      const sig = await this.signDigest(key, digest);
+      if (note) note.outcome = 'signed';
+      return sig;
+    }
     // Every watermarked kind has a height and a chain id (src/tezos/decode.ts).
     const { level, round } = heightOf(req)!;
     const slot = {
@@ -69,6 +93,7 @@ export class Signer {
       this.signDigest(key, digest),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
+    if (note) note.outcome = decision.outcome;
     return decision.signature;
   }
 

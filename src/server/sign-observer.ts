@@ -1,0 +1,86 @@
+// One place that turns a finished POST /keys/<pkh> into its audit line and its metrics (issue #5):
+// the outcome comes from the signer's note on success, from the error's class and status otherwise.
+
+import type { Logger } from 'pino';
+import { AuthenticationError } from '../auth/errors.js';
+import { ChainHeadError } from '../chain/errors.js';
+import { type AuditDecision, audit } from '../log/audit.js';
+import type { Outcome, SignerMetrics } from '../metrics/signer-metrics.js';
+import { PolicyError } from '../policy/errors.js';
+import { WatermarkRefusedError } from '../signer/errors.js';
+import type { SignNote } from '../signer/signer.js';
+import { blake2b256 } from '../tezos/hash.js';
+import { classify } from './errors.js';
+
+export interface SignRecord {
+  pkh: string;
+  msg: Uint8Array | null;
+  note: SignNote;
+  error: unknown;
+  /** Seconds from request received to answer ready. */
+  seconds: number;
+  client: string | null;
+}
+
+export interface ObserverDeps {
+  logger: Logger | null;
+  metrics: SignerMetrics | null;
+  /** tezos.<pkh>.log_payloads */
+  logPayloads(pkh: string): boolean;
+}
+
+function outcomeOf(error: unknown, status: number, note: SignNote): Outcome {
+  if (error === null) return note.outcome ?? 'signed';
+  if (error instanceof WatermarkRefusedError) return 'watermark_refused';
+  if (error instanceof PolicyError) return 'policy_refused';
+  if (error instanceof AuthenticationError) return error.status === 401 ? 'auth_missing' : 'auth_invalid';
+  if (error instanceof ChainHeadError) return error.status === 403 ? 'head_refused' : 'unavailable';
+  if (status === 404) return 'unknown_key';
+  if (status === 503) return 'unavailable';
+  if (status >= 400 && status < 500) return 'bad_request';
+  return 'error';
+}
+
+function decisionOf(outcome: Outcome): AuditDecision {
+  if (outcome === 'signed' || outcome === 'repeat') return outcome;
+  return outcome === 'error' || outcome === 'unavailable' ? 'error' : 'refused';
+}
+
+export class SignObserver {
+  constructor(private readonly deps: ObserverDeps) {}
+
+  record(r: SignRecord): void {
+    const { logger, metrics } = this.deps;
+    const status = r.error === null ? 200 : classify(r.error).status;
+    const outcome = outcomeOf(r.error, status, r.note);
+    const req = r.note.req;
+    const kind = req?.kind ?? 'unknown';
+    metrics?.request(r.pkh, kind, outcome, r.seconds);
+    if (!logger) return;
+    const height = req && 'level' in req ? req : null;
+    audit(
+      logger,
+      {
+        pkh: r.pkh,
+        chain: req && 'chainId' in req ? req.chainId : null,
+        kind,
+        level: height?.level ?? null,
+        round: height && 'round' in height ? height.round : null,
+        requestHash: r.msg ? Buffer.from(blake2b256(r.msg)).toString('hex') : null,
+        payloadHash:
+          req?.kind === 'block'
+            ? req.payloadHash
+            : req && 'blockPayloadHash' in req
+              ? req.blockPayloadHash
+              : null,
+        decision: decisionOf(outcome),
+        status,
+        reason: r.error === null ? null : classify(r.error).msg,
+        latencyUs: Math.round(r.seconds * 1e6),
+        client: r.client,
+        ...(r.msg ? { payload: r.msg } : {}),
+      },
+      this.deps.logPayloads(r.pkh),
+    );
+  }
+}
