@@ -68,9 +68,13 @@ void PoolHandle::Start(Napi::Env env, std::shared_ptr<Pool> pool) {
   napi_unref_threadsafe_function(env, tsfn_);  // referenced only while jobs are in flight
   napi_add_env_cleanup_hook(env, &PoolHandle::AtExit, this);
   napi_threadsafe_function tsfn = tsfn_;
-  pool_->Start([tsfn](Job *job) {
-    // Fails only while the environment is being torn down; the promise can no longer be settled.
-    if (napi_call_threadsafe_function(tsfn, job, napi_tsfn_nonblocking) != napi_ok) delete job;
+  pool_->Start([tsfn](std::vector<Job *> &&jobs) {
+    auto *batch = new std::vector<Job *>(std::move(jobs));
+    // Fails only while the environment is being torn down; the promises can no longer be settled.
+    if (napi_call_threadsafe_function(tsfn, batch, napi_tsfn_nonblocking) != napi_ok) {
+      for (Job *j : *batch) delete j;
+      delete batch;
+    }
   });
 }
 
@@ -100,9 +104,11 @@ void PoolHandle::AtExit(void *self) {
 }
 
 void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
-  auto *job = static_cast<PromiseJob *>(static_cast<Job *>(data));
+  std::unique_ptr<std::vector<Job *>> batch(static_cast<std::vector<Job *> *>(data));
   auto *self = static_cast<PoolHandle *>(context);
-  if (env != nullptr) {
+  for (Job *j : *batch) {
+    std::unique_ptr<PromiseJob> job(static_cast<PromiseJob *>(j));
+    if (env == nullptr) continue;
     Napi::HandleScope scope(env);
     try {
       job->Complete(Napi::Env(env));
@@ -114,7 +120,6 @@ void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
       self->Unref();  // taken in Submit: the handle outlives its in-flight jobs
     }
   }
-  delete job;
 }
 
 Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job) {

@@ -1,6 +1,7 @@
 #include "session_pool.h"
 
 #include <cassert>
+#include <chrono>
 
 #include "errors.h"
 #include "keys.h"
@@ -96,6 +97,8 @@ void Pool::CloseSessions() {
 
 void Pool::WorkerLoop(size_t index) {
   WorkerSession &ws = sessions_[index];
+  std::vector<Job *> done;
+  auto first_done = std::chrono::steady_clock::now();
   for (;;) {
     Job *job;
     {
@@ -108,11 +111,19 @@ void Pool::WorkerLoop(size_t index) {
     }
     Execute(*job, ws);
     if (job->failure) errors_++;
-    sink_(job);
+    if (done.empty()) first_done = std::chrono::steady_clock::now();
+    done.push_back(job);
+    bool more;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
+      more = !queue_.empty() && !stop_;
       busy_--;
       if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
+    }
+    // Close() joins this thread before returning, so a batch handed over here is never lost.
+    if (!more || done.size() >= kMaxBatch || std::chrono::steady_clock::now() - first_done >= kMaxBatchDelay) {
+      sink_(std::move(done));
+      done.clear();
     }
   }
 }
