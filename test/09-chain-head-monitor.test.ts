@@ -1,62 +1,13 @@
 // Chain-head threshold (issue #5) against a stub node RPC: a tiny node:http server speaking the three
 // routes the monitor uses, with a chunked /monitor/heads/main stream the test drives by hand.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChainHeadGuard } from '../src/chain/head-guard.js';
 import { HeadMonitor } from '../src/chain/head-monitor.js';
 import { JsonStreamSplitter } from '../src/chain/json-stream.js';
+import { headJson as header, STUB_CHAIN, stubNode } from './helpers/stub-node.js';
 
-const MAINNET = 'NetXdQprcVkpaWU';
-
-interface StubNode {
-  url: string;
-  server: Server;
-  /** Open stream responses, to write heads into. */
-  streams: ServerResponse[];
-  headLevel: number;
-  streamEnabled: boolean;
-  headerEnabled: boolean;
-  hits: string[];
-  close(): Promise<void>;
-}
-
-async function stubNode(): Promise<StubNode> {
-  const node: Partial<StubNode> = {
-    streams: [],
-    headLevel: 100,
-    streamEnabled: true,
-    headerEnabled: true,
-    hits: [],
-  };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    node.hits!.push(req.url ?? '');
-    if (req.url === '/chains/main/chain_id') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(MAINNET));
-    } else if (req.url === '/chains/main/blocks/head/header' && node.headerEnabled) {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ chain_id: MAINNET, hash: 'BL…', level: node.headLevel, proto: 22 }));
-    } else if (req.url === '/monitor/heads/main' && node.streamEnabled) {
-      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-      res.flushHeaders();
-      node.streams!.push(res);
-    } else {
-      res.statusCode = 404;
-      res.end('Not found');
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  node.server = server;
-  node.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  node.close = async () => {
-    for (const s of node.streams!) s.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return node as StubNode;
-}
+const MAINNET = STUB_CHAIN;
 
 async function until(mon: HeadMonitor, pred: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -66,8 +17,6 @@ async function until(mon: HeadMonitor, pred: () => boolean, what: string): Promi
     await Promise.race([mon.changed(), new Promise((r) => setTimeout(r, 50))]);
   }
 }
-
-const header = (level: number) => JSON.stringify({ hash: 'BLx', level, proto: 22, fitness: ['02'] });
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
