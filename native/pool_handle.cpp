@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "aes.h"
 #include "jobs.h"
 
 namespace hsm {
@@ -41,11 +42,12 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls =
-      DefineClass(env, "PoolHandle",
-                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls = DefineClass(
+      env, "PoolHandle",
+      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
+       InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -156,6 +158,23 @@ Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
   auto *job = new GenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                               info[1].As<Napi::String>().Utf8Value(), Bytes(id.Data(), id.Data() + id.ByteLength()));
   return Submit(info.Env(), job);
+}
+
+// aesGenerate(label: string) / aesCrypt(encrypt: boolean, label: string, iv, aad, input: Uint8Array): native/aes.h.
+Napi::Value PoolHandle::AesGenerate(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 1 && info[0].IsString());
+  return Submit(info.Env(), new AesGenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value()));
+}
+
+Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 5 && info[2].IsTypedArray() && info[3].IsTypedArray() && info[4].IsTypedArray());
+  auto bytes = [](Napi::Value v) {
+    auto a = v.As<Napi::Uint8Array>();
+    return Bytes(a.Data(), a.Data() + a.ByteLength());
+  };
+  return Submit(info.Env(),
+                new AesCryptJob(info.Env(), info[0].As<Napi::Boolean>().Value(), info[1].As<Napi::String>().Utf8Value(),
+                                bytes(info[2]), bytes(info[3]), bytes(info[4])));
 }
 
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }

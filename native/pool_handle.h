@@ -23,6 +23,8 @@ class PoolHandle : public Napi::ObjectWrap<PoolHandle> {
   Napi::Value Sign(const Napi::CallbackInfo &info);
   Napi::Value Generate(const Napi::CallbackInfo &info);
   Napi::Value Ping(const Napi::CallbackInfo &info);
+  Napi::Value AesGenerate(const Napi::CallbackInfo &info);
+  Napi::Value AesCrypt(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
 

@@ -1,5 +1,6 @@
 // The typed PKCS#11 API the signer uses: open a token, list keys, sign off the JS thread, close.
 import { randomBytes } from 'node:crypto';
+import { checkGcmArgs } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
 import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
@@ -77,6 +78,35 @@ export class Hsm {
       );
     }
     return this.#issue(await this.#pool.generate(curve, label, idBytes));
+  }
+
+  /** AES-256 key in the token (sensitive, non-extractable, encrypt/decrypt only) for sealing tz4 secrets. */
+  async generateAesKey(label: string): Promise<void> {
+    this.#checkOpen();
+    checkLabel(label);
+    await this.#pool.aesGenerate(label);
+  }
+
+  /** AES-GCM (12-byte iv, 128-bit tag) under the token's AES key `keyLabel`: ciphertext ‖ tag. */
+  async encrypt(
+    keyLabel: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<Uint8Array> {
+    this.#checkOpen();
+    return new Uint8Array(
+      await this.#pool.aesCrypt(true, ...checkGcmArgs(true, keyLabel, iv, aad, plaintext)),
+    );
+  }
+
+  /** Inverse of encrypt(); rejects when the tag does not verify. The caller should fill(0) the result. */
+  async decrypt(keyLabel: string, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    const out = await this.#pool.aesCrypt(false, ...checkGcmArgs(false, keyLabel, iv, aad, sealed));
+    const copy = new Uint8Array(out);
+    out.fill(0);
+    return copy;
   }
 
   /** One round trip on a pooled session: the token answers and the session is logged in. */

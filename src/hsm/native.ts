@@ -35,6 +35,16 @@ export interface NativePool {
   sign(ref: number, mechanism: number, data: Uint8Array): Promise<Buffer>;
   generate(curve: string, label: string, id: Uint8Array): Promise<NativeKey>;
   ping(): Promise<void>;
+  /** AES-256 secret key in the token (native/aes.h). */
+  aesGenerate(label: string): Promise<void>;
+  /** AES-GCM: encrypt → ciphertext ‖ tag; decrypt → plaintext. */
+  aesCrypt(
+    encrypt: boolean,
+    label: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    input: Uint8Array,
+  ): Promise<Buffer>;
   stats(): {
     sessions: number;
     busy: number;

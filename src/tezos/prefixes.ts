@@ -25,6 +25,8 @@ export const PREFIX = {
   sppk: p('03fee256', 33),
   p2pk: p('03b28b7f', 33),
   BLpk: p('069587cc', 48),
+  // secret keys (tz4 only: the others never leave the HSM); 32 bytes, little-endian scalar
+  BLsk: p('0396c028', 32),
   // signatures
   edsig: p('09f5cd8612', 64),
   spsig1: p('0d7365133f', 64),

@@ -1,0 +1,97 @@
+// A tz4 (BLS12-381 min-pk) secret held in process memory after unsealing (issue #8).
+// octez src/lib_crypto/bls.ml signs with Bls12_381_signature.MinPk.Pop.sign over watermark ‖ bytes: for the
+// remote signer that is the whole request (magic byte included), no pre-hash, DST
+// BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_. pop_prove signs the public key bytes (or an override)
+// under BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_. BLsk payloads are 32-byte little-endian scalars
+// (bls12-381-signature sk_of_bytes_exn); @noble/curves takes big-endian ones.
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { b58decode, b58encode } from '../tezos/base58.js';
+import { pkhOf } from '../tezos/keys.js';
+
+export const SIGN_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+export const POP_DST = 'BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+
+const minPk = bls12_381.longSignatures;
+const ORDER = bls12_381.fields.Fr.ORDER;
+
+function isZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
+}
+
+function scalarBelowOrder(be: Uint8Array): boolean {
+  let n = 0n;
+  for (const b of be) n = (n << 8n) | BigInt(b);
+  return n < ORDER;
+}
+
+export class BlsKey {
+  /** Big-endian scalar as @noble/curves wants it; zeroed by wipe(). */
+  readonly #secret: Uint8Array;
+  /** 48-byte compressed G1 point. */
+  readonly publicKeyBytes: Uint8Array;
+  /** BLpk… */
+  readonly publicKey: string;
+  /** tz4… */
+  readonly pkh: string;
+  #wiped = false;
+
+  /** From the 32-byte little-endian secret (the BLsk payload). The caller keeps ownership of `le`. */
+  constructor(le: Uint8Array) {
+    if (le.length !== 32) throw new TypeError(`BLS secret key must be 32 bytes, got ${le.length}`);
+    const be = Uint8Array.from(le).reverse();
+    if (isZero(be) || !scalarBelowOrder(be)) {
+      be.fill(0);
+      throw new TypeError('BLS secret key is not a scalar in [1, r)');
+    }
+    this.#secret = be;
+    this.publicKeyBytes = minPk.getPublicKey(be).toBytes(true);
+    this.publicKey = b58encode('BLpk', this.publicKeyBytes);
+    this.pkh = pkhOf('bls12-381', this.publicKeyBytes);
+  }
+
+  /** A fresh key from 32 random bytes (reduced mod r by @noble/curves keygen). */
+  static generate(): { key: BlsKey; secretLe: Uint8Array } {
+    const { secretKey } = minPk.keygen();
+    const le = Uint8Array.from(secretKey).reverse();
+    secretKey.fill(0);
+    return { key: new BlsKey(le), secretLe: le };
+  }
+
+  /** Parses `BLsk…` (optionally `unencrypted:BLsk…`, as octez wallets store it). */
+  static parseSecret(text: string): Uint8Array {
+    const s = text.trim().replace(/^unencrypted:/, '');
+    if (!s.startsWith('BLsk')) throw new TypeError('expected an unencrypted BLsk… secret key');
+    return b58decode(s, ['BLsk']).payload;
+  }
+
+  /** Raw 96-byte signature of `msg` (the whole request, magic byte included). */
+  signBytes(msg: Uint8Array): Uint8Array {
+    this.#checkLive();
+    return minPk.Signature.toBytes(minPk.sign(minPk.hash(msg, SIGN_DST), this.#secret));
+  }
+
+  /** BLsig… signature of `msg`. */
+  sign(msg: Uint8Array): string {
+    return b58encode('BLsig', this.signBytes(msg));
+  }
+
+  /** Proof of possession: signs our public key bytes, or `overridePk` (48 bytes) when given. */
+  provePossession(overridePk?: Uint8Array): string {
+    this.#checkLive();
+    const msg = overridePk ?? this.publicKeyBytes;
+    const sig = minPk.sign(minPk.hash(msg, POP_DST), this.#secret);
+    return b58encode('BLsig', minPk.Signature.toBytes(sig));
+  }
+
+  /** Zeroes the secret; any later sign throws. */
+  wipe(): void {
+    this.#secret.fill(0);
+    this.#wiped = true;
+  }
+
+  #checkLive(): void {
+    if (this.#wiped) throw new Error(`BLS key ${this.pkh} was wiped`);
+  }
+}

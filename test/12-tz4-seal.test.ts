@@ -1,0 +1,146 @@
+// AES-GCM sealing of tz4 secrets on a real SoftHSM2 token: key generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals, sealed files in a key directory (issue #8).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifySignature } from '@taquito/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlsKey } from '../src/bls/bls-key.js';
+import { readSealedDir, unsealDir, writeSealed } from '../src/bls/key-dir.js';
+import { sealKey, unsealKey } from '../src/bls/seal.js';
+import { SealedFileError } from '../src/bls/sealed-file.js';
+import { Hsm } from '../src/hsm/index.js';
+import { createToken, type TestToken } from './helpers/softhsm.js';
+
+let token: TestToken;
+let other: TestToken;
+let hsm: Hsm;
+let otherHsm: Hsm;
+let dir: string;
+
+beforeAll(async () => {
+  token = await createToken({ label: 'seal-test', keys: [] });
+  other = await createToken({ label: 'seal-other', keys: [] });
+  process.env.SOFTHSM2_CONF = token.conf;
+  hsm = await Hsm.open({ library: token.library, tokenLabel: token.tokenLabel, pin: token.pin, sessions: 2 });
+  dir = await mkdtemp(join(tmpdir(), 'tz4-seal-'));
+});
+
+afterAll(async () => {
+  await hsm?.close();
+  await otherHsm?.close();
+  await token?.cleanup();
+  await other?.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('AES-GCM in the token', () => {
+  it('generates a 256-bit AES key and refuses the same label twice', async () => {
+    await hsm.generateAesKey('seal-a');
+    await expect(hsm.generateAesKey('seal-a')).rejects.toMatchObject({ code: 'ERR_HSM_KEY_EXISTS' });
+  });
+
+  it('encrypts and decrypts with a 12-byte IV, AAD and a 16-byte tag', async () => {
+    const iv = new Uint8Array(12).fill(7);
+    const aad = new TextEncoder().encode('header');
+    const pt = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const ct = await hsm.encrypt('seal-a', iv, aad, pt);
+    expect(ct.length).toBe(48);
+    expect(Buffer.from(ct.subarray(0, 32)).equals(Buffer.from(pt))).toBe(false);
+    expect(Buffer.from(await hsm.decrypt('seal-a', iv, aad, ct))).toEqual(Buffer.from(pt));
+    // Same inputs, same output: deterministic GCM under one key (no hidden randomness in the token).
+    expect(Buffer.from(await hsm.encrypt('seal-a', iv, aad, pt))).toEqual(Buffer.from(ct));
+  });
+
+  it('rejects a flipped ciphertext bit, tag bit, AAD or IV', async () => {
+    const iv = new Uint8Array(12).fill(1);
+    const aad = new TextEncoder().encode('aad');
+    const pt = new Uint8Array(32).fill(9);
+    const ct = await hsm.encrypt('seal-a', iv, aad, pt);
+    for (const at of [0, 31, 32, 47]) {
+      const bad = Uint8Array.from(ct);
+      bad[at]! ^= 1;
+      await expect(hsm.decrypt('seal-a', iv, aad, bad)).rejects.toThrow();
+    }
+    await expect(hsm.decrypt('seal-a', iv, new TextEncoder().encode('aaD'), ct)).rejects.toThrow();
+    await expect(hsm.decrypt('seal-a', new Uint8Array(12).fill(2), aad, ct)).rejects.toThrow();
+    // The token still works afterwards (failed sessions are recycled).
+    expect(Buffer.from(await hsm.decrypt('seal-a', iv, aad, ct))).toEqual(Buffer.from(pt));
+  });
+
+  it('refuses a missing AES key and bad arguments before the token sees them', async () => {
+    const iv = new Uint8Array(12);
+    await expect(hsm.encrypt('no-such-key', iv, new Uint8Array(0), new Uint8Array(32))).rejects.toMatchObject(
+      {
+        code: 'ERR_HSM_KEY_NOT_FOUND',
+      },
+    );
+    await expect(
+      hsm.encrypt('seal-a', new Uint8Array(16), new Uint8Array(0), new Uint8Array(32)),
+    ).rejects.toThrow(/12 bytes/);
+    await expect(hsm.decrypt('seal-a', iv, new Uint8Array(0), new Uint8Array(10))).rejects.toThrow(
+      RangeError,
+    );
+    await expect(hsm.generateAesKey('')).rejects.toThrow(TypeError);
+  });
+});
+
+describe('sealed tz4 keys', () => {
+  it('seals a generated key, writes its file, unseals it and signs verifiably', async () => {
+    await hsm.generateAesKey('bls-seal');
+    const { key, secretLe } = BlsKey.generate();
+    const sealed = await sealKey(hsm, key, secretLe, 'consensus', 'bls-seal');
+    const path = await writeSealed(dir, sealed);
+    expect(path).toBe(join(dir, `${key.pkh}.sealed`));
+    const text = await readFile(path, 'utf8');
+    expect(text).not.toContain(Buffer.from(secretLe).toString('hex'));
+    const [back] = await unsealDir(hsm, dir);
+    expect(back?.pkh).toBe(key.pkh);
+    const msg = Uint8Array.from(Buffer.from('13deadbeef', 'hex'));
+    expect(verifySignature(msg, key.publicKey, back!.sign(msg))).toBe(true);
+    back!.wipe();
+    expect(() => back!.sign(msg)).toThrow(/wiped/);
+    await expect(writeSealed(dir, sealed)).rejects.toThrow(/already sealed/);
+    secretLe.fill(0);
+  });
+
+  it('refuses a tampered file: ciphertext, tag, nonce, label, public key', async () => {
+    const [entry] = await readSealedDir(dir);
+    const path = entry!.path;
+    const original = await readFile(path, 'utf8');
+    const obj = JSON.parse(original) as Record<string, string>;
+    const flipHex = (h: string) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+    for (const field of ['ciphertext', 'tag', 'nonce', 'key_label']) {
+      const bad = { ...obj, [field]: field === 'key_label' ? 'other' : flipHex(obj[field]!) };
+      await writeFile(path, JSON.stringify(bad));
+      await expect(unsealDir(hsm, dir)).rejects.toThrow(SealedFileError);
+    }
+    // A different valid key's public key (and pkh kept): the AAD no longer matches.
+    const stranger = BlsKey.generate();
+    await writeFile(path, JSON.stringify({ ...obj, public_key: stranger.key.publicKey }));
+    await expect(unsealDir(hsm, dir)).rejects.toThrow(/cannot unseal/);
+    await writeFile(path, JSON.stringify({ ...obj, version: 2 }));
+    await expect(unsealDir(hsm, dir)).rejects.toThrow(/unsupported version/);
+    await writeFile(path, '{"format":');
+    await expect(unsealDir(hsm, dir)).rejects.toThrow(/not JSON/);
+    await writeFile(path, original);
+    const keys = await unsealDir(hsm, dir);
+    expect(keys).toHaveLength(1);
+    for (const k of keys) k.wipe();
+  });
+
+  it('refuses to unseal on another token (same AES label, different key) or without the AES key', async () => {
+    const [entry] = await readSealedDir(dir);
+    const { sealed, path } = entry!;
+    await hsm.close();
+    process.env.SOFTHSM2_CONF = other.conf;
+    otherHsm = await Hsm.open({
+      library: other.library,
+      tokenLabel: other.tokenLabel,
+      pin: other.pin,
+      sessions: 1,
+    });
+    await expect(unsealKey(otherHsm, sealed, path)).rejects.toThrow(/no AES key labelled "bls-seal"/);
+    await otherHsm.generateAesKey('bls-seal');
+    await expect(unsealKey(otherHsm, sealed, path)).rejects.toThrow(/cannot unseal/);
+  });
+});
