@@ -8,6 +8,7 @@
 #include <cassert>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "errors.h"
 
@@ -43,6 +44,15 @@ std::map<std::string, std::weak_ptr<Module>> &Registry() {
 std::map<std::string, void *> &Handles() {
   static auto *h = new std::map<std::string, void *>();
   return *h;
+}
+
+std::vector<void (*)()> &ExitHooks() {
+  static auto *h = new std::vector<void (*)()>();
+  return *h;
+}
+
+void RunExitHooks() {
+  for (auto hook : ExitHooks()) hook();
 }
 
 std::string Canonical(const std::string &path) {
@@ -109,6 +119,18 @@ std::shared_ptr<Module> Module::Acquire(const std::string &path) {
   m->Initialize();
   slot = m;
   return m;
+}
+
+void Module::AddExitHook(void (*hook)()) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  ExitHooks().push_back(hook);
+}
+
+void Module::ArmExitHooks() {
+  // atexit handlers run in reverse order of registration. Registered once the library is initialised
+  // and in use, ours runs before the library's static destructors and before the atexit cleanup of the
+  // libraries it initialised on the way (OpenSSL's OPENSSL_cleanup, seen crashing SoftHSM2 otherwise).
+  std::atexit(RunExitHooks);
 }
 
 long Module::UseCount(const std::string &path) {

@@ -44,6 +44,11 @@ class Module {
  public:
   // Loads (or shares) the library at an absolute path and initialises it. Throws Pkcs11Failure.
   static std::shared_ptr<Module> Acquire(const std::string &path);
+  // Runs `hook` at process exit before the vendor library's own static destructors: process.exit() skips
+  // Node's environment cleanup, and a worker still inside the library would crash in them.
+  static void AddExitHook(void (*hook)());
+  // Registers the exit hooks with atexit; call after the library is fully initialised (idempotent hooks).
+  static void ArmExitHooks();
   // Number of live users of the module loaded from `path` (0 when none): for tests and diagnostics.
   static long UseCount(const std::string &path);
 

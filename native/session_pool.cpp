@@ -2,14 +2,35 @@
 
 #include <cassert>
 #include <chrono>
+#include <set>
 
 #include "errors.h"
 #include "keys.h"
 
 namespace hsm {
 
+namespace {
+std::mutex live_mu;
+std::set<Pool *> &Live() {
+  static auto *live = new std::set<Pool *>();
+  return *live;
+}
+}  // namespace
+
 Pool::Pool(std::shared_ptr<Module> module, TokenSelector sel, std::string pin)
-    : module_(std::move(module)), selector_(std::move(sel)), pin_(std::move(pin)) {}
+    : module_(std::move(module)), selector_(std::move(sel)), pin_(std::move(pin)) {
+  static std::once_flag hook_once;
+  std::call_once(hook_once, [] { Module::AddExitHook(&Pool::AbortAll); });
+  std::lock_guard<std::mutex> lock(live_mu);
+  Live().insert(this);
+}
+
+void Pool::AbortAll() {
+  std::lock_guard<std::mutex> lock(live_mu);
+  for (Pool *p : Live()) {
+    if (!p->aborted_.exchange(true)) p->Abort();
+  }
+}
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
                                  size_t sessions) {
@@ -25,10 +46,15 @@ std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector
   pool->session_count_ = std::max<size_t>(1, sessions);
   pool->sessions_.resize(pool->session_count_);
   for (auto &ws : pool->sessions_) pool->EnsureReady(ws);  // open eagerly: fail now, not at first sign
+  Module::ArmExitHooks();
   return pool;
 }
 
 Pool::~Pool() {
+  {
+    std::lock_guard<std::mutex> lock(live_mu);
+    Live().erase(this);
+  }
   StopWorkers(true);
   CloseSessions();
 }

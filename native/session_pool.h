@@ -60,6 +60,8 @@ class Pool {
   void Close();
   // Exit path: drops queued jobs, waits for running ones, then as Close().
   void Abort();
+  // Aborts every live pool (process exit).
+  static void AbortAll();
   PoolStats Stats() const;
   Module &module() { return *module_; }
   bool closing() const { return closing_.load(); }
@@ -106,6 +108,7 @@ class Pool {
   size_t busy_ = 0;
   bool stop_ = false;
   std::atomic<bool> closing_{false};
+  std::atomic<bool> aborted_{false};  // AbortAll ran for this pool (process exit)
   std::vector<std::thread> threads_;
   CompletionSink sink_;
 

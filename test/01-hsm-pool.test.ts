@@ -1,5 +1,8 @@
 // The session pool under load: N-way concurrency, a responsive event loop, drain on close, shared module.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/index.js';
@@ -110,4 +113,21 @@ describe('session pool', () => {
     await c.ping();
     await c.close();
   });
+
+  it.each(['exit', 'natural'])(
+    'shuts down cleanly when the process ends (%s) with signs in flight',
+    async (mode) => {
+      // process.exit() skips Node's environment cleanup: the addon's atexit hook must stop the workers
+      // before the vendor library and OpenSSL tear themselves down, or the process dies of SIGSEGV.
+      const script = fileURLToPath(new URL('./fixtures/hsm-exit-inflight.ts', import.meta.url));
+      const run = promisify(execFile);
+      const child = await run(
+        process.execPath,
+        ['--import', 'tsx', script, token.library, token.tokenLabel, token.pin, mode],
+        { env: { ...process.env, ...token.env } },
+      ).catch((e: { code?: number; signal?: string; stderr?: string }) => e);
+      expect(child).not.toHaveProperty('signal', 'SIGSEGV');
+      expect((child as { code?: number }).code ?? 0).toBe(0);
+    },
+  );
 });
