@@ -1,0 +1,128 @@
+// tz4 BLS keys (issue #8): octez's key vectors, signatures and proofs of possession checked by @taquito/utils
+// (an independent verifier over @noble/curves with its own DSTs), and the sealed-file parser.
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { verifySignature } from '@taquito/utils';
+import { describe, expect, it } from 'vitest';
+import { BlsKey, POP_DST } from '../src/bls/bls-key.js';
+import { aadOf, parseSealed, SealedFileError, serializeSealed } from '../src/bls/sealed-file.js';
+import { parsePublicKey } from '../src/tezos/keys.js';
+import { decodeSignature } from '../src/tezos/signatures.js';
+
+// octez tezt/lib_tezos/account.mli (parse_client_output_aggregate) and a flextesa test account.
+const VECTORS = [
+  {
+    pkh: 'tz4EECtMxAuJ9UDLaiMZH7G1GCFYUWsj8HZn',
+    pk: 'BLpk1yUiLJ7RezbyViD5ZvWTfQndM3TRRYmvYWkUfH2EJqsLFnzzvpJss6pbuz3U1DDMpk8v16nV',
+    sk: 'BLsk1hKAHyGqY9qRbgoSVnjiSmDWpKGjFF3WNQ7BaiaMUA6RMA6Pfq',
+  },
+  {
+    pkh: 'tz4XXtsYav3fZz2FSDa7hcx4F8sh8SaDWNME',
+    pk: 'BLpk1nRV5SBB2QCxsiem5Neoywcizr3mkdp167HL1iKFgFvzPhKo4RSy7J8JBh2BgGgVYjNsRGwU',
+    sk: 'unencrypted:BLsk1XMDG3iepYGj15mBWc7dYjrkpVVM4VH3y5DyBCN9iAGrELwRbY',
+  },
+];
+
+// A BLS-mode attestation (magic 0x13, tag 41: level 100, round 0) as the baker sends it.
+const ATTESTATION = Uint8Array.from(
+  Buffer.from(`137a06a770${'11'.repeat(32)}29000000640000000${'0'}${'22'.repeat(32)}`, 'hex'),
+);
+
+describe('tz4 key vectors', () => {
+  it('BLpk → tz4 as octez computes it', () => {
+    for (const v of VECTORS) expect(parsePublicKey(v.pk).pkh).toBe(v.pkh);
+  });
+
+  it('BLsk (little-endian scalar) → BLpk and tz4', () => {
+    for (const v of VECTORS) {
+      const key = new BlsKey(BlsKey.parseSecret(v.sk));
+      expect(key.publicKey).toBe(v.pk);
+      expect(key.pkh).toBe(v.pkh);
+    }
+  });
+
+  it('refuses malformed secrets', () => {
+    expect(() => BlsKey.parseSecret('edsk3gUfUPyBSfrS9CCgmCiQsTCHGkviBDusMxDJstFtojtc1zcpsh')).toThrow(
+      /BLsk/,
+    );
+    expect(() => BlsKey.parseSecret('BLsk1hKAHyGqY9qRbgoSVnjiSmDWpKGjFF3WNQ7BaiaMUA6RMA6Pfr')).toThrow(
+      /base58/,
+    );
+    expect(() => new BlsKey(new Uint8Array(32))).toThrow(/scalar/);
+    expect(() => new BlsKey(new Uint8Array(32).fill(0xff))).toThrow(/scalar/);
+    expect(() => new BlsKey(new Uint8Array(31))).toThrow(/32 bytes/);
+  });
+});
+
+describe('tz4 signatures', () => {
+  const key = new BlsKey(BlsKey.parseSecret(VECTORS[0]!.sk));
+
+  it('signs the whole request (magic byte included, no pre-hash) under the POP-scheme DST', () => {
+    const sig = key.sign(ATTESTATION);
+    expect(sig.startsWith('BLsig')).toBe(true);
+    expect(decodeSignature(sig).bytes.length).toBe(96);
+    expect(verifySignature(ATTESTATION, key.publicKey, sig)).toBe(true);
+    // Not over the bytes without the magic byte, nor another message.
+    expect(verifySignature(ATTESTATION.subarray(1), key.publicKey, sig)).toBe(false);
+    expect(verifySignature(ATTESTATION, VECTORS[1]!.pk, sig)).toBe(false);
+    // BLS is deterministic: the same bytes give the same signature.
+    expect(key.sign(ATTESTATION)).toBe(sig);
+  });
+
+  it('proves possession of its public key, or of an override, under the POP DST', () => {
+    const pop = key.provePossession();
+    const pkBytes = parsePublicKey(key.publicKey).bytes;
+    expect(verifySignature(pkBytes, key.publicKey, pop, undefined, true)).toBe(true);
+    // Not a plain signature of the same bytes.
+    expect(verifySignature(pkBytes, key.publicKey, pop)).toBe(false);
+    const other = parsePublicKey(VECTORS[1]!.pk).bytes;
+    const popOther = key.provePossession(other);
+    const bls = bls12_381.longSignatures;
+    expect(bls.verify(decodeSignature(popOther).bytes, bls.hash(other, POP_DST), key.publicKeyBytes)).toBe(
+      true,
+    );
+  });
+
+  it('generates fresh keys that sign verifiably, and wipes them', () => {
+    const { key: fresh, secretLe } = BlsKey.generate();
+    expect(fresh.pkh.startsWith('tz4')).toBe(true);
+    expect(verifySignature(ATTESTATION, fresh.publicKey, fresh.sign(ATTESTATION))).toBe(true);
+    fresh.wipe();
+    expect(() => fresh.sign(ATTESTATION)).toThrow(/wiped/);
+    expect(secretLe.some((b) => b !== 0)).toBe(true);
+  });
+});
+
+describe('sealed file format', () => {
+  const meta = {
+    pkh: VECTORS[0]!.pkh,
+    publicKey: VECTORS[0]!.pk,
+    keyLabel: 'consensus',
+    aesKeyLabel: 'bls-seal',
+  };
+  const sealed = {
+    ...meta,
+    nonce: new Uint8Array(12).fill(1),
+    ciphertext: new Uint8Array(32).fill(2),
+    tag: new Uint8Array(16).fill(3),
+  };
+
+  it('round-trips and binds every public field into the AAD', () => {
+    const text = serializeSealed(sealed);
+    expect(parseSealed(text, 'f')).toEqual(sealed);
+    const aad = new TextDecoder().decode(aadOf(meta));
+    for (const v of Object.values(meta)) expect(aad).toContain(v);
+    expect(aad.startsWith('tezos-hsm-signer/bls-sealed/v1\n')).toBe(true);
+  });
+
+  it('names the file and the field on every error', () => {
+    const obj = JSON.parse(serializeSealed(sealed)) as Record<string, unknown>;
+    const bad = (o: unknown) => () => parseSealed(JSON.stringify(o), '/x/k.sealed');
+    expect(bad({ ...obj, nonce: 'zz' })).toThrow(/\/x\/k.sealed: "nonce" must be 12 bytes/);
+    expect(bad({ ...obj, tag: '00' })).toThrow(/"tag" must be 16 bytes/);
+    expect(bad({ ...obj, extra: 1 })).toThrow(/unknown field "extra"/);
+    expect(bad({ ...obj, format: 'x' })).toThrow(/"format"/);
+    expect(bad({ ...obj, version: 0 })).toThrow(/unsupported version 0/);
+    expect(bad({ ...obj, pkh: 7 })).toThrow(/"pkh" must be a string/);
+    expect(bad([])).toThrow(SealedFileError);
+  });
+});
