@@ -4,8 +4,18 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import type { Config } from './types.js';
+import { pinFormatProblem } from './vendor-quirks.js';
 
 export function readPin(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  const pin = readPinText(config, env);
+  const problem = pinFormatProblem(config.hsm.vendor, pin);
+  if (problem !== null) {
+    throw new ConfigError(config.file, config.hsm.pinFile !== null ? 'hsm.pin_file' : 'hsm.pin_env', problem);
+  }
+  return pin;
+}
+
+function readPinText(config: Config, env: NodeJS.ProcessEnv): string {
   const { hsm, file } = config;
   if (hsm.pinFile !== null) {
     let mode: number;

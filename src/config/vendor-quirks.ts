@@ -1,0 +1,12 @@
+// Per-vendor rules the config can check before the library is loaded (DESIGN.md §6–7). The addon itself
+// already covers the others for every vendor: RW sessions always, the public point read from the
+// private key object when it carries CKA_EC_POINT (CloudHSM), slot chosen by label or serial.
+
+/** Why a PIN cannot be right for this vendor, or null. Never includes the PIN itself. */
+export function pinFormatProblem(vendor: string | null, pin: string): string | null {
+  // AWS CloudHSM logs a crypto user in with "<user>:<password>" as the PKCS#11 PIN.
+  if (vendor === 'cloudhsm' && !/^[^:]+:.+$/.test(pin)) {
+    return 'AWS CloudHSM expects the PIN as <crypto user>:<password>';
+  }
+  return null;
+}
