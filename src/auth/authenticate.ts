@@ -14,9 +14,20 @@ export type AuthResult = 'ok' | 'missing' | 'invalid';
 /** Tag of a Sign request in the authenticated-request envelope. */
 const SIGN_REQUEST_TAG = 0x01;
 
+// Base58-decoding the pkh costs as much as hashing the message: keep the few the signer serves.
+const pkhBytesCache = new Map<string, Uint8Array>();
+function pkhBytesOf(pkh: string): Uint8Array {
+  let b = pkhBytesCache.get(pkh);
+  if (b === undefined) {
+    b = pkhToBytes(pkh);
+    if (pkhBytesCache.size < 1024) pkhBytesCache.set(pkh, b);
+  }
+  return b;
+}
+
 /** The bytes the client signs to authenticate a request for `pkh` carrying `data`. */
 export function authenticationMessage(pkh: string, data: Uint8Array): Uint8Array {
-  const pkhBytes = pkhToBytes(pkh);
+  const pkhBytes = pkhBytesOf(pkh);
   const out = new Uint8Array(2 + pkhBytes.length + data.length);
   out[0] = 0x04;
   out[1] = SIGN_REQUEST_TAG;
