@@ -37,8 +37,14 @@ export class BlsKey {
   readonly pkh: string;
   #wiped = false;
 
-  /** From the 32-byte little-endian secret (the BLsk payload). The caller keeps ownership of `le`. */
-  constructor(le: Uint8Array) {
+  /**
+   * From the 32-byte little-endian secret (the BLsk payload); `label` names it in listings (the sealed
+   * file's key_label). The caller keeps ownership of `le`.
+   */
+  constructor(
+    le: Uint8Array,
+    readonly label = '',
+  ) {
     if (le.length !== 32) throw new TypeError(`BLS secret key must be 32 bytes, got ${le.length}`);
     const be = Uint8Array.from(le).reverse();
     if (isZero(be) || !scalarBelowOrder(be)) {

@@ -37,7 +37,7 @@ export async function unsealKey(sealer: Sealer, sealed: SealedKey, where: string
     );
   }
   try {
-    const key = new BlsKey(secret);
+    const key = new BlsKey(secret, sealed.keyLabel);
     if (key.publicKey !== sealed.publicKey || key.pkh !== sealed.pkh) {
       key.wipe();
       throw new SealedFileError(`${where}: the unsealed secret does not match ${sealed.pkh}`);

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { devHsmInit } from './dev-hsm.js';
+import { keysBls, wantsBls } from './keys-bls.js';
 import { keysGenerate } from './keys-generate.js';
 import { keysList } from './keys-list.js';
 import { serve } from './serve.js';
@@ -16,6 +17,8 @@ const USAGE = `usage:
   tezos-hsm-signer keys list --config FILE [--json]
   tezos-hsm-signer dev-hsm init [--dir ./var]
   tezos-hsm-signer keys generate --curve p256|secp256k1|ed25519 --label L --config FILE [--id HEX] [--json]
+  tezos-hsm-signer keys generate --curve bls12-381 --label L --config FILE [--aes-label A] [--json]
+  tezos-hsm-signer keys import --curve bls12-381 --label L --config FILE [--file PATH|-] [--aes-label A] [--json]
   tezos-hsm-signer watermark show --config FILE [--pkh PKH] [--json]
   tezos-hsm-signer watermark set --config FILE --pkh PKH --chain NET --kind KIND --level N --round N --yes
   tezos-hsm-signer watermark import --from octez|signatory PATH --config FILE [--yes]
@@ -26,6 +29,8 @@ async function run(argv: string[]): Promise<number> {
   if (verb === 'serve') return serve(argv.slice(1));
   if (verb === 'keys' && sub === 'list') return keysList(rest);
   if (verb === 'dev-hsm' && sub === 'init') return devHsmInit(rest);
+  if (verb === 'keys' && sub === 'generate' && wantsBls(rest)) return keysBls('generate', rest);
+  if (verb === 'keys' && sub === 'import') return keysBls('import', rest);
   if (verb === 'keys' && sub === 'generate') return keysGenerate(rest);
   if (verb === 'watermark' && sub === 'show') return watermarkShow(rest);
   if (verb === 'watermark' && sub === 'set') return watermarkSet(rest);

@@ -4,6 +4,8 @@
 // metrics and the utility listener (/healthz, /readyz, /metrics).
 
 import { ApiToken } from '../auth/api-token.js';
+import type { BlsKey } from '../bls/bls-key.js';
+import { blsKeyDir, unsealDir } from '../bls/key-dir.js';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
@@ -52,7 +54,10 @@ export async function serve(argv: string[]): Promise<number> {
   let store: Awaited<ReturnType<typeof openStore>> | null = null;
   const guard = config.node ? new ChainHeadGuard(config.node) : null;
   let utility: Listening | null = null;
+  let blsKeys: BlsKey[] = [];
   try {
+    // Issue #8: tz4 secrets are decrypted by the HSM now; any failure refuses to start.
+    blsKeys = await unsealDir(hsm, blsKeyDir(config.file));
     store = await openStore(config.watermark);
     const metrics = config.server.utilityAddress
       ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
@@ -65,14 +70,20 @@ export async function serve(argv: string[]): Promise<number> {
       metrics ? instrumentDevice(hsm, metrics) : hsm,
       metrics ? instrumentStore(store, metrics, config.watermark.backend) : store,
       new Policy(config.tezos),
-      guard ? { check: chainHeadCheck(guard) } : {},
+      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys },
     );
     const observer = new SignObserver({
       logger,
       metrics,
       logPayloads: (pkh) => config.keyOps.get(pkh)?.logPayloads ?? false,
     });
-    const app = createApp(signer, { ...config.server, authenticator, apiToken, observer });
+    const app = createApp(signer, {
+      ...config.server,
+      authenticator,
+      apiToken,
+      observer,
+      proofOfPossession: (pkh) => config.keyOps.get(pkh)?.allowProofOfPossession ?? false,
+    });
     const server = await listen(app, config.server.address, config.server.tls);
     if (config.server.utilityAddress && metrics) {
       const checks = standardChecks({ hsm, store, head: guard });
@@ -95,6 +106,7 @@ export async function serve(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   } finally {
+    for (const k of blsKeys) k.wipe();
     await utility?.close();
     await guard?.stop();
     await hsm.close();

@@ -2,7 +2,7 @@
 //   server.authorized_keys, server.api_token_env, server.tls {cert, key}
 //   node {rpc, max_level_ahead, max_level_behind, fail_open}
 //   log {level, file}
-//   tezos.<pkh>.authorized_keys, tezos.<pkh>.log_payloads
+//   tezos.<pkh>.authorized_keys, tezos.<pkh>.log_payloads, tezos.<tz4>.allow_proof_of_possession (issue #8)
 // Each parser reads only its keys; the caller's Section.done() still refuses unknown ones.
 
 import { existsSync } from 'node:fs';
@@ -43,6 +43,8 @@ export interface KeyOpsConfig {
   /** Replaces server.authorized_keys for this key; null: the server-wide list applies. */
   authorizedKeys: string[] | null;
   logPayloads: boolean;
+  /** tz4 only (issue #8): answer GET /bls_prove_possession/<pkh>. */
+  allowProofOfPossession: boolean;
 }
 
 export const DEFAULT_LOG: LogConfig = { level: 'info', file: null };
@@ -121,5 +123,6 @@ export function parseKeyOps(s: Section): KeyOpsConfig {
   return {
     authorizedKeys: authorizedKeys(s, 'authorized_keys'),
     logPayloads: s.bool('log_payloads') ?? false,
+    allowProofOfPossession: s.bool('allow_proof_of_possession') ?? false,
   };
 }

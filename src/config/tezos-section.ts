@@ -3,7 +3,7 @@
 import type { KeyPolicy } from '../policy/key-policy.js';
 import type { Section } from './reader.js';
 
-const PKH = /^tz[123][1-9A-HJ-NP-Za-km-z]{33}$/;
+const PKH = /^tz[1234][1-9A-HJ-NP-Za-km-z]{33}$/;
 const CHAIN_ID = /^Net[1-9A-HJ-NP-Za-km-z]{12}$/;
 
 /** An `allow` flag: present with no value (or true) allows; false or absent refuses. */
@@ -42,7 +42,7 @@ function keyPolicy(s: Section, extra?: (s: Section) => void): KeyPolicy {
 export function parseTezos(s: Section, perKey?: (pkh: string, s: Section) => void): Map<string, KeyPolicy> {
   const out = new Map<string, KeyPolicy>();
   for (const pkh of s.keys()) {
-    if (!PKH.test(pkh)) throw s.error(pkh, 'expected a tz1/tz2/tz3 public key hash');
+    if (!PKH.test(pkh)) throw s.error(pkh, 'expected a tz1/tz2/tz3/tz4 public key hash');
     out.set(pkh, keyPolicy(s.section(pkh), perKey && ((k) => perKey(pkh, k))));
   }
   s.done();

@@ -5,6 +5,7 @@ import { API_TOKEN_HEADER, type ApiToken } from '../auth/api-token.js';
 import type { RequestAuthenticator } from '../auth/request-authenticator.js';
 import type { Signer } from '../signer/signer.js';
 import { authorizedKeysRoute } from './authorized-keys-route.js';
+import { blsPopRoute } from './bls-pop-route.js';
 import { errorBody, httpError, onError } from './errors.js';
 import { keysRoutes } from './keys-routes.js';
 import { knownKeysRoute } from './known-keys-route.js';
@@ -19,6 +20,8 @@ export interface AppOptions {
   /** Issue #5: shared token a reverse proxy adds to every request. */
   apiToken?: ApiToken | null;
   observer?: SignObserver;
+  /** Issue #8: tz4 keys allowed to answer GET /bls_prove_possession/<pkh>. */
+  proofOfPossession?: (pkh: string) => boolean;
 }
 
 export function createApp(signer: Signer, opts: AppOptions): Hono {
@@ -42,6 +45,7 @@ export function createApp(signer: Signer, opts: AppOptions): Hono {
   );
   app.route('/authorized_keys', authorizedKeysRoute(auth?.advertised() ?? null));
   if (opts.knownKeys) app.route('/known_keys', knownKeysRoute(signer));
+  app.route('/bls_prove_possession', blsPopRoute(signer, opts.proofOfPossession ?? (() => false)));
   app.notFound((c) => c.json(errorBody(`no such route: ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError);
   return app;

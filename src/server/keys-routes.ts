@@ -41,8 +41,16 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHook
       let msg: Uint8Array | null = null;
       let error: unknown = null;
       try {
-        signer.key(pkh); // 404 before reading the body
-        // `version` is tolerated (octez >= 18 sends it).
+        const key = signer.key(pkh); // 404 before reading the body
+        // `version` is tolerated (octez >= 18 sends it). For tz4, versions 0/1 mean octez's older
+        // signature modules (no BLS / the AUG scheme): we sign only the POP scheme of version 2+.
+        const version = c.req.query('version');
+        if (key.curve === 'bls12-381' && (version === '0' || version === '1')) {
+          throw httpError(
+            400,
+            `version=${version} is not supported for tz4 keys: use version 2 or later (BLS POP scheme)`,
+          );
+        }
         msg = await readHexBody(c);
         hooks.authenticate?.(pkh, msg, c.req.query('authentication'));
         return c.json({ signature: await signer.sign(pkh, msg, note) });

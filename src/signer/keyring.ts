@@ -1,11 +1,13 @@
 // The token's keys as the signer uses them, resolved once at start: Tezos pkh and public key, and a
 // verifier built once per key (no per-request key material allocation).
 
+import type { BlsKey } from '../bls/bls-key.js';
 import type { Curve, HsmKey } from '../hsm/types.js';
 import { publicKeyFromPoint } from '../tezos/keys.js';
 import { makeVerifier, type Verifier } from './verifier.js';
 
-export interface SignerKey {
+/** A key on the token, signed with by the HSM. */
+export interface HsmSignerKey {
   readonly pkh: string;
   /** edpk…/sppk…/p2pk… */
   readonly publicKey: string;
@@ -16,6 +18,21 @@ export interface SignerKey {
   readonly hsmKey: HsmKey;
   readonly verify: Verifier;
 }
+
+/** A tz4 key unsealed into process memory (issue #8, src/bls/): no PKCS#11 HSM signs BLS. */
+export interface BlsSignerKey {
+  readonly pkh: string;
+  /** BLpk… */
+  readonly publicKey: string;
+  readonly curve: 'bls12-381';
+  /** The sealed file's key_label. */
+  readonly label: string;
+  /** No PKCS#11 object: always ''. */
+  readonly id: '';
+  readonly bls: BlsKey;
+}
+
+export type SignerKey = HsmSignerKey | BlsSignerKey;
 
 /** Resolves HSM keys; the same key twice on the token is an error (ambiguous object, DESIGN.md §6). */
 export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
@@ -37,4 +54,19 @@ export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
     });
   }
   return out;
+}
+
+/** Adds unsealed tz4 keys to a keyring; a pkh already present is an error. */
+export function addBlsKeys(keyring: Map<string, SignerKey>, keys: readonly BlsKey[]): void {
+  for (const bls of keys) {
+    if (keyring.has(bls.pkh)) throw new Error(`key ${bls.pkh} is sealed twice`);
+    keyring.set(bls.pkh, {
+      pkh: bls.pkh,
+      publicKey: bls.publicKey,
+      curve: 'bls12-381',
+      label: bls.label,
+      id: '',
+      bls,
+    });
+  }
 }

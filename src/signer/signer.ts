@@ -2,6 +2,7 @@
 // key lookup → refuse magic 0x04 → decode → policy → watermark signOnce (consensus kinds) → HSM sign
 // over BLAKE2b-256(msg) → verify → encode. Nothing here allocates key material per request.
 
+import type { BlsKey } from '../bls/bls-key.js';
 import type { HsmKey } from '../hsm/types.js';
 import type { Policy } from '../policy/policy.js';
 import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
@@ -10,7 +11,7 @@ import type { GenericRequest, MichelsonRequest, SignRequest } from '../tezos/req
 import { encodeSignature } from '../tezos/signatures.js';
 import type { WatermarkStore } from '../watermark/store.js';
 import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
-import { buildKeyring, type SignerKey } from './keyring.js';
+import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './keyring.js';
 
 /** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
 export interface SigningDevice {
@@ -28,6 +29,8 @@ export interface SignNote {
 export interface SignerOptions {
   /** Extra check on the decoded request before the watermark (e.g. the chain-head threshold); throws to refuse. */
   check?: (req: SignRequest) => void;
+  /** Unsealed tz4 keys (issue #8), served beside the token's keys. */
+  blsKeys?: readonly BlsKey[];
 }
 
 const HEX = '0123456789abcdef';
@@ -53,7 +56,9 @@ export class Signer {
     policy: Policy,
     opts: SignerOptions = {},
   ): Promise<Signer> {
-    return new Signer(device, store, policy, buildKeyring(await device.keys()), opts);
+    const keyring = buildKeyring(await device.keys());
+    addBlsKeys(keyring, opts.blsKeys ?? []);
+    return new Signer(device, store, policy, keyring, opts);
   }
 
   key(pkh: string): SignerKey {
@@ -78,7 +83,7 @@ export class Signer {
     const digest = blake2b256(msg);
     const kind = consensusKindOf(req);
     if (kind === null) {
-      const sig = await this.signDigest(key, digest);
+      const sig = await this.signWith(key, msg, digest);
       if (note) note.outcome = 'signed';
       return sig;
     }
@@ -90,14 +95,19 @@ export class Signer {
       kind,
     };
     const decision = await this.store.signOnce(slot, { level, round, hash: toHex(digest) }, () =>
-      this.signDigest(key, digest),
+      this.signWith(key, msg, digest),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
     if (note) note.outcome = decision.outcome;
     return decision.signature;
   }
 
-  private async signDigest(key: SignerKey, digest: Uint8Array): Promise<string> {
+  /** tz4 signs the whole request with no pre-hash (src/bls/bls-key.ts); HSM keys sign its BLAKE2b-256. */
+  private async signWith(key: SignerKey, msg: Uint8Array, digest: Uint8Array): Promise<string> {
+    return key.curve === 'bls12-381' ? key.bls.sign(msg) : this.signDigest(key, digest);
+  }
+
+  private async signDigest(key: HsmSignerKey, digest: Uint8Array): Promise<string> {
     const raw = await this.device.sign(key.hsmKey, digest);
     if (!key.verify(digest, raw)) {
       throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
