@@ -133,9 +133,11 @@ describe('readiness with a PostgreSQL watermark store', () => {
     expect(body.checks.watermark).not.toBe('ok');
     await pg.start();
     const deadline = Date.now() + 15_000;
-    let status = 0;
-    while (Date.now() < deadline && (status = (await ready()).status) !== 200)
+    let status = (await ready()).status;
+    while (status !== 200 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
+      status = (await ready()).status;
+    }
     expect(status).toBe(200);
   });
 });
