@@ -85,6 +85,13 @@ describe('utility listener', () => {
       1,
     );
     expect(metric(text, 'tezos_signer_hsm_sessions', 'state="total"')).toBe(2);
+    // Unknown keys share one label value: a client cannot grow the metrics with made-up pkhs.
+    expect(await sign(s.url, 'tz1NotAKeyOnThisToken', block)).toBe(404);
+    const after = await (await fetch(`${s.utilityUrl}/metrics`)).text();
+    expect(
+      metric(after, 'tezos_signer_requests_total', 'pkh="unknown",kind="unknown",outcome="unknown_key"'),
+    ).toBe(1);
+    expect(after).not.toContain('tz1NotAKeyOnThisToken');
     expect(metric(text, 'tezos_signer_hsm_sessions', 'state="busy"')).toBe(0);
     expect(text).toContain('tezos_signer_hsm_sessions_recycled_total');
     expect(text).toContain('process_resident_memory_bytes');

@@ -55,13 +55,14 @@ export class SignObserver {
     const outcome = outcomeOf(r.error, status, r.note);
     const req = r.note.req;
     const kind = req?.kind ?? 'unknown';
-    metrics?.request(r.pkh, kind, outcome, r.seconds);
+    // The path is the client's: one label value per key on the token, never one per made-up pkh.
+    metrics?.request(outcome === 'unknown_key' ? 'unknown' : r.pkh, kind, outcome, r.seconds);
     if (!logger) return;
     const height = req && 'level' in req ? req : null;
     audit(
       logger,
       {
-        pkh: r.pkh,
+        pkh: r.pkh.length > 64 ? `${r.pkh.slice(0, 64)}…` : r.pkh,
         chain: req && 'chainId' in req ? req.chainId : null,
         kind,
         level: height?.level ?? null,
