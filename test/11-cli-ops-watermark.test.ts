@@ -322,7 +322,11 @@ describe('config check', () => {
   });
 
   it('reports missing environment variables and library', async () => {
-    const r = await check(`server:\n  api_token_env: SIGNER_TOKEN\n${BASE}`, {});
+    // Empty, not absent: the variables may exist in the test runner's own environment.
+    const r = await check(`server:\n  api_token_env: SIGNER_TOKEN\n${BASE}`, {
+      HSM_PIN: '',
+      SIGNER_TOKEN: '',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('hsm.pin_env: environment variable HSM_PIN is not set');
     expect(r.stderr).toContain('server.api_token_env: environment variable SIGNER_TOKEN is not set');
