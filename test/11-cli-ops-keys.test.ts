@@ -147,7 +147,7 @@ describe('keys generate', () => {
     expect(bad.stderr).toContain('--curve: expected one of p256, secp256k1, ed25519');
     const noPin = await runCli(
       ['keys', 'generate', '--curve', 'p256', '--label', 'y', '--config', config],
-      token.env,
+      { ...token.env, HSM_PIN: '' }, // empty, not absent: it may exist in the runner's environment
     );
     expect(noPin.code).toBe(1);
     expect(noPin.stderr).toMatch(/HSM_PIN/);
