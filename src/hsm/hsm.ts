@@ -40,19 +40,18 @@ export class Hsm {
     return all.filter((k) => k.ref >= 0).map((k) => this.#issue(k));
   }
 
-  /** Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature. */
-  async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
-    this.#checkOpen();
-    if (this.#issued.get(key?.ref) !== key) throw new TypeError('key was not returned by this Hsm instance');
-    if (!(data instanceof Uint8Array)) throw new TypeError('data to sign must be a Uint8Array');
-    if (key.curve === 'ed25519') {
-      if (data.length === 0 || data.length > MAX_EDDSA_MESSAGE) {
-        throw new RangeError(`Ed25519 data must be 1 to ${MAX_EDDSA_MESSAGE} bytes, got ${data.length}`);
-      }
-      return new Uint8Array(await this.#pool.sign(key.ref, CKM_EDDSA, data));
+  /**
+   * Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature.
+   * Not `async`: on the hot path the addon's promise is returned as is (argument errors still reject).
+   */
+  sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
+    let mechanism: number;
+    try {
+      mechanism = this.#checkSign(key, data);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (data.length !== 32) throw new RangeError(`ECDSA signs a 32-byte digest, got ${data.length} bytes`);
-    return new Uint8Array(await this.#pool.sign(key.ref, CKM_ECDSA, data));
+    return this.#pool.sign(key.ref, mechanism, data);
   }
 
   /**
@@ -133,6 +132,20 @@ export class Hsm {
       return known;
     this.#issued.set(k.ref, fresh);
     return fresh;
+  }
+
+  #checkSign(key: HsmKey, data: Uint8Array): number {
+    this.#checkOpen();
+    if (this.#issued.get(key?.ref) !== key) throw new TypeError('key was not returned by this Hsm instance');
+    if (!(data instanceof Uint8Array)) throw new TypeError('data to sign must be a Uint8Array');
+    if (key.curve === 'ed25519') {
+      if (data.length === 0 || data.length > MAX_EDDSA_MESSAGE) {
+        throw new RangeError(`Ed25519 data must be 1 to ${MAX_EDDSA_MESSAGE} bytes, got ${data.length}`);
+      }
+      return CKM_EDDSA;
+    }
+    if (data.length !== 32) throw new RangeError(`ECDSA signs a 32-byte digest, got ${data.length} bytes`);
+    return CKM_ECDSA;
   }
 
   #checkOpen(): void {
