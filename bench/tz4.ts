@@ -1,0 +1,104 @@
+// tz4 (BLS, unsealed in process) beside P-256 (signed in the HSM) on a real SoftHSM2 token made by
+// dev-hsm init in a temp dir (issue #8):
+//   - unseal: one AES-GCM decrypt in the token + public key derivation;
+//   - raw sign: BlsKey.sign vs Hsm.sign (P-256 over a 32-byte digest), sequential;
+//   - HTTP end to end with a memory watermark: attestations at rising levels (tag 41 for tz4, 21 for
+//     tz3), sequential latency and 16 concurrent clients.
+//   node --import tsx bench/tz4.ts [requests-per-case]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlsKey } from '../src/bls/bls-key.js';
+import { unsealDir, writeSealed } from '../src/bls/key-dir.js';
+import { sealKey } from '../src/bls/seal.js';
+import { openHsm } from '../src/cli/open-hsm.js';
+import { loadConfig } from '../src/config/load.js';
+import { Policy } from '../src/policy/policy.js';
+import { createApp } from '../src/server/app.js';
+import { listen } from '../src/server/listen.js';
+import { Signer } from '../src/signer/signer.js';
+import { blake2b256 } from '../src/tezos/hash.js';
+import { MemoryStore } from '../src/watermark/memory-store.js';
+import { devToken, writeVariant } from '../test/helpers/dev-signer.js';
+import { consensus } from '../test/helpers/tezos-vectors.js';
+
+const N = Number(process.argv[2] ?? 1000);
+const t = await devToken();
+const file = writeVariant(
+  t.dir,
+  'bench.yaml',
+  readFileSync(t.config, 'utf8').replace(/watermark:[\s\S]*$/, 'watermark:\n  backend: memory\n'),
+  '',
+);
+const config = await loadConfig(file);
+const hsm = await openHsm(config);
+const dir = join(t.dir, 'bls');
+
+function pct(sorted: number[], p: number): string {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!.toFixed(3);
+}
+
+async function timed(label: string, n: number, fn: (i: number) => Promise<unknown> | unknown): Promise<void> {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    lat.push(performance.now() - t0);
+  }
+  lat.sort((a, b) => a - b);
+  const total = lat.reduce((a, b) => a + b, 0);
+  console.log(
+    `${label.padEnd(34)} p50 ${pct(lat, 0.5)} ms  p99 ${pct(lat, 0.99)} ms  ${Math.round((n * 1000) / total)}/s`,
+  );
+}
+
+// Seal one key, then measure unsealing (what serve does at start).
+await hsm.generateAesKey('bench-seal');
+const made = BlsKey.generate();
+await writeSealed(dir, await sealKey(hsm, made.key, made.secretLe, 'bench', 'bench-seal'));
+made.secretLe.fill(0);
+await timed('unseal (AES-GCM decrypt in HSM)', 200, async () => {
+  const [k] = await unsealDir(hsm, dir);
+  k!.wipe();
+});
+const [bls] = await unsealDir(hsm, dir);
+
+const msg = Uint8Array.from(Buffer.from(consensus(0x13, 41, 1, 0), 'hex'));
+const p256 = (await hsm.keys()).find((k) => k.curve === 'p256')!;
+const digest = blake2b256(msg);
+for (let i = 0; i < 50; i++) bls!.sign(msg);
+await timed('raw tz4 BlsKey.sign (JS thread)', N, () => bls!.sign(msg));
+await timed('raw tz3 Hsm.sign P-256', N, () => hsm.sign(p256, digest));
+
+const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: [bls!] });
+const server = await listen(createApp(signer, config.server), { host: '127.0.0.1', port: 0 });
+const pkhs = { tz3: t.pkhs.tz3, tz4: bls!.pkh };
+let level = 1;
+const post = async (pkh: string, tag: number, client = 0) => {
+  const hex = consensus(0x13, tag, level++, 0);
+  const r = await fetch(`http://${server.address}/keys/${pkh}`, {
+    method: 'POST',
+    body: JSON.stringify(hex.slice(0, 2) + client.toString(16).padStart(8, '0') + hex.slice(10)),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
+  await r.arrayBuffer();
+};
+for (const [prefix, pkh] of Object.entries(pkhs)) {
+  const tag = prefix === 'tz4' ? 41 : 21;
+  for (let i = 0; i < 50; i++) await post(pkh, tag);
+  await timed(`HTTP ${prefix} sequential`, N, () => post(pkh, tag));
+  const t0 = performance.now();
+  let left = N;
+  await Promise.all(
+    Array.from({ length: 16 }, async (_, client) => {
+      while (left-- > 0) await post(pkh, tag, client + 1);
+    }),
+  );
+  console.log(
+    `HTTP ${prefix} 16 clients`.padEnd(34),
+    `${Math.round(N / ((performance.now() - t0) / 1000))} signatures/s`,
+  );
+}
+await server.close();
+bls!.wipe();
+await hsm.close();
