@@ -1,11 +1,6 @@
 #include "session_pool.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cassert>
-#include <chrono>
 #include <set>
 
 #include "errors.h"
@@ -63,21 +58,6 @@ Pool::~Pool() {
   CloseSessions();
 }
 
-void Pool::Start(CompletionSink sink) {
-  sink_ = std::move(sink);
-  for (size_t i = 0; i < session_count_; i++) threads_.emplace_back(&Pool::WorkerLoop, this, i);
-}
-
-bool Pool::Submit(Job *job) {
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stop_ || closing_) return false;
-    queue_.push_back(job);
-  }
-  queue_cv_.notify_one();
-  return true;
-}
-
 void Pool::Close() {
   closing_ = true;
   {
@@ -96,21 +76,6 @@ void Pool::Abort() {
   module_.reset();
 }
 
-void Pool::StopWorkers(bool drop_queued) {
-  std::deque<Job *> dropped;
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    stop_ = true;
-    if (drop_queued) dropped.swap(queue_);
-  }
-  queue_cv_.notify_all();
-  for (auto &t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-  for (Job *j : dropped) delete j;  // exit path: their promises can no longer be settled
-}
-
 void Pool::CloseSessions() {
   if (!module_) return;
   SharedGuard gate(module_->gate());
@@ -123,44 +88,6 @@ void Pool::CloseSessions() {
   // The anchor goes last; closing it never logs the other applications out. Never C_Logout.
   if (anchor_ != 0) fl->C_CloseSession(anchor_);
   anchor_ = 0;
-}
-
-void Pool::WorkerLoop(size_t index) {
-#ifdef __linux__
-  // Slightly below the JS thread: with a CPU-bound token (SoftHSM2) and as many workers as cores, the
-  // event loop must still get the CPU promptly; idle CPU still goes to the workers.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNice);
-#endif
-  WorkerSession &ws = sessions_[index];
-  std::vector<Job *> done;
-  auto first_done = std::chrono::steady_clock::now();
-  for (;;) {
-    Job *job;
-    {
-      std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and nothing left
-      job = queue_.front();
-      queue_.pop_front();
-      busy_++;
-    }
-    Execute(*job, ws);
-    if (job->failure) errors_++;
-    if (done.empty()) first_done = std::chrono::steady_clock::now();
-    done.push_back(job);
-    bool more;
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      more = !queue_.empty() && !stop_;
-      busy_--;
-      if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
-    }
-    // Close() joins this thread before returning, so a batch handed over here is never lost.
-    if (!more || done.size() >= kMaxBatch || std::chrono::steady_clock::now() - first_done >= kMaxBatchDelay) {
-      sink_(std::move(done));
-      done.clear();
-    }
-  }
 }
 
 PoolStats Pool::Stats() const {
