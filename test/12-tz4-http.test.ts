@@ -131,6 +131,17 @@ describe('keys import / generate --curve bls12-381', () => {
     expect(argSecret.code).toBe(2);
   });
 
+  it('keys list shows the sealed tz4 keys with their labels', async () => {
+    const listed = await runCli(['keys', 'list', '--config', config, '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([
+        { pkh: VECTOR.pkh, public_key: VECTOR.pk, curve: 'bls12-381', label: 'consensus', id: '' },
+        expect.objectContaining({ pkh: generated, curve: 'bls12-381', label: 'companion' }),
+      ]),
+    );
+  });
+
   it('writes sealed files that do not contain the secret', () => {
     const text = readFileSync(join(dir, 'bls', `${VECTOR.pkh}.sealed`), 'utf8');
     const secretHex = Buffer.from(BlsKey.parseSecret(VECTOR.sk)).toString('hex');

@@ -1,5 +1,6 @@
 // `keys list --config FILE [--json]`: every usable key on the token (pkh, public key, curve, label, id).
 
+import { blsKeyDir, readSealedDir } from '../bls/key-dir.js';
 import { loadConfig } from '../config/load.js';
 import { buildKeyring } from '../signer/keyring.js';
 import { parseVerbArgs, requireConfig } from './args.js';
@@ -17,6 +18,16 @@ export async function keysList(argv: string[]): Promise<number> {
       label: k.label,
       id: k.id,
     }));
+    // tz4 keys sealed beside the config (issue #8): listed from their files, not unsealed here.
+    for (const { sealed } of await readSealedDir(blsKeyDir(config.file))) {
+      keys.push({
+        pkh: sealed.pkh,
+        public_key: sealed.publicKey,
+        curve: 'bls12-381',
+        label: sealed.keyLabel,
+        id: '',
+      });
+    }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
     } else {
