@@ -161,6 +161,19 @@ Module::~Module() {
   if (owns_ && getpid() == pid_) fl_->C_Finalize(nullptr);
 }
 
+void Module::RememberPin(const std::string &token, const std::string &pin) {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  pins_[token] = pin;
+}
+
+void Module::CheckPin(const std::string &token, const std::string &pin) {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  auto found = pins_.find(token);
+  if (found != pins_.end() && found->second != pin) {
+    throw Pkcs11Failure(CKR_PIN_INCORRECT, "C_Login", "token already logged in by this process with another PIN");
+  }
+}
+
 void Module::CheckPid() const {
   if (getpid() != pid_) {
     throw Pkcs11Failure("ERR_HSM_FORKED", "getpid",

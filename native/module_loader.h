@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "pkcs11_defs.h"
@@ -58,6 +60,12 @@ class Module {
   uint64_t generation() const { return generation_.load(); }
   bool owns_finalize() const { return owns_; }
   const std::string &path() const { return path_; }
+  // Login state is per application and token, so a second login with a wrong PIN reads as
+  // CKR_USER_ALREADY_LOGGED_IN. The module remembers the PIN that logged each token in (by serial) and
+  // CheckPin refuses a different one as CKR_PIN_INCORRECT; an unknown token (logged in by someone else in
+  // this process) is accepted.
+  void RememberPin(const std::string &token, const std::string &pin);
+  void CheckPin(const std::string &token, const std::string &pin);
   // Throws unless called from the process that initialised the library (no use after fork).
   void CheckPid() const;
   // Drains every operation (exclusive gate), finalizes and initialises again when we own the library,
@@ -75,6 +83,8 @@ class Module {
   pid_t pid_;
   Gate gate_;
   std::atomic<uint64_t> generation_{1};
+  std::mutex pins_mu_;
+  std::map<std::string, std::string> pins_;
 };
 
 }  // namespace hsm

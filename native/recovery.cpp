@@ -117,8 +117,13 @@ void Pool::Establish() {
   anchor_ = h;
   slot_ = token.slot;
   max_sessions_ = token.max_sessions;
+  std::string token_id = token.serial + "/" + token.label;
   try {
-    Login(fl, anchor_, pin_);
+    if (Login(fl, anchor_, pin_)) {
+      module_->RememberPin(token_id, pin_);
+    } else {
+      module_->CheckPin(token_id, pin_);
+    }
   } catch (const Pkcs11Failure &f) {
     if (RecoveryOf(f.rv) == Recovery::Fatal) fatal_ = std::make_unique<Pkcs11Failure>(f);
     throw;

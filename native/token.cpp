@@ -71,11 +71,12 @@ TokenSummary SelectToken(CK_FUNCTION_LIST *fl, const TokenSelector &sel) {
                       "no token with " + Describe(sel) + "; tokens seen: " + (seen.empty() ? "none" : seen));
 }
 
-void Login(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE session, const std::string &pin) {
+bool Login(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE session, const std::string &pin) {
   std::string copy = pin;
   CK_RV rv = fl->C_Login(session, CKU_USER, reinterpret_cast<CK_UTF8CHAR *>(copy.data()), copy.size());
-  if (rv == CKR_USER_ALREADY_LOGGED_IN) return;  // login state is per application and token
+  if (rv == CKR_USER_ALREADY_LOGGED_IN) return false;  // login state is per application and token
   Check(rv, "C_Login");
+  return true;
 }
 
 }  // namespace hsm

@@ -28,6 +28,7 @@ std::vector<TokenSummary> ListTokens(CK_FUNCTION_LIST *fl);
 // Throws ERR_HSM_TOKEN_NOT_FOUND listing the tokens seen when nothing matches.
 TokenSummary SelectToken(CK_FUNCTION_LIST *fl, const TokenSelector &sel);
 // CKU_USER login; CKR_USER_ALREADY_LOGGED_IN is success. Exactly one attempt: never retried here.
-void Login(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE session, const std::string &pin);
+// Returns false when the token was already logged in (the PIN was then not checked by the token).
+bool Login(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE session, const std::string &pin);
 
 }  // namespace hsm

@@ -61,6 +61,23 @@ describe('opening', () => {
     });
   });
 
+  it('refuses a wrong PIN even when the token is already logged in by this process', async () => {
+    const first = await open({ sessions: 1 });
+    try {
+      // PKCS#11 would answer CKR_USER_ALREADY_LOGGED_IN without checking the PIN.
+      const err = await open({ pin: '000000', sessions: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Pkcs11Error);
+      expect(err).toMatchObject({ code: 'CKR_PIN_INCORRECT', fn: 'C_Login', recovery: 'fatal' });
+      expect((err as Error).message).toMatch(/another PIN/);
+      const same = await open({ sessions: 1 }); // the right PIN is still accepted
+      await same.ping();
+      await same.close();
+      await first.ping();
+    } finally {
+      await first.close();
+    }
+  });
+
   it('checks options before loading anything', async () => {
     await expect(Hsm.open({ library: token.library, pin: token.pin })).rejects.toThrow(/exactly one of/);
     await expect(open({ tokenSerial: 'x' })).rejects.toThrow(/exactly one of/);
