@@ -58,8 +58,12 @@ build: native ts
 lint: deps
 	npm run --silent lint
 
+# The last line is the plain 'N passed, N failed' summary that CI reads.
 test: build lint
-	CI=$${CI:-} npx vitest run
+	@mkdir -p build
+	npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json; rc=$$?; \
+	node -e 'const r=require("./build/vitest.json");console.log(`vitest: $${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
+	exit $$rc
 
 coverage: build
 	npx vitest run --coverage
