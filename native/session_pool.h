@@ -46,7 +46,6 @@ class Pool {
   using CompletionSink = std::function<void(std::vector<Job *> &&)>;
   static constexpr size_t kMaxBatch = 16;
   static constexpr std::chrono::microseconds kMaxBatchDelay{300};
-  static constexpr int kWorkerNice = 5;
 
   // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,

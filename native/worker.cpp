@@ -1,8 +1,4 @@
 // The worker threads of a pool: each owns one session and takes jobs from the pool's shared queue.
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <chrono>
 
 #include "session_pool.h"
@@ -40,11 +36,6 @@ void Pool::StopWorkers(bool drop_queued) {
 }
 
 void Pool::WorkerLoop(size_t index) {
-#ifdef __linux__
-  // Slightly below the JS thread: with a CPU-bound token (SoftHSM2) and as many workers as cores, the
-  // event loop must still get the CPU promptly; idle CPU still goes to the workers.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNice);
-#endif
   WorkerSession &ws = sessions_[index];
   std::vector<Job *> done;
   auto first_done = std::chrono::steady_clock::now();
