@@ -2,14 +2,16 @@
 // dev-hsm init in a temp dir (issue #8):
 //   - unseal: one AES-GCM decrypt in the token + public key derivation;
 //   - raw sign: BlsKey.sign vs Hsm.sign (P-256 over a 32-byte digest), sequential;
-//   - HTTP end to end with a memory watermark: attestations at rising levels (tag 41 for tz4, 21 for
-//     tz3), sequential latency and 16 concurrent clients.
+//   - HTTP end to end with a memory watermark (tz4 keys on the signing thread, as serve runs them):
+//     attestations at rising levels (tag 41 for tz4, 21 for tz3), sequential latency, 16 concurrent
+//     clients, and tz3 latency while tz4 signs continuously.
 //   node --import tsx bench/tz4.ts [requests-per-case]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlsKey } from '../src/bls/bls-key.js';
 import { unsealDir, writeSealed } from '../src/bls/key-dir.js';
 import { sealKey } from '../src/bls/seal.js';
+import { BlsSignThread } from '../src/bls/sign-thread.js';
 import { openHsm } from '../src/cli/open-hsm.js';
 import { loadConfig } from '../src/config/load.js';
 import { Policy } from '../src/policy/policy.js';
@@ -69,9 +71,11 @@ for (let i = 0; i < 50; i++) bls!.sign(msg);
 await timed('raw tz4 BlsKey.sign (JS thread)', N, () => bls!.sign(msg));
 await timed('raw tz3 Hsm.sign P-256', N, () => hsm.sign(p256, digest));
 
-const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: [bls!] });
+// As serve does: the secret moves into the signing thread.
+const { thread, keys: threadKeys } = await BlsSignThread.start([bls!]);
+const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: threadKeys });
 const server = await listen(createApp(signer, config.server), { host: '127.0.0.1', port: 0 });
-const pkhs = { tz3: t.pkhs.tz3, tz4: bls!.pkh };
+const pkhs = { tz3: t.pkhs.tz3, tz4: threadKeys[0]!.pkh };
 let level = 1;
 const post = async (pkh: string, tag: number, client = 0) => {
   const hex = consensus(0x13, tag, level++, 0);
@@ -99,6 +103,16 @@ for (const [prefix, pkh] of Object.entries(pkhs)) {
     `${Math.round(N / ((performance.now() - t0) / 1000))} signatures/s`,
   );
 }
+// tz3 latency while tz4 signs continuously (4 clients): the BLS work is on the signing thread.
+let busy = true;
+const background = Promise.all(
+  Array.from({ length: 4 }, async (_, client) => {
+    while (busy) await post(pkhs.tz4, 41, 100 + client);
+  }),
+);
+await timed('HTTP tz3 sequential, tz4 under load', N, () => post(pkhs.tz3, 21, 200));
+busy = false;
+await background;
 await server.close();
-bls!.wipe();
+await thread.close();
 await hsm.close();

@@ -91,6 +91,17 @@ export class BlsKey {
     return b58encode('BLsig', minPk.Signature.toBytes(sig));
   }
 
+  /**
+   * The 32-byte little-endian secret in a fresh buffer, this key wiped: hands the secret over to the
+   * signing thread (sign-thread.ts) without leaving a usable copy here.
+   */
+  moveSecret(): Uint8Array {
+    this.#checkLive();
+    const le = Uint8Array.from(this.#secret).reverse();
+    this.wipe();
+    return le;
+  }
+
   /** Zeroes the secret; any later sign throws. */
   wipe(): void {
     this.#secret.fill(0);

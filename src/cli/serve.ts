@@ -6,6 +6,7 @@
 import { ApiToken } from '../auth/api-token.js';
 import type { BlsKey } from '../bls/bls-key.js';
 import { blsKeyDir, unsealDir } from '../bls/key-dir.js';
+import { BlsSignThread } from '../bls/sign-thread.js';
 import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
@@ -55,9 +56,13 @@ export async function serve(argv: string[]): Promise<number> {
   const guard = config.node ? new ChainHeadGuard(config.node) : null;
   let utility: Listening | null = null;
   let blsKeys: BlsKey[] = [];
+  let blsThread: BlsSignThread | null = null;
   try {
     // Issue #8: tz4 secrets are decrypted by the HSM now; any failure refuses to start.
     blsKeys = await unsealDir(hsm, blsKeyDir(config.file));
+    // Their secrets then move to a worker thread: BLS arithmetic (~13 ms) stays off the event loop.
+    const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
+    blsThread = bls?.thread ?? null;
     store = await openStore(config.watermark);
     const metrics = config.server.utilityAddress
       ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
@@ -70,7 +75,7 @@ export async function serve(argv: string[]): Promise<number> {
       metrics ? instrumentDevice(hsm, metrics) : hsm,
       metrics ? instrumentStore(store, metrics, config.watermark.backend) : store,
       new Policy(config.tezos),
-      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys },
+      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [] },
     );
     const observer = new SignObserver({
       logger,
@@ -106,6 +111,7 @@ export async function serve(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   } finally {
+    await blsThread?.close();
     for (const k of blsKeys) k.wipe();
     await utility?.close();
     await guard?.stop();

@@ -9,7 +9,7 @@ import { httpError } from './errors.js';
 
 export function blsPopRoute(signer: Signer, allowed: (pkh: string) => boolean): Hono {
   const app = new Hono();
-  app.get('/:pkh', (c) => {
+  app.get('/:pkh', async (c) => {
     const pkh = c.req.param('pkh');
     const key = signer.key(pkh);
     if (key.curve !== 'bls12-381') throw httpError(400, `${pkh} is not a tz4 key: no proof of possession`);
@@ -31,7 +31,7 @@ export function blsPopRoute(signer: Signer, allowed: (pkh: string) => boolean): 
       if (parsed.curve !== 'bls12-381') throw httpError(400, 'bls_pk must be a BLpk… public key');
       msg = parsed.bytes;
     }
-    return c.json({ bls_prove_possession: key.bls.provePossession(msg) });
+    return c.json({ bls_prove_possession: await key.bls.provePossession(msg) });
   });
   return app;
 }

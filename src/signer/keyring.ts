@@ -1,7 +1,7 @@
 // The token's keys as the signer uses them, resolved once at start: Tezos pkh and public key, and a
 // verifier built once per key (no per-request key material allocation).
 
-import type { BlsKey } from '../bls/bls-key.js';
+import type { BlsSigning } from '../bls/sign-thread.js';
 import type { Curve, HsmKey } from '../hsm/types.js';
 import { publicKeyFromPoint } from '../tezos/keys.js';
 import { makeVerifier, type Verifier } from './verifier.js';
@@ -29,7 +29,7 @@ export interface BlsSignerKey {
   readonly label: string;
   /** No PKCS#11 object: always ''. */
   readonly id: '';
-  readonly bls: BlsKey;
+  readonly bls: BlsSigning;
 }
 
 export type SignerKey = HsmSignerKey | BlsSignerKey;
@@ -57,7 +57,7 @@ export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
 }
 
 /** Adds unsealed tz4 keys to a keyring; a pkh already present is an error. */
-export function addBlsKeys(keyring: Map<string, SignerKey>, keys: readonly BlsKey[]): void {
+export function addBlsKeys(keyring: Map<string, SignerKey>, keys: readonly BlsSigning[]): void {
   for (const bls of keys) {
     if (keyring.has(bls.pkh)) throw new Error(`key ${bls.pkh} is sealed twice`);
     keyring.set(bls.pkh, {

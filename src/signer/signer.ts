@@ -2,7 +2,7 @@
 // key lookup → refuse magic 0x04 → decode → policy → watermark signOnce (consensus kinds) → HSM sign
 // over BLAKE2b-256(msg) → verify → encode. Nothing here allocates key material per request.
 
-import type { BlsKey } from '../bls/bls-key.js';
+import type { BlsSigning } from '../bls/sign-thread.js';
 import type { HsmKey } from '../hsm/types.js';
 import type { Policy } from '../policy/policy.js';
 import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
@@ -30,7 +30,7 @@ export interface SignerOptions {
   /** Extra check on the decoded request before the watermark (e.g. the chain-head threshold); throws to refuse. */
   check?: (req: SignRequest) => void;
   /** Unsealed tz4 keys (issue #8), served beside the token's keys. */
-  blsKeys?: readonly BlsKey[];
+  blsKeys?: readonly BlsSigning[];
 }
 
 const HEX = '0123456789abcdef';
