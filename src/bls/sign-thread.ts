@@ -14,6 +14,11 @@ export interface BlsSigning {
   provePossession(overridePk?: Uint8Array): string | Promise<string>;
 }
 
+/** The signing thread is gone (crashed or closed): no tz4 signature until restart (503). */
+export class BlsThreadError extends Error {
+  override readonly name = 'BlsThreadError';
+}
+
 type Pending = { resolve: (v: string) => void; reject: (e: Error) => void };
 type Body = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -39,8 +44,8 @@ export class BlsSignThread {
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
     };
-    this.#worker.on('error', (err) => fail(new Error(`tz4 signing thread failed: ${err.message}`)));
-    this.#worker.on('exit', (code) => fail(new Error(`tz4 signing thread exited (${code})`)));
+    this.#worker.on('error', (err) => fail(new BlsThreadError(`tz4 signing thread failed: ${err.message}`)));
+    this.#worker.on('exit', (code) => fail(new BlsThreadError(`tz4 signing thread exited (${code})`)));
   }
 
   /** Starts the thread and moves each key's secret into it (the given BlsKeys are wiped). */

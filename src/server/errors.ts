@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AuthenticationError } from '../auth/errors.js';
+import { BlsThreadError } from '../bls/sign-thread.js';
 import { ChainHeadError } from '../chain/errors.js';
 import { Pkcs11Error } from '../hsm/errors.js';
 import { PolicyError } from '../policy/errors.js';
@@ -45,6 +46,7 @@ export function classify(err: unknown): Mapped {
     return { status: 503, msg: `watermark store unavailable: ${err.message}`, retryAfter: err.retryAfter };
   }
   if (err instanceof HsmFaultError) return { status: 503, msg: err.message, retryAfter: 1 };
+  if (err instanceof BlsThreadError) return { status: 503, msg: err.message, retryAfter: 1 };
   // Any PKCS#11 failure other than a plain programming error ('none') means the HSM is unavailable now;
   // so does a pool already closed (shutting down).
   if (err instanceof Pkcs11Error && (err.recovery !== 'none' || err.code === 'ERR_HSM_CLOSED')) {
