@@ -123,6 +123,13 @@ tezos:
     expect(
       err(`${BASE}tezos:\n  tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb:\n    allow: {generic: transaction}\n`),
     ).toMatch(/allow\.generic: expected a list/);
+    // A consensus operation under 0x03 would sign outside its watermark slot; a typo signs nothing.
+    expect(
+      err(`${BASE}tezos:\n  tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb:\n    allow: {generic: [attestation]}\n`),
+    ).toMatch(/allow\.generic: 'attestation' would bypass the watermark/);
+    expect(
+      err(`${BASE}tezos:\n  tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb:\n    allow: {generic: [transfer]}\n`),
+    ).toMatch(/allow\.generic: unknown operation kind 'transfer'/);
     expect(err('hsm: [1]\n')).toBe('signer.yaml: hsm: expected a mapping');
     expect(err('a: 1\na: 2\n')).toMatch(/^signer\.yaml: invalid YAML/);
   });

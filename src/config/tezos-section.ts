@@ -1,6 +1,7 @@
 // Parses the `tezos` section: per-key policy (shared/CONTRACT.md, config).
 
 import type { KeyPolicy } from '../policy/key-policy.js';
+import { CONSENSUS_OPERATION_KINDS, GENERIC_OPERATION_KINDS } from '../tezos/decode-operations.js';
 import type { Section } from './reader.js';
 
 const PKH = /^tz[1234][1-9A-HJ-NP-Za-km-z]{33}$/;
@@ -18,6 +19,20 @@ function flag(s: Section, key: string): boolean {
 function keyPolicy(s: Section, extra?: (s: Section) => void): KeyPolicy {
   const allow = s.section('allow');
   const generic = allow.strings('generic') ?? [];
+  for (const kind of generic) {
+    if (CONSENSUS_OPERATION_KINDS.has(kind)) {
+      throw allow.error(
+        'generic',
+        `'${kind}' would bypass the watermark: allow it as block/preattestation/attestation`,
+      );
+    }
+    if (!GENERIC_OPERATION_KINDS.has(kind)) {
+      throw allow.error(
+        'generic',
+        `unknown operation kind '${kind}' (known: ${[...GENERIC_OPERATION_KINDS].join(', ')})`,
+      );
+    }
+  }
   const p: KeyPolicy = {
     block: flag(allow, 'block'),
     preattestation: flag(allow, 'preattestation'),

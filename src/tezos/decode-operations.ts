@@ -261,6 +261,19 @@ function readOperation(r: Reader): Operation {
   return op;
 }
 
+/** Every operation kind a 0x03 request can carry, by the names decodeGeneric gives them (policy lists). */
+export const GENERIC_OPERATION_KINDS: ReadonlySet<string> = new Set(
+  Object.values(OPERATIONS).map((o) => o.kind),
+);
+
+/**
+ * Consensus operations inside a 0x03 request: signing one there would bypass the watermark slot that the
+ * 0x12/0x13 magic bytes get (DESIGN.md §5), so policy never lets `generic` allow them.
+ */
+export const CONSENSUS_OPERATION_KINDS: ReadonlySet<string> = new Set(
+  [20, 21, 23].map((t) => OPERATIONS[t]!.kind),
+);
+
 export function decodeGeneric(r: Reader): GenericRequest {
   const branch = r.hash('B', 32, 'branch');
   if (r.remaining === 0) r.fail('at least one operation');
