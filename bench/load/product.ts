@@ -1,0 +1,48 @@
+// tezos-hsm-signer under test: its config for a bench token and watermark backend, and the production
+// launcher (bin/tezos-hsm-signer.js over dist/, compiled first exactly as `make build` does).
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TestToken } from '../../test/helpers/softhsm.js';
+import { type ServerProcess, startServer } from './server-process.js';
+
+const run = promisify(execFile);
+
+export type Backend = { backend: 'memory' } | { backend: 'file' } | { backend: 'postgres'; url: string };
+
+/** Compiles src/ to dist/ (the `ts` step of `make build`). */
+export async function buildProduct(): Promise<void> {
+  await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
+}
+
+/** Writes DIR/NAME.yaml for the token (PIN from HSM_PIN) with `sessions` HSM worker sessions. */
+export function productConfig(
+  dir: string,
+  name: string,
+  t: TestToken,
+  store: Backend,
+  sessions: number,
+): string {
+  const watermark =
+    store.backend === 'file'
+      ? `  backend: file\n  dir: ${JSON.stringify(join(dir, `${name}-watermarks`))}\n`
+      : store.backend === 'postgres'
+        ? `  backend: postgres\n  url: ${JSON.stringify(store.url)}\n`
+        : '  backend: memory\n';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `server:\n  address: 127.0.0.1:0\nhsm:\n  library: ${t.library}\n  token_label: ${t.tokenLabel}\n` +
+      `  pin_env: HSM_PIN\n  sessions: ${sessions}\n  env:\n    SOFTHSM2_CONF: ${JSON.stringify(t.conf)}\n` +
+      `watermark:\n${watermark}`,
+  );
+  return file;
+}
+
+export function startProduct(config: string, t: TestToken): Promise<ServerProcess> {
+  return startServer('tezos-hsm-signer', ['bin/tezos-hsm-signer.js', 'serve', '--config', config], {
+    HSM_PIN: t.pin,
+  });
+}

@@ -1,0 +1,109 @@
+// The issue #7, #4 and #2 targets, evaluated on one run's numbers (ratios within the run, never absolute
+// wall-clock figures, so a slower or busier machine moves both sides).
+import type { BenchResults, HttpRow, Target } from './results.js';
+
+function row(
+  r: Pick<BenchResults, 'http'>,
+  server: HttpRow['server'],
+  store: HttpRow['store'],
+  clients: number,
+  curve = 'p256',
+) {
+  const found = r.http.find(
+    (h) =>
+      h.server === server &&
+      h.store === store &&
+      h.clients === clients &&
+      (h.curve === curve || h.curve === '-'),
+  );
+  if (!found) throw new Error(`no ${server}/${store}/${curve} row at ${clients} clients`);
+  return found;
+}
+
+const f = (x: number, digits = 0) => x.toFixed(digits);
+
+export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  const add = (issue: string, target: string, measured: string, pass: boolean) =>
+    targets.push({ issue, target, measured, pass });
+
+  for (const curve of ['p256', 'ed25519'] as const) {
+    const base32 = row(r, 'baseline-pkcs11js', '-', 32, curve);
+    const ours32 = row(r, 'tezos-hsm-signer', 'memory', 32, curve);
+    add(
+      '#7',
+      `${curve}, 32 clients: throughput ≥ 1.5× baseline (memory watermark both)`,
+      `${ours32.rate}/s vs ${base32.rate}/s = ${f(ours32.rate / base32.rate, 2)}×`,
+      ours32.rate >= 1.5 * base32.rate,
+    );
+    add(
+      '#7',
+      `${curve}, 32 clients: p99 below baseline`,
+      `${ours32.p99Ms} ms vs ${base32.p99Ms} ms`,
+      ours32.p99Ms < base32.p99Ms,
+    );
+    const base1 = row(r, 'baseline-pkcs11js', '-', 1, curve);
+    const file1 = r.http.find(
+      (h) => h.server === 'tezos-hsm-signer' && h.store === 'file' && h.clients === 1 && h.curve === curve,
+    );
+    if (file1)
+      add(
+        '#7',
+        `${curve}, 1 client: p50 below baseline, with the file watermark`,
+        `${file1.p50Ms} ms vs ${base1.p50Ms} ms`,
+        file1.p50Ms < base1.p50Ms,
+      );
+  }
+
+  const keys = r.growth.filter((g) => g.axis === 'keys');
+  const k1 = keys.find((g) => g.count === 1);
+  const k1000 = keys.find((g) => g.count === 1000);
+  if (k1 && k1000)
+    add(
+      '#7',
+      'per-request cost at 1000 keys within 10% of 1 key (1-client p50)',
+      `${k1000.p50Ms} ms vs ${k1.p50Ms} ms = ${f((k1000.p50Ms / k1.p50Ms - 1) * 100, 1)}%`,
+      k1000.p50Ms <= 1.1 * k1.p50Ms,
+    );
+  const ours = r.servers.filter((s) => s.server === 'tezos-hsm-signer');
+  const peak = Math.max(...ours.map((s) => s.peakRssMb), ...r.growth.map((g) => g.peakRssMb));
+  add('#7', 'peak RSS of tezos-hsm-signer under 150 MB (every run)', `${peak} MB`, peak < 150);
+
+  const raw1 = r.hsm.find((h) => h.curve === 'p256' && h.threads === 1);
+  const raw2 = r.hsm.find((h) => h.curve === 'p256' && h.threads === 2);
+  if (raw1 && raw2) {
+    const http1 = row(r, 'empty-hono', '-', 1);
+    const file1 = row(r, 'tezos-hsm-signer', 'file', 1);
+    const budget = 1000 / raw1.rawSignsPerSec + r.fdatasyncP50Ms + http1.p50Ms + 0.15;
+    add(
+      '#4',
+      'p256, 1 client, file watermark: p50 ≤ raw C_Sign + fdatasync + empty Hono p50 + 150 µs',
+      `${file1.p50Ms} ms vs ${f(budget, 3)} ms`,
+      file1.p50Ms <= budget,
+    );
+    const http32 = row(r, 'empty-hono', '-', 32);
+    const file32 = row(r, 'tezos-hsm-signer', 'file', 32);
+    const ceiling = 1 / (1 / http32.rate + 1 / raw2.rawSignsPerSec);
+    add(
+      '#4',
+      'p256, 32 clients, file watermark: rate ≥ 75% of 1/(1/http + 1/hsm₂)',
+      `${file32.rate}/s vs ${f(ceiling)}/s = ${f((file32.rate / ceiling) * 100)}%`,
+      file32.rate >= 0.75 * ceiling,
+    );
+  }
+  for (const h of r.hsm.filter((x) => x.curve === 'p256'))
+    add(
+      '#2',
+      `p256, ${h.threads} thread(s): addon ≥ 90% of raw C_Sign`,
+      `${h.addonSignsPerSec}/s vs ${h.rawSignsPerSec}/s = ${f(h.ratio * 100, 1)}%`,
+      h.ratio >= 0.9,
+    );
+  const lag = Math.max(...r.hsm.map((h) => h.lagP99Ms));
+  add(
+    '#2',
+    'event-loop lag p99 < 1 ms while the addon is saturated (every curve and thread count)',
+    `${lag} ms`,
+    lag < 1,
+  );
+  return targets;
+}
