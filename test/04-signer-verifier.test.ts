@@ -38,6 +38,29 @@ describe('signature verifier (independent signers: @noble/curves, OpenSSL)', () 
     });
   }
 
+  it('p256 (OpenSSL x-only sum check): many signatures, e ≡ 0 (the @noble/curves path), random r‖s', () => {
+    const sk = p256.utils.randomSecretKey();
+    const verify = makeVerifier('p256', p256.getPublicKey(sk, true));
+    for (let i = 0; i < 200; i++) {
+      const digest = randomBytes(32);
+      const sig = p256.sign(digest, sk, { prehash: false, lowS: false });
+      expect(verify(digest, sig)).toBe(true);
+      expect(verify(digest, randomBytes(64))).toBe(false);
+      const wrong = Uint8Array.from(sig);
+      wrong.set(randomBytes(32), 32);
+      expect(verify(digest, wrong)).toBe(false);
+    }
+    // e = 0 and e = n (both ≡ 0 mod n): u1 = 0, checked by the fallback.
+    const n = p256.Point.Fn.ORDER;
+    for (const digest of [new Uint8Array(32), Buffer.from(n.toString(16), 'hex')]) {
+      const sig = p256.sign(digest, sk, { prehash: false, lowS: false });
+      expect(verify(digest, sig)).toBe(true);
+      const bad = Uint8Array.from(sig);
+      bad[40]! ^= 4;
+      expect(verify(digest, bad)).toBe(false);
+    }
+  });
+
   it('ed25519: OpenSSL-made signatures verify; tampered or foreign ones do not', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
