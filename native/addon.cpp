@@ -9,6 +9,7 @@
 #include "pool_handle.h"
 #include "session_pool.h"
 #include "token.h"
+#include "verify.h"
 
 namespace hsm {
 
@@ -142,6 +143,25 @@ Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// ecdsaRawToDer(raw: Uint8Array) -> Buffer: the encoder native verification uses (tested against OpenSSL's).
+Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
+  auto raw = info[0].As<Napi::Uint8Array>();
+  Bytes der = EcdsaRawToDer(raw.Data(), raw.ByteLength());
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), der.data(), der.size());
+}
+
+// verify(curve, publicKey, data, signature) -> boolean | null: the check a sign job runs after C_Sign
+// (null when native verification is unavailable or the key is refused).
+Napi::Value JsVerify(const Napi::CallbackInfo &info) {
+  auto point = info[1].As<Napi::Uint8Array>();
+  auto data = info[2].As<Napi::Uint8Array>();
+  auto sig = info[3].As<Napi::Uint8Array>();
+  auto key =
+      VerifyKey::Create(info[0].As<Napi::String>().Utf8Value(), Bytes(point.Data(), point.Data() + point.ByteLength()));
+  if (key == nullptr) return info.Env().Null();
+  return Napi::Boolean::New(info.Env(), key->Verify(data.Data(), data.ByteLength(), sig.Data(), sig.ByteLength()));
+}
+
 Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), Module::UseCount(info[0].As<Napi::String>().Utf8Value()));
 }
@@ -154,6 +174,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, JsOpen));
   exports.Set("parsePublicKey", Napi::Function::New(env, JsParsePublicKey));
   exports.Set("moduleUseCount", Napi::Function::New(env, JsModuleUseCount));
+  exports.Set("nativeVerify", Napi::Boolean::New(env, NativeVerifyAvailable()));
+  exports.Set("ecdsaRawToDer", Napi::Function::New(env, JsEcdsaRawToDer));
+  exports.Set("verify", Napi::Function::New(env, JsVerify));
   exports.Set("PoolHandle", PoolHandle::Define(env));
   return exports;
 }

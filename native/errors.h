@@ -16,6 +16,9 @@ struct Pkcs11Failure : std::runtime_error {
   CK_RV rv;
   std::string fn;
   std::string code;
+  // For rv == 0 only (rv != 0 is classified by RecoveryOf): Retry marks a device fault that is not a
+  // return value, e.g. a signature that does not verify (recovery.cpp re-runs the job once on a new session).
+  Recovery recovery = Recovery::None;
   Pkcs11Failure(CK_RV rv, std::string fn, const std::string &message);
   Pkcs11Failure(std::string code, std::string fn, const std::string &message);
 };

@@ -1,6 +1,9 @@
 #include "jobs.h"
 
+#include <cassert>
+
 #include "session_pool.h"
+#include "verify.h"
 
 namespace hsm {
 
@@ -18,7 +21,7 @@ Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f) {
   details.Set("code", f.code);
   details.Set("rv", Napi::Number::New(env, static_cast<double>(f.rv)));
   details.Set("fn", f.fn);
-  details.Set("recovery", f.rv == CKR_OK ? "none" : RecoveryName(RecoveryOf(f.rv)));
+  details.Set("recovery", RecoveryName(f.rv == CKR_OK ? f.recovery : RecoveryOf(f.rv)));
   if (ErrorClass().IsEmpty()) {
     Napi::Error e = Napi::Error::New(env, f.what());
     e.Set("code", f.code);
@@ -53,15 +56,24 @@ SignJob::SignJob(Napi::Env env, int ref, CK_MECHANISM_TYPE mechanism, const uint
 
 void SignJob::Attempt(JobContext &ctx) {
   pool_ = &ctx.pool;
-  CK_OBJECT_HANDLE key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session);
+  ResolvedKey key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session);
   CK_MECHANISM mech{mechanism_, nullptr, 0};
-  Check(ctx.fl->C_SignInit(ctx.session, &mech, key), "C_SignInit");
+  Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
   signature_len_ = sizeof signature_;
   CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
   // Per PKCS#11 v2.40 §5.2 only CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device
   // may not honour that: any C_Sign failure recycles the session rather than trust its state.
   if (rv != CKR_OK) ctx.recycle_session = true;
   Check(rv, "C_Sign");
+  assert(key.verify != nullptr || !NativeVerifyAvailable());  // KeysJob registers no key without one
+  // A faulty device must not hand out a signature that does not verify (the client rejects it and the
+  // baker stalls): treat it as a device fault, which recovery.cpp retries once on a fresh session.
+  if (key.verify != nullptr && !key.verify->Verify(data_.data(), data_.size(), signature_, signature_len_)) {
+    ctx.recycle_session = true;
+    Pkcs11Failure f("ERR_HSM_BAD_SIGNATURE", "C_Sign", "the HSM returned a signature that does not verify");
+    f.recovery = Recovery::Retry;
+    throw f;
+  }
   ctx.pool.CountSign();
 }
 
@@ -77,7 +89,13 @@ void KeysJob::Attempt(JobContext &ctx) {
   for (size_t i = 0; i < keys_.size(); i++) {
     const KeyInfo &k = keys_[i];
     // Keys needing a PIN per signature (CKA_ALWAYS_AUTHENTICATE) cannot be used unattended.
-    if (!k.pub.curve.empty() && !k.always_authenticate) refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle);
+    if (k.pub.curve.empty() || k.always_authenticate) continue;
+    std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(k.pub.curve, k.pub.point);
+    if (verify == nullptr && NativeVerifyAvailable()) {
+      keys_[i].pub.error = "OpenSSL refuses the public key";  // no signature of it could be verified
+      continue;
+    }
+    refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle, std::move(verify));
   }
 }
 
@@ -95,7 +113,11 @@ void GenerateJob::Attempt(JobContext &ctx) {
   if (key_.pub.curve.empty()) {
     throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "generated key has an unreadable public point");
   }
-  ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle);
+  std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(key_.pub.curve, key_.pub.point);
+  if (verify == nullptr && NativeVerifyAvailable()) {
+    throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "OpenSSL refuses the generated public key");
+  }
+  ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle, std::move(verify));
 }
 
 Napi::Value GenerateJob::Result(Napi::Env env) { return KeyToJs(env, key_, ref_); }

@@ -16,7 +16,7 @@ constexpr int kMaxRecycles = 2;
 
 void Pool::Execute(Job &job, WorkerSession &ws) {
   int retries = 0, recycles = 0;
-  bool relogged = false, reinitialised = false, reresolved = false;
+  bool relogged = false, reinitialised = false, reresolved = false, refreshed = false;
   for (;;) {
     uint64_t seen_generation = 0, seen_epoch = 0;
     try {
@@ -36,7 +36,17 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
       return;
     }
     const Pkcs11Failure &f = *job.failure;
-    if (f.rv == CKR_OK) return;  // not a PKCS#11 return value: nothing to recover
+    if (f.rv == CKR_OK) {
+      // Not a PKCS#11 return value. A device fault (a signature that does not verify) gets one more
+      // attempt on a fresh session; anything else has nothing to recover.
+      if (f.recovery == Recovery::Retry && !refreshed) {
+        refreshed = true;
+        ws.recycle = true;
+        recycled_++;
+        continue;
+      }
+      return;
+    }
     if ((f.rv == CKR_KEY_HANDLE_INVALID || f.rv == CKR_OBJECT_HANDLE_INVALID) && !reresolved) {
       reresolved = true;
       job.ForgetKey();

@@ -95,27 +95,29 @@ PoolStats Pool::Stats() const {
   return {session_count_, busy_, queue_.size(), recycled_.load(), signs_.load(), errors_.load()};
 }
 
-int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle) {
+int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
+                      std::shared_ptr<const VerifyKey> verify) {
   std::lock_guard<std::mutex> lock(keys_mu_);
   for (size_t i = 0; i < keys_.size(); i++) {
     if (keys_[i].label == label && keys_[i].id == id) {
       keys_[i].handle = handle;
       keys_[i].generation = generation_;
+      keys_[i].verify = std::move(verify);  // the object under this label/id may be a new key
       return static_cast<int>(i);
     }
   }
-  keys_.push_back({label, id, handle, generation_});
+  keys_.push_back({label, id, handle, generation_, std::move(verify)});
   return static_cast<int>(keys_.size() - 1);
 }
 
-CK_OBJECT_HANDLE Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {
+ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {
   std::string label;
   Bytes id;
   {
     std::lock_guard<std::mutex> lock(keys_mu_);
     assert(ref >= 0 && static_cast<size_t>(ref) < keys_.size());  // refs come from keys()/generate()
     KeyEntry &k = keys_[ref];
-    if (k.handle != 0 && k.generation == generation_) return k.handle;
+    if (k.handle != 0 && k.generation == generation_) return {k.handle, k.verify};
     label = k.label;
     id = k.id;
   }
@@ -123,7 +125,7 @@ CK_OBJECT_HANDLE Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HAND
   std::lock_guard<std::mutex> lock(keys_mu_);
   keys_[ref].handle = h;
   keys_[ref].generation = generation_;
-  return h;
+  return {h, keys_[ref].verify};
 }
 
 void Pool::ForgetKey(int ref) {

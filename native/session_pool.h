@@ -16,6 +16,7 @@
 #include "job.h"
 #include "module_loader.h"
 #include "token.h"
+#include "verify.h"
 
 namespace hsm {
 
@@ -35,6 +36,12 @@ struct KeyEntry {
   Bytes id;
   CK_OBJECT_HANDLE handle;
   uint64_t generation;
+  std::shared_ptr<const VerifyKey> verify;  // null only when native verification is unavailable
+};
+
+struct ResolvedKey {
+  CK_OBJECT_HANDLE handle;
+  std::shared_ptr<const VerifyKey> verify;
 };
 
 class Pool {
@@ -67,8 +74,9 @@ class Pool {
   bool closing() const { return closing_.load(); }
 
   // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).
-  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle);
-  CK_OBJECT_HANDLE ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
+  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
+                  std::shared_ptr<const VerifyKey> verify);
+  ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
   void ForgetKey(int ref);
   void CountSign() { signs_++; }
 

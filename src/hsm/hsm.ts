@@ -19,6 +19,12 @@ function toKey(k: NativeKey): HsmKey {
 }
 
 export class Hsm {
+  /**
+   * True when the addon verifies every signature after C_Sign, off the JS thread, and answers a
+   * signature that does not verify twice (re-signed once on a fresh session) with ERR_HSM_BAD_SIGNATURE.
+   * False where the process exports no OpenSSL: callers must verify themselves.
+   */
+  readonly verifiesSignatures: boolean = addon.nativeVerify;
   readonly #pool: NativePool;
   /** Keys this instance handed out, by ref: sign() only accepts these. */
   readonly #issued = new Map<number, HsmKey>();
@@ -42,6 +48,7 @@ export class Hsm {
 
   /**
    * Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature.
+   * Verified against the key before it is returned when `verifiesSignatures`.
    * Not `async`: on the hot path the addon's promise is returned as is (argument errors still reject).
    */
   sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {

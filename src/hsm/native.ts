@@ -66,6 +66,12 @@ export interface NativeOpenOptions {
 }
 
 export interface NativeAddon {
+  /** Node's own OpenSSL was found at load: every sign job verifies its signature (native/verify.h). */
+  nativeVerify: boolean;
+  /** DER ECDSA-Sig-Value of raw r‖s, as native verification builds it (empty for a bad length). */
+  ecdsaRawToDer(raw: Uint8Array): Buffer;
+  /** The check a sign job runs after C_Sign; null when unavailable or OpenSSL refuses the key. */
+  verify(curve: string, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;

@@ -9,6 +9,7 @@ import type { SignerMetrics } from './signer-metrics.js';
 export function instrumentDevice(device: SigningDevice, metrics: SignerMetrics): SigningDevice {
   return {
     keys: () => device.keys(),
+    verifiesSignatures: device.verifiesSignatures,
     async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
       const t0 = performance.now();
       try {

@@ -1,5 +1,5 @@
 // The token's keys as the signer uses them, resolved once at start: Tezos pkh and public key, and a
-// verifier built once per key (no per-request key material allocation).
+// verifier built once per key (no per-request key material allocation) unless the device verifies.
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import type { Curve, HsmKey } from '../hsm/types.js';
@@ -16,7 +16,8 @@ export interface HsmSignerKey {
   readonly id: string;
   /** The HSM's handle for sign(). */
   readonly hsmKey: HsmKey;
-  readonly verify: Verifier;
+  /** null when the device verifies every signature itself (Hsm.verifiesSignatures). */
+  readonly verify: Verifier | null;
 }
 
 /** A tz4 key unsealed into process memory (issue #8, src/bls/): no PKCS#11 HSM signs BLS. */
@@ -34,8 +35,11 @@ export interface BlsSignerKey {
 
 export type SignerKey = HsmSignerKey | BlsSignerKey;
 
-/** Resolves HSM keys; the same key twice on the token is an error (ambiguous object, DESIGN.md §6). */
-export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
+/**
+ * Resolves HSM keys; the same key twice on the token is an error (ambiguous object, DESIGN.md §6).
+ * `deviceVerifies`: the device checks each signature before returning it, so no JS verifier is built.
+ */
+export function buildKeyring(keys: readonly HsmKey[], deviceVerifies = false): Map<string, SignerKey> {
   const out = new Map<string, SignerKey>();
   for (const k of keys) {
     const { publicKey, pkh, compressed } = publicKeyFromPoint(k.curve, k.publicKey);
@@ -50,7 +54,7 @@ export function buildKeyring(keys: readonly HsmKey[]): Map<string, SignerKey> {
       label: k.label,
       id: k.id,
       hsmKey: k,
-      verify: makeVerifier(k.curve, compressed),
+      verify: deviceVerifies ? null : makeVerifier(k.curve, compressed),
     });
   }
   return out;

@@ -1,6 +1,7 @@
 // The signing flow for one POST /keys/<pkh> (DESIGN.md §2, §5):
 // key lookup → refuse magic 0x04 → decode → policy → watermark signOnce (consensus kinds) → HSM sign
-// over BLAKE2b-256(msg) → verify → encode. Nothing here allocates key material per request.
+// over BLAKE2b-256(msg) → verify (here, or in the addon when the device says so) → encode. Nothing here
+// allocates key material per request.
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import type { HsmKey } from '../hsm/types.js';
@@ -17,6 +18,8 @@ import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './k
 export interface SigningDevice {
   keys(): Promise<readonly HsmKey[]>;
   sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array>;
+  /** True: sign() only returns signatures it verified against the key (then the signer does not). */
+  readonly verifiesSignatures?: boolean;
 }
 
 /** Filled by sign() for the caller's audit line and metrics (issue #5). */
@@ -56,7 +59,7 @@ export class Signer {
     policy: Policy,
     opts: SignerOptions = {},
   ): Promise<Signer> {
-    const keyring = buildKeyring(await device.keys());
+    const keyring = buildKeyring(await device.keys(), device.verifiesSignatures === true);
     addBlsKeys(keyring, opts.blsKeys ?? []);
     return new Signer(device, store, policy, keyring, opts);
   }
@@ -109,7 +112,7 @@ export class Signer {
 
   private async signDigest(key: HsmSignerKey, digest: Uint8Array): Promise<string> {
     const raw = await this.device.sign(key.hsmKey, digest);
-    if (!key.verify(digest, raw)) {
+    if (key.verify !== null && !key.verify(digest, raw)) {
       throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
     }
     return encodeSignature(key.curve, raw);

@@ -1,0 +1,147 @@
+#include "verify.h"
+
+#include <dlfcn.h>
+
+namespace hsm {
+
+namespace {
+
+// The few libcrypto entry points used, with the OpenSSL 3 prototypes (openssl/x509.h, openssl/evp.h,
+// openssl/err.h; docs: d2i_PUBKEY(3), EVP_PKEY_verify(3), EVP_DigestVerifyInit(3), ERR_clear_error(3)).
+// Every OpenSSL type is passed through as an opaque pointer.
+struct Crypto {
+  void *(*d2i_PUBKEY)(void **a, const unsigned char **pp, long length);
+  void (*EVP_PKEY_free)(void *pkey);
+  void *(*EVP_PKEY_CTX_new)(void *pkey, void *engine);
+  void (*EVP_PKEY_CTX_free)(void *ctx);
+  int (*EVP_PKEY_verify_init)(void *ctx);
+  int (*EVP_PKEY_verify)(void *ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen);
+  void *(*EVP_MD_CTX_new)();
+  void (*EVP_MD_CTX_free)(void *ctx);
+  int (*EVP_DigestVerifyInit)(void *ctx, void **pctx, const void *md, void *engine, void *pkey);
+  int (*EVP_DigestVerify)(void *ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen);
+  void (*ERR_clear_error)();
+  bool ok = false;
+};
+
+template <typename F>
+bool Resolve(F &fn, const char *name) {
+  fn = reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+  return fn != nullptr;
+}
+
+// Resolved once, from the process's global scope: the node executable's own OpenSSL comes first there,
+// before any libcrypto a vendor PKCS#11 library may have loaded.
+const Crypto &Lib() {
+  static const Crypto lib = [] {
+    Crypto c{};
+    c.ok = Resolve(c.d2i_PUBKEY, "d2i_PUBKEY") && Resolve(c.EVP_PKEY_free, "EVP_PKEY_free") &&
+           Resolve(c.EVP_PKEY_CTX_new, "EVP_PKEY_CTX_new") && Resolve(c.EVP_PKEY_CTX_free, "EVP_PKEY_CTX_free") &&
+           Resolve(c.EVP_PKEY_verify_init, "EVP_PKEY_verify_init") && Resolve(c.EVP_PKEY_verify, "EVP_PKEY_verify") &&
+           Resolve(c.EVP_MD_CTX_new, "EVP_MD_CTX_new") && Resolve(c.EVP_MD_CTX_free, "EVP_MD_CTX_free") &&
+           Resolve(c.EVP_DigestVerifyInit, "EVP_DigestVerifyInit") && Resolve(c.EVP_DigestVerify, "EVP_DigestVerify") &&
+           Resolve(c.ERR_clear_error, "ERR_clear_error");
+    return c;
+  }();
+  return lib;
+}
+
+// SubjectPublicKeyInfo (RFC 5280 §4.1) up to the BIT STRING's unused-bits byte; the point follows.
+// ECDSA keys: id-ecPublicKey with the named curve (RFC 5480 §2), compressed 33-byte point.
+// Ed25519: id-Ed25519 with no parameters (RFC 8410 §4), 32-byte key.
+const uint8_t kP256Prefix[] = {0x30, 0x39, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                               0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x22, 0x00};
+const uint8_t kSecp256k1Prefix[] = {0x30, 0x36, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+                                    0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a, 0x03, 0x22, 0x00};
+const uint8_t kEd25519Prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+Bytes Spki(const std::string &curve, const Bytes &point) {
+  Bytes out;
+  if (curve == "p256" && point.size() == 33) {
+    out.assign(std::begin(kP256Prefix), std::end(kP256Prefix));
+  } else if (curve == "secp256k1" && point.size() == 33) {
+    out.assign(std::begin(kSecp256k1Prefix), std::end(kSecp256k1Prefix));
+  } else if (curve == "ed25519" && point.size() == 32) {
+    out.assign(std::begin(kEd25519Prefix), std::end(kEd25519Prefix));
+  } else {
+    return out;
+  }
+  out.insert(out.end(), point.begin(), point.end());
+  return out;
+}
+
+void AppendLength(Bytes &out, size_t n) {
+  if (n >= 0x80) out.push_back(0x81);  // X.690 §8.1.3.5: long form; every length here is below 256
+  out.push_back(static_cast<uint8_t>(n));
+}
+
+// X.690 §8.3: minimal two's complement, so leading zero bytes go and a 0x00 goes in front of a set high bit.
+void AppendInteger(Bytes &out, const uint8_t *p, size_t n) {
+  while (n > 1 && p[0] == 0) {
+    p++;
+    n--;
+  }
+  bool pad = (p[0] & 0x80) != 0;
+  out.push_back(0x02);
+  AppendLength(out, n + pad);
+  if (pad) out.push_back(0x00);
+  out.insert(out.end(), p, p + n);
+}
+
+}  // namespace
+
+bool NativeVerifyAvailable() { return Lib().ok; }
+
+std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, const Bytes &point) {
+  const Crypto &c = Lib();
+  if (!c.ok) return nullptr;
+  Bytes der = Spki(curve, point);
+  if (der.empty()) return nullptr;
+  const unsigned char *p = der.data();
+  void *pkey = c.d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  c.ERR_clear_error();
+  if (pkey == nullptr) return nullptr;
+  return std::shared_ptr<const VerifyKey>(new VerifyKey(pkey, curve == "ed25519"));
+}
+
+VerifyKey::~VerifyKey() { Lib().EVP_PKEY_free(pkey_); }
+
+bool VerifyKey::Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const {
+  const Crypto &c = Lib();
+  int ok = 0;
+  if (eddsa_) {
+    // Pure Ed25519 (RFC 8032): no digest, so a one-shot EVP_DigestVerify with md = NULL.
+    void *ctx = c.EVP_MD_CTX_new();
+    if (ctx == nullptr) return false;
+    if (c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey_) == 1) {
+      ok = c.EVP_DigestVerify(ctx, signature, signature_len, data, size);
+    }
+    c.EVP_MD_CTX_free(ctx);
+  } else {
+    // No signature digest set on the context: EVP_PKEY_verify checks `data` as the digest itself.
+    Bytes der = EcdsaRawToDer(signature, signature_len);
+    if (der.empty()) return false;
+    void *ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
+    if (ctx == nullptr) return false;
+    if (c.EVP_PKEY_verify_init(ctx) == 1) ok = c.EVP_PKEY_verify(ctx, der.data(), der.size(), data, size);
+    c.EVP_PKEY_CTX_free(ctx);
+  }
+  // A failed check leaves entries on this thread's OpenSSL error queue; drop them.
+  if (ok != 1) c.ERR_clear_error();
+  return ok == 1;
+}
+
+Bytes EcdsaRawToDer(const uint8_t *raw, size_t size) {
+  if (size == 0 || size % 2 != 0 || size > 132) return {};
+  size_t half = size / 2;
+  Bytes body;
+  body.reserve(size + 6);
+  AppendInteger(body, raw, half);
+  AppendInteger(body, raw + half, half);
+  Bytes out{0x30};
+  AppendLength(out, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+}  // namespace hsm

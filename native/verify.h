@@ -1,0 +1,43 @@
+// Signature verification right after C_Sign, on the worker thread, with the OpenSSL the Node process
+// already carries (resolved at run time: no link-time dependency, no OpenSSL headers). Generic ECDSA over
+// a given digest and pure EdDSA over a given message; nothing here knows what the bytes mean.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ec_point.h"
+
+namespace hsm {
+
+// True when every libcrypto function needed was found in the process (Node's official builds export them).
+bool NativeVerifyAvailable();
+
+// A public key parsed once by OpenSSL; immutable, shared by every worker thread (OpenSSL 3 allows
+// concurrent use of a const EVP_PKEY, with one EVP_PKEY_CTX / EVP_MD_CTX per operation).
+class VerifyKey {
+ public:
+  // `curve` and `point` as ParsePublicKey returns them. Null when native verification is unavailable or
+  // OpenSSL refuses the key (e.g. a point not on the curve).
+  static std::shared_ptr<const VerifyKey> Create(const std::string &curve, const Bytes &point);
+  ~VerifyKey();
+  VerifyKey(const VerifyKey &) = delete;
+  VerifyKey &operator=(const VerifyKey &) = delete;
+
+  // ECDSA: `data` is the digest and `signature` raw r||s (as CKM_ECDSA returns it); EdDSA: `data` is the
+  // message and `signature` the 64-byte R||S.
+  bool Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const;
+
+ private:
+  VerifyKey(void *pkey, bool eddsa) : pkey_(pkey), eddsa_(eddsa) {}
+  void *pkey_;  // EVP_PKEY *
+  bool eddsa_;
+};
+
+// DER ECDSA-Sig-Value (RFC 3279 §2.2.3: SEQUENCE { INTEGER r, INTEGER s }) from raw r||s of two equal
+// halves up to 66 bytes each; empty when `raw` has an odd or too large length.
+Bytes EcdsaRawToDer(const uint8_t *raw, size_t size);
+
+}  // namespace hsm
