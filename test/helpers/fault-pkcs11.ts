@@ -19,6 +19,8 @@ export interface FaultLibrary {
     rv: number,
     count?: number,
   ): Promise<void>;
+  /** The next `count` successful C_Sign calls return a signature with one bit flipped. */
+  corrupt(count: number): Promise<void>;
   clear(): Promise<void>;
   /** Calls logged so far, e.g. count('C_Login'). */
   calls(fn: string): Promise<Array<{ rv: number }>>;
@@ -40,6 +42,9 @@ export async function buildFaultLibrary(dir: string): Promise<FaultLibrary> {
     env: { FAULT_PKCS11_TARGET: SOFTHSM_LIBRARY, FAULT_PKCS11_CONTROL: control, FAULT_PKCS11_LOG: log },
     async inject(fn, rv, count = 1) {
       await writeFile(control, `${fn} ${rv.toString(16)} ${count}\n`);
+    },
+    async corrupt(count) {
+      await writeFile(control, `C_Sign:corrupt 0 ${count}\n`);
     },
     async clear() {
       await writeFile(control, '');

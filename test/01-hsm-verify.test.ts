@@ -1,0 +1,236 @@
+// Native verification of every HSM signature (native/verify.cpp): the DER encoder against OpenSSL's own
+// output, the check itself against @noble/curves signatures, and a device that corrupts its signatures
+// (fault-injecting PKCS#11 wrapper in front of SoftHSM2), directly and through the HTTP API.
+import { generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hsm, type HsmKey, Pkcs11Error } from '../src/hsm/index.js';
+import { addon } from '../src/hsm/native.js';
+import { Policy } from '../src/policy/policy.js';
+import { createApp } from '../src/server/app.js';
+import type { HsmSignerKey } from '../src/signer/keyring.js';
+import { Signer } from '../src/signer/signer.js';
+import { blake2b256 } from '../src/tezos/hash.js';
+import { decodeSignature } from '../src/tezos/signatures.js';
+import { MemoryStore } from '../src/watermark/memory-store.js';
+import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { createToken, type TestToken } from './helpers/softhsm.js';
+import { bytes, consensus } from './helpers/tezos-vectors.js';
+import { verifySignature } from './helpers/verify.js';
+
+const ECDSA = { p256, secp256k1 } as const;
+const OPENSSL_CURVE = { p256: 'prime256v1', secp256k1: 'secp256k1' } as const;
+
+describe('ECDSA raw r‖s → DER', () => {
+  for (const curve of ['p256', 'secp256k1'] as const) {
+    it(`${curve}: byte-identical to OpenSSL's DER, covering high bits and leading zero bytes`, () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: OPENSSL_CURVE[curve] });
+      const seen = new Set<string>();
+      const wanted = ['r-high', 'r-low', 's-high', 's-low', 'r-zero', 's-zero'];
+      for (let i = 0; i < 20000 && seen.size < wanted.length; i++) {
+        const msg = randomBytes(32);
+        const der = cryptoSign('sha256', msg, privateKey); // node:crypto's default is DER
+        const raw = ECDSA[curve].Signature.fromBytes(der, 'der').toBytes('compact');
+        expect(Buffer.from(addon.ecdsaRawToDer(raw)).equals(der)).toBe(true);
+        for (const [name, b] of [
+          ['r', raw[0]!],
+          ['s', raw[32]!],
+        ] as const) {
+          seen.add(`${name}-${b & 0x80 ? 'high' : 'low'}`);
+          if (b === 0) {
+            seen.add(`${name}-zero`);
+            // OpenSSL accepts our encoding of this signature too.
+            expect(cryptoVerify('sha256', msg, publicKey, addon.ecdsaRawToDer(raw))).toBe(true);
+          }
+        }
+      }
+      expect([...seen].sort()).toEqual([...wanted].sort());
+    });
+  }
+
+  it('minimal integers at the extremes, and no encoding for a bad length', () => {
+    const raw = new Uint8Array(64);
+    raw[31] = 1; // r = 1: 31 leading zero bytes
+    raw[32] = 0xff; // s with the high bit set: needs a 0x00 pad
+    raw.fill(0xaa, 33);
+    const der = addon.ecdsaRawToDer(raw);
+    expect(der.subarray(0, 8).toString('hex')).toBe('3026020101022100');
+    expect(
+      Buffer.from(der).equals(Buffer.from(p256.Signature.fromBytes(raw, 'compact').toBytes('der'))),
+    ).toBe(true);
+    expect(addon.ecdsaRawToDer(new Uint8Array(64)).toString('hex')).toBe('3006020100020100');
+    expect(addon.ecdsaRawToDer(new Uint8Array(63)).length).toBe(0);
+    expect(addon.ecdsaRawToDer(new Uint8Array(0)).length).toBe(0);
+  });
+});
+
+describe('native verification with the process OpenSSL', () => {
+  it('is available under the official Node binary', () => {
+    expect(addon.nativeVerify).toBe(true);
+  });
+
+  for (const curve of ['p256', 'secp256k1'] as const) {
+    it(`${curve}: accepts valid signatures (low and high S), refuses tampered ones and other keys`, () => {
+      const impl = ECDSA[curve];
+      const sk = impl.utils.randomSecretKey();
+      const pk = impl.getPublicKey(sk, true);
+      const other = impl.getPublicKey(impl.utils.randomSecretKey(), true);
+      for (let i = 0; i < 20; i++) {
+        const digest = randomBytes(32);
+        const sig = impl.Signature.fromBytes(impl.sign(digest, sk, { prehash: false }), 'compact');
+        const high = new impl.Signature(sig.r, impl.Point.Fn.neg(sig.s)).toBytes('compact');
+        expect(addon.verify(curve, pk, digest, sig.toBytes('compact'))).toBe(true);
+        expect(addon.verify(curve, pk, digest, high)).toBe(true);
+        expect(addon.verify(curve, other, digest, sig.toBytes('compact'))).toBe(false);
+        const bad = sig.toBytes('compact');
+        bad[i % 64]! ^= 1 << (i % 8);
+        expect(addon.verify(curve, pk, digest, bad)).toBe(false);
+        expect(addon.verify(curve, pk, randomBytes(32), sig.toBytes('compact'))).toBe(false);
+      }
+      expect(addon.verify(curve, pk, randomBytes(32), new Uint8Array(64))).toBe(false);
+      expect(addon.verify(curve, pk, randomBytes(32), new Uint8Array(63))).toBe(false);
+    });
+  }
+
+  it('ed25519: pure EdDSA over the given bytes', () => {
+    const sk = ed25519.utils.randomSecretKey();
+    const pk = ed25519.getPublicKey(sk);
+    for (const len of [1, 32, 1000]) {
+      const msg = randomBytes(len);
+      const sig = ed25519.sign(msg, sk);
+      expect(addon.verify('ed25519', pk, msg, sig)).toBe(true);
+      const bad = Uint8Array.from(sig);
+      bad[len % 64]! ^= 0x10;
+      expect(addon.verify('ed25519', pk, msg, bad)).toBe(false);
+      expect(addon.verify('ed25519', pk, msg, sig.subarray(0, 63))).toBe(false);
+    }
+  });
+
+  it('refuses keys OpenSSL cannot parse (a point off the curve, a bad size)', () => {
+    // 02‖x for the first small x that is no P-256 point's x-coordinate (x³ − 3x + b a non-residue mod p).
+    const off = new Uint8Array(33);
+    off[0] = 2;
+    const onCurve = (x: number) => {
+      off[32] = x;
+      try {
+        p256.Point.fromBytes(off);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let x = 1;
+    while (onCurve(x)) x++;
+    off[32] = x;
+    expect(addon.verify('p256', off, randomBytes(32), new Uint8Array(64))).toBeNull();
+    expect(addon.verify('p256', new Uint8Array(65), randomBytes(32), new Uint8Array(64))).toBeNull();
+  });
+});
+
+describe('a device returning corrupted signatures', () => {
+  let token: TestToken;
+  let fault: FaultLibrary;
+  let hsm: Hsm;
+  let keys: HsmKey[];
+
+  beforeAll(async () => {
+    token = await createToken({ label: 'verify-test' });
+    fault = await buildFaultLibrary(token.dir);
+    Object.assign(process.env, token.env, fault.env);
+    hsm = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 2,
+    });
+    keys = await hsm.keys();
+    expect(keys.map((k) => k.curve).sort()).toEqual(['ed25519', 'p256', 'secp256k1']);
+  });
+
+  afterAll(async () => {
+    await fault?.clear();
+    await hsm?.close();
+    await token?.cleanup();
+  });
+
+  it('the Hsm reports that it verifies', () => {
+    expect(hsm.verifiesSignatures).toBe(true);
+  });
+
+  it('once: re-signed on a fresh session, and the valid signature is returned', async () => {
+    for (const key of keys) {
+      const corrupted = (await fault.calls('C_Sign:corrupt')).length;
+      const recycled = hsm.stats().recycled;
+      await fault.corrupt(1);
+      const digest = randomBytes(32);
+      const sig = await hsm.sign(key, digest);
+      expect(verifySignature(key, digest, sig)).toBe(true);
+      expect((await fault.calls('C_Sign:corrupt')).length).toBe(corrupted + 1);
+      expect(hsm.stats().recycled).toBe(recycled + 1);
+    }
+  });
+
+  it('always: ERR_HSM_BAD_SIGNATURE after exactly one re-sign, then recovers', async () => {
+    for (const key of keys) {
+      const corrupted = (await fault.calls('C_Sign:corrupt')).length;
+      await fault.corrupt(1000);
+      const err = await hsm.sign(key, randomBytes(32)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Pkcs11Error);
+      expect(err).toMatchObject({ code: 'ERR_HSM_BAD_SIGNATURE', rv: 0, fn: 'C_Sign', recovery: 'retry' });
+      expect((await fault.calls('C_Sign:corrupt')).length).toBe(corrupted + 2);
+      await fault.clear();
+      const digest = randomBytes(32);
+      expect(verifySignature(key, digest, await hsm.sign(key, digest))).toBe(true);
+    }
+  });
+
+  it('the signer trusts the device check and builds no JS verifier; a device without it keeps one', async () => {
+    const native = await Signer.create(hsm, new MemoryStore(), new Policy(null));
+    const plain = await Signer.create(
+      { keys: () => hsm.keys(), sign: (k, d) => hsm.sign(k, d) },
+      new MemoryStore(),
+      new Policy(null),
+    );
+    for (const [pkh, k] of native.keys) {
+      expect((k as HsmSignerKey).verify).toBeNull();
+      expect(typeof (plain.keys.get(pkh) as HsmSignerKey).verify).toBe('function');
+    }
+  });
+
+  it('through HTTP: 503 with Retry-After and no signature when it persists; a valid signature after one fault', async () => {
+    const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null));
+    const app = createApp(signer, { knownKeys: false, maxBodyBytes: 4096 });
+    const post = (pkh: string, hex: string) =>
+      app.request(`/keys/${pkh}`, {
+        method: 'POST',
+        body: JSON.stringify(hex),
+        headers: { 'content-type': 'application/json' },
+      });
+    for (const [pkh, k] of signer.keys) {
+      const key = (k as HsmSignerKey).hsmKey;
+      const att = consensus(0x13, 21, 50, 0);
+      await fault.corrupt(1000);
+      const refused = await post(pkh, att);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      const body = await refused.text();
+      expect(body).not.toContain('signature":');
+      expect(JSON.parse(body)).toEqual([
+        {
+          kind: 'temporary',
+          id: 'failure',
+          msg: expect.stringMatching(/^HSM unavailable: the HSM returned a signature that does not verify/),
+        },
+      ]);
+      // Nothing was recorded: the same height can still be signed once the device behaves.
+      await fault.corrupt(1);
+      const ok = await post(pkh, att);
+      expect(ok.status).toBe(200);
+      const { signature } = (await ok.json()) as { signature: string };
+      expect(verifySignature(key, blake2b256(bytes(att)), decodeSignature(signature).bytes)).toBe(true);
+      await fault.clear();
+    }
+  });
+});
