@@ -8,6 +8,8 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey, Pkcs11Error } from '../src/hsm/index.js';
 import { addon } from '../src/hsm/native.js';
+import { instrumentDevice } from '../src/metrics/instrumented-device.js';
+import { SignerMetrics } from '../src/metrics/signer-metrics.js';
 import { Policy } from '../src/policy/policy.js';
 import { createApp } from '../src/server/app.js';
 import type { HsmSignerKey } from '../src/signer/keyring.js';
@@ -187,7 +189,9 @@ describe('a device returning corrupted signatures', () => {
   });
 
   it('the signer trusts the device check and builds no JS verifier; a device without it keeps one', async () => {
-    const native = await Signer.create(hsm, new MemoryStore(), new Policy(null));
+    const metrics = new SignerMetrics({}, { defaultMetrics: false });
+    // As `serve` builds it with a utility listener: the metrics wrapper passes the guarantee on.
+    const native = await Signer.create(instrumentDevice(hsm, metrics), new MemoryStore(), new Policy(null));
     const plain = await Signer.create(
       { keys: () => hsm.keys(), sign: (k, d) => hsm.sign(k, d) },
       new MemoryStore(),
