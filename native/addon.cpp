@@ -145,6 +145,7 @@ Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
 
 // ecdsaRawToDer(raw: Uint8Array) -> Buffer: the encoder native verification uses (tested against OpenSSL's).
 Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 1 && info[0].IsTypedArray());
   auto raw = info[0].As<Napi::Uint8Array>();
   Bytes der = EcdsaRawToDer(raw.Data(), raw.ByteLength());
   return Napi::Buffer<uint8_t>::Copy(info.Env(), der.data(), der.size());
@@ -153,6 +154,8 @@ Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
 // verify(curve, publicKey, data, signature) -> boolean | null: the check a sign job runs after C_Sign
 // (null when native verification is unavailable or the key is refused).
 Napi::Value JsVerify(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 4 && info[0].IsString() && info[1].IsTypedArray() && info[2].IsTypedArray() &&
+         info[3].IsTypedArray());
   auto point = info[1].As<Napi::Uint8Array>();
   auto data = info[2].As<Napi::Uint8Array>();
   auto sig = info[3].As<Napi::Uint8Array>();
