@@ -6,10 +6,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { b58decode } from '../tezos/base58.js';
 import { decodeSignature } from '../tezos/signatures.js';
 import type { ConsensusKind } from '../tezos/request.js';
 import { type ImportedMark, WHOLE_LEVEL_ROUND } from './imported-mark.js';
+import { checkChainId, checkPkh, int32, isObject, parseJson } from './json-fields.js';
 
 const FILES: ReadonlyArray<[string, ConsensusKind]> = [
   ['block_high_watermark', 'block'],
@@ -19,41 +19,18 @@ const FILES: ReadonlyArray<[string, ConsensusKind]> = [
   ['endorsement_high_watermark', 'attestation'],
 ];
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function int32(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-    throw new Error(`${where}: expected a non-negative int32, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 /** Parses one octez watermark file's JSON text. */
 export function parseOctezFile(text: string, kind: ConsensusKind, file: string): ImportedMark[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message})`);
-  }
+  const doc = parseJson(text, file);
   if (!isObject(doc)) throw new Error(`${file}: expected an object of chain ids`);
   const out: ImportedMark[] = [];
   for (const [chainId, byPkh] of Object.entries(doc)) {
     const at = `${file}: ${chainId}`;
-    try {
-      b58decode(chainId, ['Net']);
-    } catch {
-      throw new Error(`${at}: not a chain id`);
-    }
+    checkChainId(chainId, at);
     if (!isObject(byPkh)) throw new Error(`${at}: expected an object of key hashes`);
     for (const [pkh, mark] of Object.entries(byPkh)) {
       const where = `${at}.${pkh}`;
-      try {
-        b58decode(pkh, ['tz1', 'tz2', 'tz3', 'tz4']);
-      } catch {
-        throw new Error(`${where}: not a public key hash`);
-      }
+      checkPkh(pkh, where);
       if (!isObject(mark)) throw new Error(`${where}: expected an object`);
       const level = int32(mark.level, `${where}.level`);
       const round =

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { b58decode } from '../tezos/base58.js';
 import type { ConsensusKind } from '../tezos/request.js';
 import type { ImportedMark } from './imported-mark.js';
+import { checkChainId, checkPkh, int32, isObject, parseJson } from './json-fields.js';
 
 const KINDS: Readonly<Record<string, ConsensusKind>> = {
   block: 'block',
@@ -21,38 +22,15 @@ const KINDS: Readonly<Record<string, ConsensusKind>> = {
 
 export const SIGNATORY_DIR = 'watermark_v2';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function int32(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-    throw new Error(`${where}: expected a non-negative int32, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 /** Parses one `<chain id>.json` file. */
 export function parseSignatoryFile(text: string, chainId: string, file: string): ImportedMark[] {
-  try {
-    b58decode(chainId, ['Net']);
-  } catch {
-    throw new Error(`${file}: the file name is not a chain id`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message})`);
-  }
+  checkChainId(chainId, `${file}: the file name`);
+  const doc = parseJson(text, file);
   if (!isObject(doc)) throw new Error(`${file}: expected an object of key hashes`);
   const out: ImportedMark[] = [];
   for (const [pkh, byKind] of Object.entries(doc)) {
     const at = `${file}: ${pkh}`;
-    try {
-      b58decode(pkh, ['tz1', 'tz2', 'tz3', 'tz4']);
-    } catch {
-      throw new Error(`${at}: not a public key hash`);
-    }
+    checkPkh(pkh, at);
     if (!isObject(byKind)) throw new Error(`${at}: expected an object of request kinds`);
     for (const [name, wm] of Object.entries(byKind)) {
       const kind = KINDS[name];
