@@ -5,6 +5,7 @@
 // descriptions (contrib/kaitai-struct-files/*operation__unsigned.ksy). Every operation is fully decoded
 // so its kind and key fields are known; Michelson payloads are skipped by their length prefix.
 import { readConsensusContent } from './decode-consensus.js';
+import { readRefutation } from './decode-refutation.js';
 import type { Reader } from './reader.js';
 import type { GenericRequest, Operation } from './request.js';
 
@@ -200,6 +201,11 @@ const OPERATIONS: Record<number, { kind: string; manager: boolean; body: Body }>
     r.take(32, 'predecessor commitment');
     f.ticks = r.i64('number of ticks');
   }),
+  204: manager('smart_rollup_refute', (r, op, f) => {
+    op.destination = r.hash('sr1', 20, 'rollup');
+    f.opponent = r.pkh('opponent');
+    f.refutation = readRefutation(r);
+  }),
   205: manager('smart_rollup_timeout', (r, op, f) => {
     op.destination = r.hash('sr1', 20, 'rollup');
     f.alice = r.pkh('staker alice');
@@ -221,14 +227,16 @@ const OPERATIONS: Record<number, { kind: string; manager: boolean; body: Body }>
   }),
 };
 
-/** Tags we know but refuse: never signed by a signer's key, or not decodable without their full grammar. */
+/**
+ * Tags we know but refuse: evidence and aggregates are never signed by a signer's key; zk rollup
+ * operations are disabled on mainnet (zk_rollup_enable = false), so their grammar is not decoded.
+ */
 const REFUSED: Record<number, string> = {
   2: 'double_attestation_evidence',
   3: 'double_baking_evidence',
   7: 'double_preattestation_evidence',
   30: 'preattestations_aggregate',
   31: 'attestations_aggregate',
-  204: 'smart_rollup_refute',
   250: 'zk_rollup_origination',
   251: 'zk_rollup_publish',
   252: 'zk_rollup_update',

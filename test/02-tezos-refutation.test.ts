@@ -1,0 +1,305 @@
+// smart_rollup_refute (tag 204) under magic byte 0x03: every refutation variant built byte by byte from
+// the T024 grammar (id_024__pttallin__operation__unsigned.ksy, field names in the comments), refusals
+// with their offsets, truncation at every offset and random mutations. @taquito/local-forging v25 has
+// no smart_rollup_refute (no refute/refutation in its schema), so there is no forger to cross-check with.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PolicyError } from '../src/policy/errors.js';
+import { CONSENSUS_POLICY } from '../src/policy/key-policy.js';
+import { Policy } from '../src/policy/policy.js';
+import { b58encode } from '../src/tezos/base58.js';
+import { GENERIC_OPERATION_KINDS } from '../src/tezos/decode-operations.js';
+import { DecodeError, decodeRequest, type Operation } from '../src/tezos/request.js';
+import { BRANCH, bytes, fill, GENERIC_TRANSFER, u16, u32 } from './helpers/tezos-vectors.js';
+
+// --- a tiny builder, one function per ksy type -------------------------------------------------------
+
+/** `n`: little-endian base-128 groups, high bit = more. */
+function n(v: bigint): string {
+  let out = '';
+  do {
+    const group = Number(v & 0x7fn);
+    v >>= 7n;
+    out += (group | (v > 0n ? 0x80 : 0)).toString(16).padStart(2, '0');
+  } while (v > 0n);
+  return out;
+}
+const dyn = (h: string) => u32(h.length / 2) + h; // bytes_dyn_uint30
+const SOURCE = fill(0x11, 20);
+const ROLLUP = fill(0x33, 20);
+const OPPONENT = fill(0x44, 20);
+
+/** smart_rollup_refute: source, fee, counter, gas_limit, storage_limit, rollup, opponent, refutation. */
+function refute(refutation: string): string {
+  return (
+    '03' +
+    BRANCH +
+    'cc' + // id_024__pttallin__operation__alpha__contents_tag 204
+    `00${SOURCE}` + // source: public_key_hash (ed25519)
+    n(1234n) + // fee
+    n(77n) + // counter
+    n(10_000n) + // gas_limit
+    n(0n) + // storage_limit
+    ROLLUP + // rollup (20)
+    `01${OPPONENT}` + // opponent: public_key_hash (secp256k1)
+    refutation
+  );
+}
+const P_COMMIT = fill(0xaa, 32);
+const O_COMMIT = fill(0xbb, 32);
+/** refutation_tag 0 (start): player_commitment_hash, opponent_commitment_hash. */
+const start = () => `00${P_COMMIT}${O_COMMIT}`;
+/** refutation_tag 1 (move): choice (n), step. */
+const move = (choice: bigint, step: string) => `01${n(choice)}${step}`;
+/** dissection_entries: state_tag (bool), state (32, if true), tick (n). */
+const chunk = (state: string | null, tick: bigint) => (state === null ? '00' : `ff${state}`) + n(tick);
+/** step_tag 0 (dissection): dissection_0 = uint30 length ‖ entries. */
+const dissection = (...chunks: string[]) => `00${dyn(chunks.join(''))}`;
+/** step_tag 1 (proof): proof_1 = pvm_step (bytes_dyn_uint30), input_proof_tag (bool), input_proof. */
+const proof = (pvmStep: string, input: string | null) =>
+  `01${dyn(pvmStep)}${input === null ? '00' : `ff${input}`}`;
+/** input_proof_tag 0 (inbox__proof): level (s4), message_counter (n), serialized_proof (bytes_dyn_uint30). */
+const inbox = (level: number, counter: bigint, serialized: string) =>
+  `00${u32(level)}${n(counter)}${dyn(serialized)}`;
+/** input_proof_tag 1 (reveal__proof): reveal_proof_tag then its case. */
+const reveal = (r: string) => `01${r}`;
+/** input_proof_tag 2 (first__input): no payload. */
+const firstInput = () => '02';
+/** reveal_proof_tag 0 (raw__data__proof): raw_data_0 = uint16 length (<= 4096) ‖ data. */
+const rawData = (data: string) => `00${u16(data.length / 2)}${data}`;
+/** reveal_proof_tag 1 (metadata__proof), 3 (dal__parameters__proof): no payload. */
+const metadata = () => '01';
+const dalParameters = () => '03';
+/** reveal_proof_tag 2 (dal__page__proof): dal_page_id (published_level s4, slot_index u1, page_index s2), dal_proof. */
+const dalPage = (level: number, slot: number, page: number, p: string) =>
+  `02${u32(level)}${slot.toString(16).padStart(2, '0')}${u16(page & 0xffff)}${dyn(p)}`;
+
+const STATE_A = fill(0x55, 32);
+const STATE_B = fill(0x66, 32);
+const PVM_STEP = '0102030405';
+
+/** Every variant: name, request hex, expected `refutation` field. */
+const VARIANTS: [string, string, unknown][] = [
+  [
+    'start',
+    refute(start()),
+    {
+      kind: 'start',
+      playerCommitmentHash: b58encode('src1', bytes(P_COMMIT)),
+      opponentCommitmentHash: b58encode('src1', bytes(O_COMMIT)),
+    },
+  ],
+  [
+    'move / dissection',
+    refute(move(300n, dissection(chunk(STATE_A, 0n), chunk(null, 1_000n), chunk(STATE_B, 1n << 40n)))),
+    {
+      kind: 'move',
+      choice: 300n,
+      step: 'dissection',
+      dissection: [
+        { state: STATE_A, tick: 0n },
+        { state: null, tick: 1_000n },
+        { state: STATE_B, tick: 1n << 40n },
+      ],
+    },
+  ],
+  [
+    'move / empty dissection',
+    refute(move(0n, dissection())),
+    { kind: 'move', choice: 0n, step: 'dissection', dissection: [] },
+  ],
+  [
+    'move / proof without input',
+    refute(move(5n, proof(PVM_STEP, null))),
+    { kind: 'move', choice: 5n, step: 'proof', inputProof: null },
+  ],
+  [
+    'move / proof / inbox',
+    refute(move(5n, proof(PVM_STEP, inbox(812_345, 129n, fill(0x77, 40))))),
+    {
+      kind: 'move',
+      choice: 5n,
+      step: 'proof',
+      inputProof: { kind: 'inbox', level: 812_345, messageCounter: 129n },
+    },
+  ],
+  [
+    'move / proof / reveal raw data',
+    refute(move(6n, proof(PVM_STEP, reveal(rawData(fill(0x88, 4096)))))),
+    { kind: 'move', choice: 6n, step: 'proof', inputProof: { kind: 'raw_data', size: 4096 } },
+  ],
+  [
+    'move / proof / reveal metadata',
+    refute(move(7n, proof('', reveal(metadata())))),
+    { kind: 'move', choice: 7n, step: 'proof', inputProof: { kind: 'metadata' } },
+  ],
+  [
+    'move / proof / reveal DAL page',
+    refute(move(8n, proof(PVM_STEP, reveal(dalPage(9_000_000, 31, -2, fill(0x99, 30)))))),
+    {
+      kind: 'move',
+      choice: 8n,
+      step: 'proof',
+      inputProof: { kind: 'dal_page', publishedLevel: 9_000_000, slotIndex: 31, pageIndex: -2 },
+    },
+  ],
+  [
+    'move / proof / reveal DAL parameters',
+    refute(move(9n, proof(PVM_STEP, reveal(dalParameters())))),
+    { kind: 'move', choice: 9n, step: 'proof', inputProof: { kind: 'dal_parameters' } },
+  ],
+  [
+    'move / proof / first input',
+    refute(move(10n, proof(PVM_STEP, firstInput()))),
+    { kind: 'move', choice: 10n, step: 'proof', inputProof: { kind: 'first_input' } },
+  ],
+];
+
+function operations(h: string): Operation[] {
+  const r = decodeRequest(bytes(h));
+  if (r.kind !== 'generic') throw new Error(`not generic: ${r.kind}`);
+  return r.operations;
+}
+function refusal(h: string | Uint8Array): DecodeError {
+  try {
+    decodeRequest(typeof h === 'string' ? bytes(h) : h);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DecodeError);
+    return e as DecodeError;
+  }
+  throw new Error('expected a DecodeError');
+}
+/** Byte offset of the refutation (its tag) in every `refute(…)` vector. */
+const REFUTATION_AT = refute('').length / 2;
+
+describe('smart_rollup_refute (tag 204) decodes fully', () => {
+  it.each(VARIANTS)('%s', (_name, h, refutation) => {
+    const [op, ...rest] = operations(h);
+    expect(rest).toEqual([]);
+    expect(op).toEqual({
+      kind: 'smart_rollup_refute',
+      tag: 204,
+      source: b58encode('tz1', bytes(SOURCE)),
+      fee: 1234n,
+      counter: 77n,
+      gasLimit: 10_000n,
+      storageLimit: 0n,
+      destination: b58encode('sr1', bytes(ROLLUP)),
+      fields: { opponent: b58encode('tz2', bytes(OPPONENT)), refutation },
+    });
+  });
+
+  it('ends exactly where the grammar does: an operation after it decodes too', () => {
+    const transfer = GENERIC_TRANSFER.slice(2 + BRANCH.length);
+    for (const [, h] of VARIANTS) {
+      expect(operations(h + transfer).map((o) => o.kind)).toEqual(['smart_rollup_refute', 'transaction']);
+    }
+  });
+
+  it('is a generic kind policy can allow; zk rollup operations stay refused', () => {
+    expect(GENERIC_OPERATION_KINDS.has('smart_rollup_refute')).toBe(true);
+    for (const [tag, name] of [
+      ['fa', 'zk_rollup_origination'],
+      ['fb', 'zk_rollup_publish'],
+      ['fc', 'zk_rollup_update'],
+    ] as const) {
+      expect(GENERIC_OPERATION_KINDS.has(name)).toBe(false);
+      const e = refusal(`03${BRANCH}${tag}${fill(0, 60)}`);
+      expect(e.offset).toBe(33);
+      expect(e.expected).toMatch(name);
+    }
+    const pkh = 'tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx';
+    const req = decodeRequest(bytes(VARIANTS[1]![1]));
+    const allowing = new Policy(
+      new Map([[pkh, { ...CONSENSUS_POLICY, generic: new Set(['smart_rollup_refute']) }]]),
+    );
+    expect(() => allowing.check(pkh, req)).not.toThrow();
+    const other = new Policy(new Map([[pkh, { ...CONSENSUS_POLICY, generic: new Set(['transaction']) }]]));
+    expect(() => other.check(pkh, req)).toThrow(PolicyError);
+  });
+});
+
+describe('smart_rollup_refute refusals', () => {
+  const at = REFUTATION_AT;
+  it('unknown union tags, at their offset', () => {
+    expect(refusal(refute(`02${P_COMMIT}${O_COMMIT}`))).toMatchObject({ offset: at });
+    // move: choice 1 byte, then the step tag
+    expect(refusal(refute(`0105${'02'}${fill(0, 8)}`))).toMatchObject({ offset: at + 2 });
+    // proof with input: step tag, pvm_step (4 + 5), input_proof_tag bool, then the input proof tag
+    const inputAt = at + 2 + 1 + 4 + 5 + 1;
+    expect(refusal(refute(move(5n, proof(PVM_STEP, `03${fill(0, 8)}`))))).toMatchObject({ offset: inputAt });
+    expect(refusal(refute(move(5n, proof(PVM_STEP, `0104${fill(0, 8)}`))))).toMatchObject({
+      offset: inputAt + 1,
+    });
+    // input_proof_tag is a bool: 01 is neither 00 nor ff
+    const notBool = refute(move(5n, proof(PVM_STEP, null))).slice(0, -2) + '01';
+    expect(refusal(notBool)).toMatchObject({ offset: inputAt - 1 });
+  });
+
+  it('raw data over 4096 bytes, negative levels, a bad opponent', () => {
+    const raw = refusal(refute(move(6n, proof(PVM_STEP, reveal(rawData(fill(0x88, 4097)))))));
+    expect(raw.expected).toMatch(/raw data <= 4096/);
+    expect(refusal(refute(move(5n, proof(PVM_STEP, inbox(-1, 0n, '')))))).toMatchObject({
+      expected: expect.stringMatching(/inbox proof level >= 0/),
+    });
+    expect(refusal(refute(move(8n, proof(PVM_STEP, reveal(dalPage(-5, 0, 0, ''))))))).toMatchObject({
+      expected: expect.stringMatching(/published level >= 0/),
+    });
+    const badOpponent = refute(start()).replace(`01${OPPONENT}`, `04${OPPONENT}`);
+    expect(refusal(badOpponent)).toMatchObject({ offset: at - 21 });
+  });
+
+  it('a dissection entry never reads past the list length, even with bytes after it', () => {
+    const listAt = at + 2 + 1; // refutation tag, choice (1 byte), step tag
+    const tail = GENERIC_TRANSFER.slice(2 + BRANCH.length); // valid bytes that follow the operation
+    // length 3: a full chunk (00 05) then a state tag ff whose 32-byte hash lies outside the list
+    const overrun = refusal(refute(`0101${'00'}${u32(3)}0005ff`) + fill(0x55, 32) + tail);
+    expect(overrun.offset).toBe(listAt + 4 + 3);
+    expect(overrun.expected).toMatch(/dissection state hash/);
+    // length 2: a tick whose continuation byte lies outside the list
+    const tick = refusal(`${refute(`0101${'00'}${u32(2)}0085`)}01${tail}`);
+    expect(tick.offset).toBe(listAt + 4 + 2);
+    expect(tick.expected).toMatch(/dissection tick/);
+    // state tag 01 inside the list
+    expect(refusal(refute(`0101${'00'}${u32(2)}0100`))).toMatchObject({ offset: listAt + 4 });
+    // length larger than what is left
+    expect(refusal(refute(`0101${'00'}${u32(100)}0000`)).expected).toMatch(/length of dissection/);
+  });
+
+  it.each(VARIANTS)('%s: every truncation is a DecodeError at or before the cut', (_name, h) => {
+    const full = bytes(h);
+    for (let cut = 0; cut < full.length; cut++) {
+      expect(refusal(full.subarray(0, cut)).offset).toBeLessThanOrEqual(cut);
+    }
+  });
+
+  it('random mutations never throw anything but DecodeError', () => {
+    const seeds = VARIANTS.map(([, h]) => bytes(h));
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(
+        fc.nat(seeds.length - 1),
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (which, writes, cut) => {
+          const input = Uint8Array.from(seeds[which]!);
+          // bias the writes towards the refutation, where the new grammar is
+          for (const [pos, v] of writes) {
+            input[REFUTATION_AT + (pos % (input.length - REFUTATION_AT))] = v;
+          }
+          try {
+            decodeRequest(cut === undefined ? input : input.subarray(0, cut % (input.length + 1)));
+            accepted++;
+          } catch (e) {
+            if (!(e instanceof DecodeError)) throw e;
+            refused++;
+          }
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  });
+});
