@@ -3,10 +3,13 @@
 // remote signer that is the whole request (magic byte included), no pre-hash, DST
 // BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_. pop_prove signs the public key bytes (or an override)
 // under BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_. BLsk payloads are 32-byte little-endian scalars
-// (bls12-381-signature sk_of_bytes_exn); @noble/curves takes big-endian ones.
+// (bls12-381-signature sk_of_bytes_exn); @noble/curves and blst take big-endian ones.
+// Signing uses @chainsafe/blst when the caller passes it (the signing thread does, native-bls.ts), else
+// @noble/curves; both give the same bytes (deterministic, same DST), checked in test/12-tz4-bls.test.ts.
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { b58decode, b58encode } from '../tezos/base58.js';
 import { pkhOf } from '../tezos/keys.js';
+import type { NativeBls, NativeSecretKey } from './native-bls.js';
 
 export const SIGN_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
 export const POP_DST = 'BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
@@ -29,6 +32,11 @@ function scalarBelowOrder(be: Uint8Array): boolean {
 export class BlsKey {
   /** Big-endian scalar as @noble/curves wants it; zeroed by wipe(). */
   readonly #secret: Uint8Array;
+  /**
+   * The same secret inside blst, or null (noble signs). Dropped by wipe(): blst's Rust SecretKey zeroes
+   * itself when dropped, i.e. when the JS object is collected or its thread's environment is torn down.
+   */
+  #native: NativeSecretKey | null = null;
   /** 48-byte compressed G1 point. */
   readonly publicKeyBytes: Uint8Array;
   /** BLpk… */
@@ -39,11 +47,13 @@ export class BlsKey {
 
   /**
    * From the 32-byte little-endian secret (the BLsk payload); `label` names it in listings (the sealed
-   * file's key_label). The caller keeps ownership of `le`.
+   * file's key_label); `native` (native-bls.ts) signs instead of @noble/curves when given. The caller keeps
+   * ownership of `le`.
    */
   constructor(
     le: Uint8Array,
     readonly label = '',
+    native: NativeBls | null = null,
   ) {
     if (le.length !== 32) throw new TypeError(`BLS secret key must be 32 bytes, got ${le.length}`);
     const be = Uint8Array.from(le).reverse();
@@ -55,6 +65,18 @@ export class BlsKey {
     this.publicKeyBytes = minPk.getPublicKey(be).toBytes(true);
     this.publicKey = b58encode('BLpk', this.publicKeyBytes);
     this.pkh = pkhOf('bls12-381', this.publicKeyBytes);
+    if (native !== null) {
+      const sk = native.SecretKey.fromBytes(be);
+      if (!Buffer.from(sk.toPublicKey().toBytes(true)).equals(this.publicKeyBytes)) {
+        throw new Error(`blst derived another public key than @noble/curves for ${this.pkh}`);
+      }
+      this.#native = sk;
+    }
+  }
+
+  /** Which library signs (proofs of possession always use @noble/curves: blst-ts has one fixed DST). */
+  get backend(): 'blst' | 'noble' {
+    return this.#native === null ? 'noble' : 'blst';
   }
 
   /** A fresh key from 32 random bytes (reduced mod r by @noble/curves keygen). */
@@ -75,6 +97,7 @@ export class BlsKey {
   /** Raw 96-byte signature of `msg` (the whole request, magic byte included). */
   signBytes(msg: Uint8Array): Uint8Array {
     this.#checkLive();
+    if (this.#native !== null) return this.#native.sign(msg).toBytes(true);
     return minPk.Signature.toBytes(minPk.sign(minPk.hash(msg, SIGN_DST), this.#secret));
   }
 
@@ -105,6 +128,7 @@ export class BlsKey {
   /** Zeroes the secret; any later sign throws. */
   wipe(): void {
     this.#secret.fill(0);
+    this.#native = null;
     this.#wiped = true;
   }
 

@@ -1,9 +1,9 @@
 // The tz4 keys as the signer uses them: their secrets moved into one worker thread (sign-worker.ts) so
-// BLS arithmetic never blocks the event loop. Requests are answered in order; the thread is unref'd
-// and wiped + terminated by close().
+// BLS arithmetic never blocks the event loop (even blst's ~1 ms a signature is too long for it). Requests
+// are answered in order; the thread is unref'd and wiped + terminated by close().
 import { Worker } from 'node:worker_threads';
 import type { BlsKey } from './bls-key.js';
-import type { WorkerReply, WorkerRequest } from './sign-worker.js';
+import type { WorkerOptions, WorkerReply, WorkerRequest } from './sign-worker.js';
 
 /** What the signer needs from a tz4 key (BlsKey itself satisfies it, synchronously). */
 export interface BlsSigning {
@@ -27,10 +27,11 @@ export class BlsSignThread {
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #dead: Error | null = null;
+  #backend = '';
 
-  private constructor() {
+  private constructor(options: WorkerOptions) {
     // Under tsx (tests, benches) the .js URL resolves to the .ts source; from dist/ it is the .js.
-    this.#worker = new Worker(new URL('./sign-worker.js', import.meta.url));
+    this.#worker = new Worker(new URL('./sign-worker.js', import.meta.url), { workerData: options });
     this.#worker.unref();
     this.#worker.on('message', (r: WorkerReply) => {
       const p = this.#pending.get(r.id);
@@ -48,10 +49,17 @@ export class BlsSignThread {
     this.#worker.on('exit', (code) => fail(new BlsThreadError(`tz4 signing thread exited (${code})`)));
   }
 
-  /** Starts the thread and moves each key's secret into it (the given BlsKeys are wiped). */
-  static async start(keys: readonly BlsKey[]): Promise<{ thread: BlsSignThread; keys: BlsSigning[] }> {
-    const thread = new BlsSignThread();
+  /**
+   * Starts the thread and moves each key's secret into it (the given BlsKeys are wiped). It signs with
+   * @chainsafe/blst when that loads and passes its self-test, else (or with `native: false`) @noble/curves.
+   */
+  static async start(
+    keys: readonly BlsKey[],
+    options: WorkerOptions = { native: true },
+  ): Promise<{ thread: BlsSignThread; keys: BlsSigning[] }> {
+    const thread = new BlsSignThread(options);
     try {
+      thread.#backend = await thread.#call({ op: 'backend' });
       const out: BlsSigning[] = [];
       for (const key of keys) out.push(await thread.#adopt(key));
       return { thread, keys: out };
@@ -83,6 +91,11 @@ export class BlsSignThread {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ ...body, id } as WorkerRequest, transfer);
     });
+  }
+
+  /** `blst`, or `noble (why)` when @chainsafe/blst is unavailable or disabled (native-bls.ts). */
+  get backend(): string {
+    return this.#backend;
   }
 
   /** Zeroes every secret in the thread, then stops it. */
