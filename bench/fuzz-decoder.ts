@@ -3,6 +3,7 @@
 // Usage: node --import tsx bench/fuzz-decoder.ts [inputs=1000000] [seconds=300]
 import { LocalForger } from '@taquito/local-forging';
 import { DecodeError, decodeRequest } from '../src/tezos/request.js';
+import { REFUTE_VARIANTS } from '../test/helpers/refutation-vectors.js';
 import { allVectors, BRANCH, bytes } from '../test/helpers/tezos-vectors.js';
 import { b58encode } from '../src/tezos/base58.js';
 
@@ -38,7 +39,8 @@ async function seeds(): Promise<Uint8Array[]> {
       { kind: 'ballot', source: src, period: 3, proposal: b58encode('P', bytes(BRANCH)), ballot: 'yay' },
     ],
   } as never);
-  return [...allVectors(), `03${forged}`].map(bytes);
+  // smart_rollup_refute: taquito cannot forge it, so the hand-built vectors of every refutation variant.
+  return [...allVectors(), `03${forged}`, ...REFUTE_VARIANTS.map(([, h]) => h)].map(bytes);
 }
 
 function mutate(seed: Uint8Array): Uint8Array {
