@@ -8,6 +8,7 @@ import {
   heightOf,
   type SignRequest,
 } from '../src/tezos/request.js';
+import { refusal } from './helpers/decode-refusal.js';
 import {
   allVectors,
   BLOCK_L12_R0,
@@ -23,15 +24,6 @@ import {
 } from './helpers/tezos-vectors.js';
 
 const decode = (h: string) => decodeRequest(bytes(h));
-function refusal(h: string | Uint8Array): DecodeError {
-  try {
-    decodeRequest(typeof h === 'string' ? bytes(h) : h);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('expected a DecodeError');
-}
 
 describe('0x11 Tenderbake block', () => {
   it('decodes the mainnet example of DESIGN.md §4 (level 12, round 0, 230 bytes)', () => {

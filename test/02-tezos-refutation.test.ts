@@ -10,6 +10,7 @@ import { Policy } from '../src/policy/policy.js';
 import { b58encode } from '../src/tezos/base58.js';
 import { GENERIC_OPERATION_KINDS } from '../src/tezos/decode-operations.js';
 import { DecodeError, decodeRequest, type Operation } from '../src/tezos/request.js';
+import { refusal } from './helpers/decode-refusal.js';
 import {
   dalPage,
   inbox,
@@ -34,15 +35,6 @@ function operations(h: string): Operation[] {
   const r = decodeRequest(bytes(h));
   if (r.kind !== 'generic') throw new Error(`not generic: ${r.kind}`);
   return r.operations;
-}
-function refusal(h: string | Uint8Array): DecodeError {
-  try {
-    decodeRequest(typeof h === 'string' ? bytes(h) : h);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('expected a DecodeError');
 }
 
 describe('smart_rollup_refute (tag 204) decodes fully', () => {
