@@ -231,10 +231,13 @@ const OPERATIONS: Record<number, { kind: string; manager: boolean; body: Body }>
  * Tags we know but refuse: evidence and aggregates are never signed by a signer's key; zk rollup
  * operations are disabled on mainnet (zk_rollup_enable = false), so their grammar is not decoded.
  */
+// Names as in the current protocol's contents_tag enum (Seoul+ merged tags 2 and 7 into tag 2;
+// kaitai alpha__operation__alpha__contents_tag). Tag 7 stays named for pre-Seoul requests.
 const REFUSED: Record<number, string> = {
-  2: 'double_attestation_evidence',
+  2: 'double_consensus_operation_evidence',
   3: 'double_baking_evidence',
-  7: 'double_preattestation_evidence',
+  7: 'double_preattestation_evidence (pre-Seoul)',
+  24: 'dal_entrapment_evidence',
   30: 'preattestations_aggregate',
   31: 'attestations_aggregate',
   250: 'zk_rollup_origination',
