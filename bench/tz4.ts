@@ -1,15 +1,18 @@
 // tz4 (BLS, unsealed in process) beside P-256 (signed in the HSM) on a real SoftHSM2 token made by
 // dev-hsm init in a temp dir (issue #8):
 //   - unseal: one AES-GCM decrypt in the token + public key derivation;
-//   - raw sign: BlsKey.sign vs Hsm.sign (P-256 over a 32-byte digest), sequential;
-//   - HTTP end to end with a memory watermark (tz4 keys on the signing thread, as serve runs them):
-//     attestations at rising levels (tag 41 for tz4, 21 for tz3), sequential latency, 16 concurrent
-//     clients, and tz3 latency while tz4 signs continuously.
+//   - raw sign: BlsKey.sign with @noble/curves and with @chainsafe/blst vs Hsm.sign (P-256 over a
+//     32-byte digest), sequential;
+//   - HTTP end to end with a memory watermark, tz4 keys on the signing thread as serve runs them, once
+//     with @noble/curves (native: false, the fallback) and once with blst: attestations at rising levels
+//     (tag 41 for tz4, 21 for tz3), sequential latency, 16 concurrent clients, and tz3 latency while tz4
+//     signs continuously.
 //   node --import tsx bench/tz4.ts [requests-per-case]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlsKey } from '../src/bls/bls-key.js';
 import { unsealDir, writeSealed } from '../src/bls/key-dir.js';
+import { nativeBls } from '../src/bls/native-bls.js';
 import { sealKey } from '../src/bls/seal.js';
 import { BlsSignThread } from '../src/bls/sign-thread.js';
 import { openHsm } from '../src/cli/open-hsm.js';
@@ -57,62 +60,77 @@ async function timed(label: string, n: number, fn: (i: number) => Promise<unknow
 await hsm.generateAesKey('bench-seal');
 const made = BlsKey.generate();
 await writeSealed(dir, await sealKey(hsm, made.key, made.secretLe, 'bench', 'bench-seal'));
+const native = nativeBls();
+if (native.lib === null) throw new Error(native.error);
+const blstKey = new BlsKey(made.secretLe, 'bench', native.lib);
 made.secretLe.fill(0);
 await timed('unseal (AES-GCM decrypt in HSM)', 200, async () => {
   const [k] = await unsealDir(hsm, dir);
   k!.wipe();
 });
-const [bls] = await unsealDir(hsm, dir);
+const [nobleKey] = await unsealDir(hsm, dir);
 
 const msg = Uint8Array.from(Buffer.from(consensus(0x13, 41, 1, 0), 'hex'));
 const p256 = (await hsm.keys()).find((k) => k.curve === 'p256')!;
 const digest = blake2b256(msg);
-for (let i = 0; i < 50; i++) bls!.sign(msg);
-await timed('raw tz4 BlsKey.sign (JS thread)', N, () => bls!.sign(msg));
+for (let i = 0; i < 50; i++) nobleKey!.sign(msg);
+await timed('raw tz4 sign @noble/curves', Math.min(N, 300), () => nobleKey!.sign(msg));
+for (let i = 0; i < 50; i++) blstKey.sign(msg);
+await timed('raw tz4 sign blst', N, () => blstKey.sign(msg));
+blstKey.wipe();
 await timed('raw tz3 Hsm.sign P-256', N, () => hsm.sign(p256, digest));
 
-// As serve does: the secret moves into the signing thread.
-const { thread, keys: threadKeys } = await BlsSignThread.start([bls!]);
-const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: threadKeys });
-const server = await listen(createApp(signer, config.server), { host: '127.0.0.1', port: 0 });
-const pkhs = { tz3: t.pkhs.tz3, tz4: threadKeys[0]!.pkh };
 let level = 1;
-const post = async (pkh: string, tag: number, client = 0) => {
-  const hex = consensus(0x13, tag, level++, 0);
-  const r = await fetch(`http://${server.address}/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex.slice(0, 2) + client.toString(16).padStart(8, '0') + hex.slice(10)),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
-  await r.arrayBuffer();
-};
-for (const [prefix, pkh] of Object.entries(pkhs)) {
-  const tag = prefix === 'tz4' ? 41 : 21;
-  for (let i = 0; i < 50; i++) await post(pkh, tag);
-  await timed(`HTTP ${prefix} sequential`, N, () => post(pkh, tag));
-  const t0 = performance.now();
-  let left = N;
-  await Promise.all(
-    Array.from({ length: 16 }, async (_, client) => {
-      while (left-- > 0) await post(pkh, tag, client + 1);
+for (const useNative of [false, true]) {
+  // As serve does: the secret moves into the signing thread.
+  const [key] = await unsealDir(hsm, dir);
+  const { thread, keys: threadKeys } = await BlsSignThread.start([key!], { native: useNative });
+  console.log(`-- signing thread: ${thread.backend}`);
+  await timed('tz4 sign through the thread', useNative ? N : Math.min(N, 300), () =>
+    threadKeys[0]!.sign(msg),
+  );
+  const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: threadKeys });
+  const server = await listen(createApp(signer, config.server), { host: '127.0.0.1', port: 0 });
+  const pkhs = { tz3: t.pkhs.tz3, tz4: threadKeys[0]!.pkh };
+  const post = async (pkh: string, tag: number, client = 0) => {
+    const hex = consensus(0x13, tag, level++, 0);
+    const r = await fetch(`http://${server.address}/keys/${pkh}`, {
+      method: 'POST',
+      body: JSON.stringify(hex.slice(0, 2) + client.toString(16).padStart(8, '0') + hex.slice(10)),
+      headers: { 'content-type': 'application/json' },
+    });
+    if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
+    await r.arrayBuffer();
+  };
+  // tz3 once (it does not depend on the BLS library), tz4 with each.
+  for (const [prefix, pkh] of Object.entries(pkhs)) {
+    if (prefix === 'tz3' && useNative) continue;
+    const tag = prefix === 'tz4' ? 41 : 21;
+    for (let i = 0; i < 50; i++) await post(pkh, tag);
+    await timed(`HTTP ${prefix} sequential`, N, () => post(pkh, tag));
+    const t0 = performance.now();
+    let left = N;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, client) => {
+        while (left-- > 0) await post(pkh, tag, client + 1);
+      }),
+    );
+    console.log(
+      `HTTP ${prefix} 16 clients`.padEnd(34),
+      `${Math.round(N / ((performance.now() - t0) / 1000))} signatures/s`,
+    );
+  }
+  // tz3 latency while tz4 signs continuously (4 clients): the BLS work is on the signing thread.
+  let busy = true;
+  const background = Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      while (busy) await post(pkhs.tz4, 41, 100 + client);
     }),
   );
-  console.log(
-    `HTTP ${prefix} 16 clients`.padEnd(34),
-    `${Math.round(N / ((performance.now() - t0) / 1000))} signatures/s`,
-  );
+  await timed('HTTP tz3 sequential, tz4 under load', N, () => post(pkhs.tz3, 21, 200));
+  busy = false;
+  await background;
+  await server.close();
+  await thread.close();
 }
-// tz3 latency while tz4 signs continuously (4 clients): the BLS work is on the signing thread.
-let busy = true;
-const background = Promise.all(
-  Array.from({ length: 4 }, async (_, client) => {
-    while (busy) await post(pkhs.tz4, 41, 100 + client);
-  }),
-);
-await timed('HTTP tz3 sequential, tz4 under load', N, () => post(pkhs.tz3, 21, 200));
-busy = false;
-await background;
-await server.close();
-await thread.close();
 await hsm.close();
