@@ -13,6 +13,7 @@ export interface LogOptions {
 }
 
 export const REDACT_PATHS = ['pin', '*.pin', 'hsm.pin', 'password', '*.password', 'token', '*.token'];
+export const REDACT_CENSOR = '[redacted]';
 
 type Destination = ReturnType<typeof destination>;
 const destinations = new WeakMap<Logger, Destination>();
@@ -24,7 +25,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
       level: opts.level ?? 'info',
       base: { service: 'tezos-hsm-signer' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR },
       // The severity goes under its own key: `level` in an audit line is the block level.
       formatters: { level: (label) => ({ severity: label }) },
     },

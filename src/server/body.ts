@@ -1,18 +1,65 @@
 // Reads a POST /keys body: a JSON string of hex (octez src/lib_signer_services/signer_services.ml
-// sign service input is Data_encoding.bytes, in JSON a hex string). Every malformed form is a 400.
+// sign service input is Data_encoding.bytes, in JSON a hex string). Every malformed form is a 400, a body
+// over the limit a 413.
+//
+// Hot path (issue #7): under @hono/node-server the headers come straight from node's IncomingMessage and
+// a body with a Content-Length (node's parser enforces that framing) is read by the server's direct
+// reader; touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream
+// per request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.
 
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { httpError } from './errors.js';
 
 const HEX_BODY = /^[0-9a-fA-F]+$/;
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
-export async function readHexBody(c: Context): Promise<Uint8Array> {
-  const type = c.req.header('content-type');
+/** The node request under @hono/node-server, else null (app.request in tests, other runtimes). */
+export function incomingOf(c: Context): IncomingMessage | null {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming ?? null;
+}
+
+function header(c: Context, incoming: IncomingMessage | null, name: string): string | undefined {
+  if (incoming === null) return c.req.header(name);
+  const v = incoming.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+async function readLimited(c: Context, maxBytes: number): Promise<string> {
+  const body = c.req.raw.body;
+  if (body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(maxBytes: number) {
+  return httpError(413, `request body larger than ${maxBytes} bytes`);
+}
+
+async function readText(c: Context, maxBytes: number): Promise<string> {
+  const incoming = incomingOf(c);
+  // node's parser refuses a malformed Content-Length and delivers exactly that many bytes.
+  const declared = incoming?.headers['content-length'];
+  if (incoming !== null && declared !== undefined && incoming.headers['transfer-encoding'] === undefined) {
+    if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+    return c.req.text();
+  }
+  return readLimited(c, maxBytes);
+}
+
+export async function readHexBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const type = header(c, incomingOf(c), 'content-type');
   // octez-client sends application/json; a missing type is tolerated, any other is refused.
-  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+  if (type !== undefined && !JSON_TYPE.test(type)) {
     throw httpError(400, `malformed request: content type must be application/json, got '${type}'`);
   }
-  const text = await c.req.text();
+  const text = await readText(c, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,10 +1,8 @@
 // /keys/<pkh>: GET the public key, POST bytes to sign (DESIGN.md §2).
 
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { SignNote, Signer } from '../signer/signer.js';
-import { readHexBody } from './body.js';
+import { incomingOf, readHexBody } from './body.js';
 import { httpError } from './errors.js';
 import type { SignObserver } from './sign-observer.js';
 
@@ -15,53 +13,42 @@ export interface SignHooks {
   observer?: SignObserver;
 }
 
-function clientOf(c: Parameters<typeof getConnInfo>[0]): string | null {
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    return null; // not served by @hono/node-server (app.request in tests)
-  }
-}
-
 export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHooks = {}): Hono {
   const app = new Hono();
   app.get('/:pkh', (c) => c.json({ public_key: signer.key(c.req.param('pkh')).publicKey }));
-  app.post(
-    '/:pkh',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw httpError(413, `request body larger than ${maxBodyBytes} bytes`);
-      },
-    }),
-    async (c) => {
-      const started = performance.now();
-      const pkh = c.req.param('pkh');
-      const note: SignNote = {};
-      let msg: Uint8Array | null = null;
-      let error: unknown = null;
-      try {
-        const key = signer.key(pkh); // 404 before reading the body
-        // `version` is tolerated (octez >= 18 sends it). For tz4, versions 0/1 mean octez's older
-        // signature modules (no BLS / the AUG scheme): we sign only the POP scheme of version 2+.
+  app.post('/:pkh', async (c) => {
+    const started = performance.now();
+    const pkh = c.req.param('pkh');
+    const note: SignNote = {};
+    let msg: Uint8Array | null = null;
+    let error: unknown = null;
+    try {
+      const key = signer.key(pkh); // 404 before reading the body
+      // `version` is tolerated (octez >= 18 sends it). For tz4, versions 0/1 mean octez's older
+      // signature modules (no BLS / the AUG scheme): we sign only the POP scheme of version 2+.
+      if (key.curve === 'bls12-381') {
         const version = c.req.query('version');
-        if (key.curve === 'bls12-381' && (version === '0' || version === '1')) {
+        if (version === '0' || version === '1') {
           throw httpError(
             400,
             `version=${version} is not supported for tz4 keys: use version 2 or later (BLS POP scheme)`,
           );
         }
-        msg = await readHexBody(c);
-        hooks.authenticate?.(pkh, msg, c.req.query('authentication'));
-        return c.json({ signature: await signer.sign(pkh, msg, note) });
-      } catch (err) {
-        error = err;
-        throw err;
-      } finally {
-        const seconds = (performance.now() - started) / 1000;
-        hooks.observer?.record({ pkh, msg, note, error, seconds, client: clientOf(c) });
       }
-    },
-  );
+      msg = await readHexBody(c, maxBodyBytes);
+      hooks.authenticate?.(pkh, msg, c.req.query('authentication'));
+      return c.json({ signature: await signer.sign(pkh, msg, note) });
+    } catch (err) {
+      error = err;
+      throw err;
+    } finally {
+      if (hooks.observer) {
+        const seconds = (performance.now() - started) / 1000;
+        // null when not served by @hono/node-server (app.request in tests).
+        const client = incomingOf(c)?.socket.remoteAddress ?? null;
+        hooks.observer.record({ pkh, msg, note, error, seconds, client });
+      }
+    }
+  });
   return app;
 }

@@ -67,7 +67,7 @@ export class SignObserver {
         kind,
         level: height?.level ?? null,
         round: height && 'round' in height ? height.round : null,
-        requestHash: r.msg ? Buffer.from(blake2b256(r.msg)).toString('hex') : null,
+        requestHash: r.note.requestHash ?? (r.msg ? Buffer.from(blake2b256(r.msg)).toString('hex') : null),
         payloadHash:
           req?.kind === 'block'
             ? req.payloadHash
@@ -79,7 +79,7 @@ export class SignObserver {
         reason: r.error === null ? null : classify(r.error).msg,
         latencyUs: Math.round(r.seconds * 1e6),
         client: r.client,
-        ...(r.msg ? { payload: r.msg } : {}),
+        payload: r.msg ?? undefined,
       },
       this.deps.logPayloads(r.pkh),
     );

@@ -27,6 +27,8 @@ export interface SignNote {
   req?: SignRequest;
   /** 'signed': a new signature; 'repeat': the stored one for identical bytes (DESIGN.md §5). */
   outcome?: 'signed' | 'repeat';
+  /** Hex BLAKE2b-256 of the request: the watermark's hash and the audit line's requestHash. */
+  requestHash?: string;
 }
 
 export interface SignerOptions {
@@ -34,13 +36,6 @@ export interface SignerOptions {
   check?: (req: SignRequest) => void;
   /** Unsealed tz4 keys (issue #8), served beside the token's keys. */
   blsKeys?: readonly BlsSigning[];
-}
-
-const HEX = '0123456789abcdef';
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
-  return s;
 }
 
 export class Signer {
@@ -78,12 +73,15 @@ export class Signer {
   /** Signs `msg` (magic byte included) with `pkh`, or throws; never returns a signature on refusal. */
   async sign(pkh: string, msg: Uint8Array, note?: SignNote): Promise<string> {
     const key = this.key(pkh);
+    // Hashed once, first: refusals below are audited with this hash too.
+    const digest = blake2b256(msg);
+    const hash = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex');
+    if (note) note.requestHash = hash;
     this.policy.checkBytes(msg);
     const req = decodeRequest(msg);
     if (note) note.req = req;
     this.policy.check(pkh, req);
     this.opts.check?.(req);
-    const digest = blake2b256(msg);
     const kind = consensusKindOf(req);
     if (kind === null) {
       const sig = await this.signWith(key, msg, digest);
@@ -97,7 +95,7 @@ export class Signer {
       pkh,
       kind,
     };
-    const decision = await this.store.signOnce(slot, { level, round, hash: toHex(digest) }, () =>
+    const decision = await this.store.signOnce(slot, { level, round, hash }, () =>
       this.signWith(key, msg, digest),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
