@@ -1,58 +1,15 @@
 #include "keys.h"
 
+#include <deque>
+#include <map>
+#include <memory>
+
 #include "errors.h"
+#include "objects.h"
 
 namespace hsm {
 
 namespace {
-
-// Absent, sensitive or unsupported attributes read as "missing" rather than failing the listing.
-bool ReadAttribute(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type, Bytes &out) {
-  CK_ATTRIBUTE a{type, nullptr, 0};
-  CK_RV rv = fl->C_GetAttributeValue(s, o, &a, 1);
-  if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE) return false;
-  Check(rv, "C_GetAttributeValue");
-  if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION) return false;
-  out.assign(a.ulValueLen, 0);
-  a.pValue = out.data();
-  rv = fl->C_GetAttributeValue(s, o, &a, 1);
-  if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE) return false;
-  Check(rv, "C_GetAttributeValue");
-  out.resize(a.ulValueLen);
-  return true;
-}
-
-CK_ULONG ReadUlong(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
-  Bytes b;
-  if (!ReadAttribute(fl, s, o, type, b) || b.size() != sizeof(CK_ULONG)) return CK_UNAVAILABLE_INFORMATION;
-  CK_ULONG v;
-  std::copy(b.begin(), b.end(), reinterpret_cast<uint8_t *>(&v));
-  return v;
-}
-
-bool ReadBool(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
-  Bytes b;
-  return ReadAttribute(fl, s, o, type, b) && b.size() == 1 && b[0] != 0;
-}
-
-std::vector<CK_OBJECT_HANDLE> Find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, std::vector<CK_ATTRIBUTE> tmpl,
-                                   CK_ULONG max) {
-  Check(fl->C_FindObjectsInit(s, tmpl.data(), tmpl.size()), "C_FindObjectsInit");
-  std::vector<CK_OBJECT_HANDLE> out;
-  CK_RV rv = CKR_OK;
-  CK_OBJECT_HANDLE batch[32];
-  for (;;) {
-    CK_ULONG want = max == 0 ? 32 : std::min<CK_ULONG>(32, max - out.size());
-    CK_ULONG got = 0;
-    rv = fl->C_FindObjects(s, batch, want, &got);
-    if (rv != CKR_OK || got == 0) break;
-    out.insert(out.end(), batch, batch + got);
-    if (max != 0 && out.size() >= max) break;
-  }
-  fl->C_FindObjectsFinal(s);  // always end the search, or the session stays busy
-  Check(rv, "C_FindObjects");
-  return out;
-}
 
 std::vector<CK_ATTRIBUTE> KeyTemplate(CK_ULONG *cls, const std::string &label, const Bytes &id) {
   std::vector<CK_ATTRIBUTE> t{{CKA_CLASS, cls, sizeof *cls}};
@@ -61,21 +18,65 @@ std::vector<CK_ATTRIBUTE> KeyTemplate(CK_ULONG *cls, const std::string &label, c
   return t;
 }
 
-// The public point: the private object's CKA_EC_POINT (CloudHSM), else the matching public object.
-void ReadPublic(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, KeyInfo &k) {
-  Bytes params, point;
-  ReadAttribute(fl, s, k.handle, CKA_EC_PARAMS, params);
-  if (!ReadAttribute(fl, s, k.handle, CKA_EC_POINT, point) || point.empty()) {
+// Every public key object with its point, indexed by CKA_ID and by label: one search and one attribute
+// read per object for the whole listing, instead of a search per private key (each C_FindObjectsInit
+// scans the whole token on SoftHSM2: quadratic with many keys).
+class PublicIndex {
+ public:
+  struct Entry {
+    Bytes params, point;
+  };
+  PublicIndex(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {
     CK_ULONG cls = CKO_PUBLIC_KEY;
-    // Match by id when there is one (labels are often shared), else by label.
-    auto found = Find(fl, s, KeyTemplate(&cls, k.id.empty() ? k.label : "", k.id), 2);
+    for (CK_OBJECT_HANDLE h : FindObjects(fl, s, KeyTemplate(&cls, "", {}), 0)) {
+      Attributes a = ReadAttributes(fl, s, h, {CKA_LABEL, CKA_ID, CKA_EC_PARAMS, CKA_EC_POINT});
+      all_.push_back({a[2], a[3]});
+      const Entry *e = &all_.back();
+      if (a.Has(0)) by_label_[std::string(a[0].begin(), a[0].end())].push_back(e);
+      if (a.Has(1)) by_id_[a[1]].push_back(e);
+    }
+  }
+  // What a C_FindObjects for public keys with k's CKA_ID would find when k has one (labels are often
+  // shared), else with k's label (no label either: every public key).
+  std::vector<const Entry *> Matching(const KeyInfo &k) const {
+    if (k.id.empty() && k.label.empty()) {
+      std::vector<const Entry *> every;
+      for (const Entry &e : all_) every.push_back(&e);
+      return every;
+    }
+    return k.id.empty() ? Lookup(by_label_, k.label) : Lookup(by_id_, k.id);
+  }
+
+ private:
+  template <typename Map, typename Key>
+  static std::vector<const Entry *> Lookup(const Map &m, const Key &key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::vector<const Entry *>{} : it->second;
+  }
+  std::deque<Entry> all_;  // stable addresses for the indexes
+  std::map<std::string, std::vector<const Entry *>> by_label_;
+  std::map<Bytes, std::vector<const Entry *>> by_id_;
+};
+
+// The attributes of a private key read in one go (index order). CKA_EC_POINT, unreadable on most tokens,
+// comes first: test/01-hsm-keys.test.ts then covers a token that stops reading the template there.
+enum PrivateAttr { kPoint, kLabel, kId, kKeyType, kAlwaysAuthenticate, kParams };
+
+// The public point: the private object's CKA_EC_POINT (CloudHSM), else the one matching public object
+// (more than one is ambiguous: the key is not offered).
+void ReadPublic(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, const Attributes &a, std::unique_ptr<PublicIndex> &index,
+                KeyInfo &k) {
+  Bytes params = a[kParams], point = a[kPoint];
+  if (point.empty()) {
+    if (!index) index = std::make_unique<PublicIndex>(fl, s);  // only tokens without it on the private key
+    auto found = index->Matching(k);
     if (found.size() != 1) {
       k.pub.error = found.empty() ? "no public key object with the same CKA_ID/label"
                                   : "more than one public key object with the same CKA_ID/label";
       return;
     }
-    ReadAttribute(fl, s, found[0], CKA_EC_POINT, point);
-    if (params.empty()) ReadAttribute(fl, s, found[0], CKA_EC_PARAMS, params);
+    point = found[0]->point;
+    if (params.empty()) params = found[0]->params;
   }
   k.pub = ParsePublicKey(k.key_type, params, point);
 }
@@ -84,17 +85,21 @@ void ReadPublic(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, KeyInfo &k) {
 
 std::vector<KeyInfo> ListPrivateKeys(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {
   CK_ULONG cls = CKO_PRIVATE_KEY;
+  std::vector<CK_OBJECT_HANDLE> handles = FindObjects(fl, s, KeyTemplate(&cls, "", {}), 0);
+  std::unique_ptr<PublicIndex> index;
   std::vector<KeyInfo> out;
-  for (CK_OBJECT_HANDLE h : Find(fl, s, KeyTemplate(&cls, "", {}), 0)) {
+  out.reserve(handles.size());
+  for (CK_OBJECT_HANDLE h : handles) {
+    Attributes a = ReadAttributes(
+        fl, s, h, {CKA_EC_POINT, CKA_LABEL, CKA_ID, CKA_KEY_TYPE, CKA_ALWAYS_AUTHENTICATE, CKA_EC_PARAMS});
     KeyInfo k;
     k.handle = h;
-    Bytes label;
-    if (ReadAttribute(fl, s, h, CKA_LABEL, label)) k.label.assign(label.begin(), label.end());
-    ReadAttribute(fl, s, h, CKA_ID, k.id);
-    k.key_type = ReadUlong(fl, s, h, CKA_KEY_TYPE);
-    k.always_authenticate = ReadBool(fl, s, h, CKA_ALWAYS_AUTHENTICATE);
+    k.label.assign(a[kLabel].begin(), a[kLabel].end());
+    k.id = a[kId];
+    k.key_type = a.Ulong(kKeyType);
+    k.always_authenticate = a.Bool(kAlwaysAuthenticate);
     if (k.key_type == CKK_EC || k.key_type == CKK_EC_EDWARDS) {
-      ReadPublic(fl, s, k);
+      ReadPublic(fl, s, a, index, k);
     } else {
       k.pub.error = "not an EC or EdDSA key";
     }
@@ -105,7 +110,7 @@ std::vector<KeyInfo> ListPrivateKeys(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) 
 
 CK_OBJECT_HANDLE FindPrivateKey(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, const std::string &label, const Bytes &id) {
   CK_ULONG cls = CKO_PRIVATE_KEY;
-  auto found = Find(fl, s, KeyTemplate(&cls, label, id), 2);  // max 2: detect ambiguity (DESIGN.md §6)
+  auto found = FindObjects(fl, s, KeyTemplate(&cls, label, id), 2);  // max 2: detect ambiguity (DESIGN.md §6)
   std::string who = "label \"" + label + "\"";
   if (found.empty()) throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "C_FindObjects", "no private key with " + who);
   if (found.size() > 1) {
@@ -143,9 +148,7 @@ KeyInfo GenerateKeyPair(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, const std::st
   k.label = label;
   k.id = id;
   k.key_type = curve == "ed25519" ? CKK_EC_EDWARDS : CKK_EC;
-  Bytes point;
-  ReadAttribute(fl, s, pub_h, CKA_EC_POINT, point);
-  k.pub = ParsePublicKey(k.key_type, params, point);
+  k.pub = ParsePublicKey(k.key_type, params, ReadAttributes(fl, s, pub_h, {CKA_EC_POINT})[0]);
   return k;
 }
 

@@ -98,16 +98,16 @@ PoolStats Pool::Stats() const {
 int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
                       std::shared_ptr<const VerifyKey> verify) {
   std::lock_guard<std::mutex> lock(keys_mu_);
-  for (size_t i = 0; i < keys_.size(); i++) {
-    if (keys_[i].label == label && keys_[i].id == id) {
-      keys_[i].handle = handle;
-      keys_[i].generation = generation_;
-      keys_[i].verify = std::move(verify);  // the object under this label/id may be a new key
-      return static_cast<int>(i);
-    }
+  auto [it, added] = key_refs_.try_emplace({label, id}, static_cast<int>(keys_.size()));
+  if (added) {
+    keys_.push_back({label, id, handle, generation_, std::move(verify)});
+    return it->second;
   }
-  keys_.push_back({label, id, handle, generation_, std::move(verify)});
-  return static_cast<int>(keys_.size() - 1);
+  KeyEntry &k = keys_[it->second];
+  k.handle = handle;
+  k.generation = generation_;
+  k.verify = std::move(verify);  // the object under this label/id may be a new key
+  return it->second;
 }
 
 ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {

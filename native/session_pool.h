@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -108,6 +109,7 @@ class Pool {
 
   std::mutex keys_mu_;
   std::vector<KeyEntry> keys_;
+  std::map<std::pair<std::string, Bytes>, int> key_refs_;  // (label, id) → index in keys_: O(log n) per key
 
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;

@@ -26,7 +26,8 @@ export interface FaultLibrary {
   calls(fn: string): Promise<Array<{ rv: number }>>;
 }
 
-export async function buildFaultLibrary(dir: string): Promise<FaultLibrary> {
+/** `modes`: vendor behaviours the wrapper imitates (FAULT_PKCS11_MODES in the C source), fixed at load. */
+export async function buildFaultLibrary(dir: string, modes: string[] = []): Promise<FaultLibrary> {
   const library = join(dir, 'libfault-pkcs11.so');
   try {
     await run('cc', ['-shared', '-fPIC', '-O2', '-o', library, SOURCE, '-ldl', '-lpthread']);
@@ -39,7 +40,12 @@ export async function buildFaultLibrary(dir: string): Promise<FaultLibrary> {
   await writeFile(log, '');
   return {
     library,
-    env: { FAULT_PKCS11_TARGET: SOFTHSM_LIBRARY, FAULT_PKCS11_CONTROL: control, FAULT_PKCS11_LOG: log },
+    env: {
+      FAULT_PKCS11_TARGET: SOFTHSM_LIBRARY,
+      FAULT_PKCS11_CONTROL: control,
+      FAULT_PKCS11_LOG: log,
+      FAULT_PKCS11_MODES: modes.join(','),
+    },
     async inject(fn, rv, count = 1) {
       await writeFile(control, `${fn} ${rv.toString(16)} ${count}\n`);
     },

@@ -1,0 +1,122 @@
+// Key listing: one search per object class whatever the number of keys, the same keys whether the token
+// answers attribute templates as PKCS#11 asks, stops at the first unreadable attribute, or keeps the
+// public point on the private key and offers no public objects (CloudHSM).
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hsm, type HsmKey } from '../src/hsm/index.js';
+import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
+import { verifySignature } from './helpers/verify.js';
+
+const GENERATED = 12;
+
+let token: TestToken;
+let expected: HsmKey[];
+
+function summary(keys: HsmKey[]) {
+  return keys
+    .map((k) => ({
+      label: k.label,
+      id: k.id,
+      curve: k.curve,
+      publicKey: Buffer.from(k.publicKey).toString('hex'),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Opens the token through a wrapper imitating `modes` (each build is its own library: modes are read at load). */
+async function throughWrapper(name: string, modes: string[]): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
+  const dir = join(token.dir, name);
+  await mkdir(dir);
+  const fault = await buildFaultLibrary(dir, modes);
+  Object.assign(process.env, fault.env);
+  const hsm = await Hsm.open({
+    library: fault.library,
+    tokenLabel: token.tokenLabel,
+    pin: token.pin,
+    sessions: 1,
+  });
+  return { hsm, fault };
+}
+
+async function signAndVerify(hsm: Hsm, keys: HsmKey[]): Promise<void> {
+  for (const key of keys) {
+    const data = randomBytes(32);
+    expect(verifySignature(key, data, await hsm.sign(key, data))).toBe(true);
+  }
+}
+
+beforeAll(async () => {
+  token = await createToken({ label: 'keys-test' });
+  process.env.SOFTHSM2_CONF = token.conf;
+  // Two keys sharing a label: told apart by CKA_ID.
+  await addKey(token, { curve: 'p256', label: 'shared', id: 'a1' });
+  await addKey(token, { curve: 'ed25519', label: 'shared', id: 'a2' });
+  const hsm = await Hsm.open({ library: token.library, tokenLabel: token.tokenLabel, pin: token.pin });
+  try {
+    for (let i = 0; i < GENERATED; i++)
+      await hsm.generateKey(i % 2 ? 'p256' : 'secp256k1', `gen-${i}`, (0xc0 + i).toString(16));
+    expected = await hsm.keys();
+  } finally {
+    await hsm.close();
+  }
+});
+
+afterAll(async () => {
+  await token?.cleanup();
+});
+
+describe('key listing', () => {
+  it('lists every key with the public point generation returned, keys sharing a label included', () => {
+    expect(expected).toHaveLength(3 + 2 + GENERATED);
+    expect(expected.filter((k) => k.label === 'shared').map((k) => [k.id, k.curve])).toEqual(
+      expect.arrayContaining([
+        ['a1', 'p256'],
+        ['a2', 'ed25519'],
+      ]),
+    );
+  });
+
+  it('searches the token once per object class, not once per key', async () => {
+    const { hsm, fault } = await throughWrapper('plain', []);
+    try {
+      const before = (await fault.calls('C_FindObjectsInit')).length;
+      const keys = await hsm.keys();
+      expect((await fault.calls('C_FindObjectsInit')).length - before).toBe(2);
+      expect(summary(keys)).toEqual(summary(expected));
+      await signAndVerify(
+        hsm,
+        keys.filter((k) => k.label === 'shared'),
+      );
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('gives the same keys when the token stops reading a template at the first unreadable attribute', async () => {
+    const { hsm } = await throughWrapper('stop-early', ['attrs-stop-early']);
+    try {
+      const keys = await hsm.keys();
+      expect(summary(keys)).toEqual(summary(expected));
+      await signAndVerify(hsm, keys.slice(0, 3));
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('takes the point from the private key when the token has no public objects (CloudHSM)', async () => {
+    const { hsm, fault } = await throughWrapper('cloudhsm', ['cloudhsm-points']);
+    try {
+      const before = (await fault.calls('C_FindObjectsInit')).length;
+      const keys = await hsm.keys();
+      // every private key had its point: no search for public objects at all
+      expect((await fault.calls('C_FindObjectsInit')).length - before).toBe(1);
+      expect(summary(keys)).toEqual(summary(expected));
+      await signAndVerify(hsm, keys.slice(0, 3));
+    } finally {
+      await hsm.close();
+    }
+  });
+});
