@@ -3,7 +3,7 @@
 // (tags 40/41) under the watermark; signatures and proofs of possession verified by @taquito/utils.
 // A tampered sealed file or a missing AES key makes serve refuse to start.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +65,7 @@ beforeAll(async () => {
   writeFileSync(
     config,
     yaml.replace('server:\n', 'server:\n  known_keys: true\n') +
+      'log:\n  file: ./signer.log\n' +
       `tezos:\n  ${VECTOR.pkh}:\n    allow:\n      preattestation:\n      attestation:\n    allow_proof_of_possession: true\n`,
   );
   writeFileSync(join(dir, 'bls-secret'), `unencrypted:${VECTOR.sk}\n`, { mode: 0o600 });
@@ -159,6 +160,18 @@ describe('keys import / generate --curve bls12-381', () => {
 describe('serve with tz4 keys', () => {
   beforeAll(async () => {
     signer = await startSigner(config);
+  });
+
+  it('signs tz4 with blst (native) on its signing thread, and says so', async () => {
+    // pino writes asynchronously: wait for the serving line.
+    let serving: Json;
+    for (let i = 0; i < 50 && serving === undefined; i++) {
+      const path = join(dir, 'signer.log');
+      const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+      serving = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'serving');
+      if (serving === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(serving.tz4Signing).toBe('blst');
   });
 
   it('lists the tz4 keys beside the token keys', async () => {
