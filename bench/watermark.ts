@@ -1,10 +1,12 @@
-// Watermark store benchmark (issue #4): the cost of one fdatasync on this disk, file-store throughput
-// with 1, 32 and 256 concurrent requests on different slots (group commit: records per sync grow with
-// concurrency), and per-request cost with few vs many stored slots. The sign() callback is free here:
+// Watermark store benchmark (issue #4): one request at a time against a bare durable append (the
+// store's own cost beyond the disk), file-store throughput with 1, 32 and 256 concurrent requests on
+// different slots (group commit: records per sync grow with concurrency), and per-request cost with
+// few vs many stored slots. The sign() callback is free here:
 // this measures the store, not the HSM.
 //
-//   node --import tsx bench/watermark.ts [seconds-per-case]
+//   node --import tsx bench/watermark.ts [seconds-per-case] [lone-request rounds]
 
+import { constants } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { MemoryStore } from '../src/watermark/memory-store.js';
 import type { SlotKey, WatermarkStore } from '../src/watermark/store.js';
 
 const SECONDS = Number(process.argv[2] ?? 2);
+const LONE = Number(process.argv[3] ?? 2000);
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const HASH = 'ab'.repeat(32);
 const SIG = `p2sig${'x'.repeat(93)}`;
@@ -23,25 +26,55 @@ function slotN(i: number): SlotKey {
   return { chainId: 'NetXdQprcVkpaWU', pkh: `tz3${s}${'b'.repeat(29)}`, kind: 'attestation' };
 }
 
-async function fdatasyncCost(dir: string): Promise<{ mean: number; p50: number; p99: number }> {
-  const fh = await open(join(dir, 'sync-probe'), 'w');
-  const buf = Buffer.alloc(200, 1);
-  const times: number[] = [];
-  let pos = 0;
-  for (let i = 0; i < 300; i++) {
-    await fh.write(buf, 0, buf.length, pos);
-    pos += buf.length;
-    const t = process.hrtime.bigint();
-    await fh.datasync();
-    times.push(Number(process.hrtime.bigint() - t) / 1e3);
-  }
-  await fh.close();
-  times.sort((a, b) => a - b);
-  return {
-    mean: times.reduce((a, b) => a + b, 0) / times.length,
-    p50: times[Math.floor(times.length / 2)]!,
-    p99: times[Math.floor(times.length * 0.99)]!,
+interface Pcts {
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+function pcts(times: number[]): Pcts {
+  const t = [...times].sort((a, b) => a - b);
+  const at = (q: number) => +t[Math.min(t.length - 1, Math.floor(q * t.length))]!.toFixed(0);
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+}
+
+/**
+ * One request at a time (issue #4: the store must add little beyond one durable write at 1 client).
+ * Interleaves, so that disk noise from other jobs hits all three alike: a bare append + fdatasync, a
+ * bare append to an O_DSYNC file (what the store does), and FileStore.signOnce on one slot. µs.
+ */
+async function loneRequest(dir: string, n: number): Promise<Record<string, Pcts>> {
+  const plain = await open(join(dir, 'probe-fdatasync'), 'w');
+  const dsync = await open(
+    join(dir, 'probe-dsync'),
+    constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC,
+  );
+  const store = await FileStore.open(join(dir, 'lone'));
+  const s = slotN(0);
+  const buf = Buffer.alloc(230, 1); // about one log entry with its frame
+  const times: Record<string, number[]> = {
+    'write+fdatasync': [],
+    'O_DSYNC write': [],
+    'store.signOnce': [],
   };
+  const time = async (k: string, f: () => Promise<unknown>) => {
+    const t = performance.now();
+    await f();
+    times[k]!.push((performance.now() - t) * 1000);
+  };
+  for (let i = 0; i < n; i++) {
+    await time('write+fdatasync', async () => {
+      await plain.write(buf, 0, buf.length, i * buf.length);
+      await plain.datasync();
+    });
+    await time('O_DSYNC write', () => dsync.write(buf, 0, buf.length, i * buf.length));
+    await time('store.signOnce', () =>
+      store.signOnce(s, { level: i + 1, round: 0, hash: HASH }, async () => SIG),
+    );
+  }
+  await Promise.all([plain.close(), dsync.close(), store.close()]);
+  return Object.fromEntries(Object.entries(times).map(([k, t]) => [k, pcts(t)]));
 }
 
 /** `concurrency` workers, each on its own slot, sign rising levels for SECONDS. */
@@ -99,10 +132,11 @@ async function fileCase(
 
 const dir = await mkdtemp(join(tmpdir(), 'thsm-wm-bench-'));
 try {
-  const sync = await fdatasyncCost(dir);
-  console.log(
-    `fdatasync of a 200-byte append on ${dir}: mean ${sync.mean.toFixed(0)} µs, p50 ${sync.p50.toFixed(0)} µs, p99 ${sync.p99.toFixed(0)} µs`,
-  );
+  console.log(`One request at a time on ${dir} (µs, ${LONE} interleaved rounds):`);
+  const lone = await loneRequest(dir, LONE);
+  console.table(lone);
+  const extra = lone['store.signOnce']!.p50 - lone['write+fdatasync']!.p50;
+  console.log(`store p50 minus bare write+fdatasync p50: ${extra} µs`);
   const rows: Array<Record<string, string | number>> = [];
   for (const c of [1, 32, 256]) rows.push(await fileCase(dir, `file c=${c}`, c, 0));
   for (const preload of [1000, 100_000]) rows.push(await fileCase(dir, `file c=32 +${preload}`, 32, preload));

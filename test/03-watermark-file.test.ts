@@ -2,6 +2,8 @@
 // lock, group commit, compaction and failure handling.
 
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { appendFile, mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -289,6 +291,50 @@ describe('file store writer', () => {
     await expect(a.signOnce(s, request(3, 0), hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
     expect(hsm.calls).toBe(2);
   });
+
+  it('a short write disables the store; reopening drops the torn batch and keeps the old mark', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1]);
+    // The disk takes only part of the next batch (as with ENOSPC mid-write).
+    const fh = (a as unknown as { log: { fh: FileHandle } }).log.fh;
+    const write = fh.write.bind(fh) as (
+      b: Buffer,
+      o: number,
+      l: number,
+      p: number,
+    ) => ReturnType<FileHandle['write']>;
+    Object.assign(fh, { write: (b: Buffer, o: number, l: number, p: number) => write(b, o, l - 10, p) });
+    const r = request(2, 0);
+    await expect(a.signOnce(s, r, hsm.signer(r))).rejects.toThrow(/short write/);
+    expect((await a.get(s))?.level).toBe(1);
+    await expect(a.signOnce(s, request(3, 0), hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
+    await a.close();
+    const b = await openFile();
+    expect(b.recovered?.reason).toBe('final batch cut short');
+    expect((await b.get(s))?.level).toBe(1);
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'appends through an O_DSYNC descriptor (each write durable when it returns), also after compaction',
+    async () => {
+      // flags in /proc/self/fdinfo are octal; O_DSYNC is 010000 on Linux (asm-generic/fcntl.h).
+      const dsync = async (store: FileStore) => {
+        const fd = (store as unknown as { log: { fh: FileHandle } }).log.fh.fd;
+        const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+        return (Number.parseInt(/^flags:\s*([0-7]+)/m.exec(info)![1]!, 8) & constants.O_DSYNC) !== 0;
+      };
+      const a = await openFile({ compactMinBytes: 4096 });
+      expect(await dsync(a)).toBe(true);
+      await signLevels(
+        a,
+        slot('block'),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      expect(a.stats.compactions).toBeGreaterThan(0);
+      expect(await dsync(a)).toBe(true);
+    },
+  );
 
   it('check() fails when the log file is removed under the store', async () => {
     const a = await openFile();

@@ -5,9 +5,9 @@
 // a report: it never starts from an empty watermark over a damaged one.
 
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppendLog, writeFreshLog } from './append-log.js';
+import { AppendLog, openLog, writeFreshLog } from './append-log.js';
 import { lockDir } from './dir-lock.js';
 import { StoreUnavailableError } from './errors.js';
 import {
@@ -96,7 +96,7 @@ export class FileStore extends SerialisedStore {
     }
     const marks = new Map<string, LogEntry>();
     for (const e of parsed.entries) marks.set(slotId(e.slot), e);
-    const fh = await open(path, 'r+');
+    const fh = await openLog(path);
     try {
       if (parsed.torn) {
         // Cut the damaged batch off before appending, or it would end up in the middle of the log.

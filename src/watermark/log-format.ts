@@ -4,7 +4,7 @@
 //   batch*  u32 BE length N | u32 BE (N xor 0xffffffff) | u32 BE CRC-32 of body | body (N bytes)
 //   body    one JSON line per mark: {"c":chain,"p":pkh,"k":kind,"l":level,"r":round,"h":hash,"s":sig}\n
 //
-// The writer appends one batch per write() and fdatasyncs it before it acknowledges any mark in it or
+// The writer appends one batch per write(), durable when write() returns (O_DSYNC, append-log.ts), before it acknowledges any mark in it or
 // writes the next batch (group commit). So a crash can damage only the LAST batch, and nothing in that
 // batch was acknowledged yet: discarding a damaged final batch never loses an acknowledged mark. A
 // damaged batch with more bytes after it cannot come from a crash: that is corruption and we refuse.
@@ -60,16 +60,16 @@ export function encodeEntry(e: LogEntry): string {
   return `${JSON.stringify({ c: slot.chainId, p: slot.pkh, k: slot.kind, l: mark.level, r: mark.round, h: mark.hash, s: mark.signature })}\n`;
 }
 
-/** Frames already-encoded lines as one batch. */
+/** Frames already-encoded lines as one batch (the body is encoded straight into the frame). */
 export function encodeBatch(lines: readonly string[]): Buffer {
-  const body = Buffer.from(lines.join(''), 'utf8');
-  if (body.length === 0 || body.length > MAX_BATCH_BYTES)
-    throw new RangeError(`batch of ${body.length} bytes`);
-  const out = Buffer.allocUnsafe(FRAME + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.writeUInt32BE(~body.length >>> 0, 4);
-  out.writeUInt32BE(crc32(body), 8);
-  body.copy(out, FRAME);
+  const text = lines.length === 1 ? lines[0]! : lines.join('');
+  const len = Buffer.byteLength(text, 'utf8');
+  if (len === 0 || len > MAX_BATCH_BYTES) throw new RangeError(`batch of ${len} bytes`);
+  const out = Buffer.allocUnsafe(FRAME + len);
+  out.write(text, FRAME, 'utf8');
+  out.writeUInt32BE(len, 0);
+  out.writeUInt32BE(~len >>> 0, 4);
+  out.writeUInt32BE(crc32(out.subarray(FRAME)), 8);
   return out;
 }
 
