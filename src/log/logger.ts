@@ -18,8 +18,22 @@ export const REDACT_CENSOR = '[redacted]';
 type Destination = ReturnType<typeof destination>;
 const destinations = new WeakMap<Logger, Destination>();
 
+/**
+ * Asynchronous writes are batched (issue #7): each write is a hop through libuv's thread pool and back,
+ * costing the event loop more than formatting the line, so lines gather up to BATCH_BYTES and at most
+ * BATCH_MS; pino writes what is left on exit and closeLogger() on shutdown.
+ */
+const BATCH_BYTES = 4096;
+const BATCH_MS = 100;
+
 export function createLogger(opts: LogOptions = {}): Logger {
-  const stream = destination({ dest: opts.dest ?? 1, sync: opts.sync ?? false, mkdir: true });
+  const sync = opts.sync ?? false;
+  const stream = destination({
+    dest: opts.dest ?? 1,
+    sync,
+    mkdir: true,
+    ...(sync ? {} : { minLength: BATCH_BYTES, periodicFlush: BATCH_MS }),
+  });
   const logger = pino(
     {
       level: opts.level ?? 'info',
