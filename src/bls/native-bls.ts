@@ -1,4 +1,4 @@
-// Native BLS for tz4 signing (issue #8): @chainsafe/blst, supranational's blst through napi-rs, ~1 ms a
+// Native BLS for tz4 signing (issue #8): @chainsafe/blst, supranational's blst through napi-rs, ~0.4 ms a
 // signature against ~13 ms with @noble/curves (bench/tz4.ts). Its prebuilt binary is an npm optional
 // dependency per platform (@chainsafe/blst-linux-x64-gnu, …); where none fits or it fails to load, tz4
 // keys sign with @noble/curves and nativeBls() says why.
