@@ -4,9 +4,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../src/watermark/errors.js';
+import { openStore } from '../src/watermark/open-store.js';
 import { VERSION_TABLE, WATERMARK_TABLE } from '../src/watermark/postgres-schema.js';
 import { openPostgresStore, PostgresStore } from '../src/watermark/postgres-store.js';
-import type { SlotKey } from '../src/watermark/store.js';
+import type { SlotKey, WatermarkStore } from '../src/watermark/store.js';
 import { payloadHash, testSigner } from './helpers/ecdsa-signer.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 
@@ -289,6 +290,47 @@ describe('schema and settings', () => {
     );
     await expect(openPostgresStore(`${url}?signer_id=a%20b`)).rejects.toThrow(/signer_id/);
     await expect(openPostgresStore('mysql://x/y')).rejects.toThrow(/postgres:\/\//);
+  });
+
+  it('the pool follows hsm.sessions (sessions + 2 connections); pool_size on the URL wins', async () => {
+    // Signatures in flight each hold a connection while sign() runs: count how many sign() calls start
+    // while every one of them is held, out of more requests than the pool has connections.
+    const inFlight = async (s: WatermarkStore, tag: string) => {
+      let started = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const hash = payloadHash(tag, 0);
+      const all = Array.from({ length: 8 }, (_, i) =>
+        s.signOnce(slot(`tz1ppp${tag}${i + 1}`), { level: 1, round: 0, hash }, async () => {
+          started++;
+          await gate;
+          return signer.sign(hash);
+        }),
+      );
+      // Enough time for every request the pool can serve to reach sign(); the others wait for a connection.
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = started;
+      release();
+      const done = await Promise.all(all);
+      expect(done.every((d) => d.outcome === 'signed')).toBe(true);
+      await s.close();
+      return seen;
+    };
+    const dbUrl = `${url}?signer_id=pool-test`;
+    expect(
+      await inFlight(await openStore({ backend: 'postgres', url: dbUrl }, { hsmSessions: 1 }), 'a'),
+    ).toBe(3);
+    expect(
+      await inFlight(await openStore({ backend: 'postgres', url: dbUrl }, { hsmSessions: 3 }), 'b'),
+    ).toBe(5);
+    expect(
+      await inFlight(
+        await openStore({ backend: 'postgres', url: `${dbUrl}&pool_size=2` }, { hsmSessions: 3 }),
+        'c',
+      ),
+    ).toBe(2);
   });
 
   it('a closed store refuses to work', async () => {

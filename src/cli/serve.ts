@@ -64,7 +64,7 @@ export async function serve(argv: string[]): Promise<number> {
     // the event loop.
     const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
     blsThread = bls?.thread ?? null;
-    store = await openStore(config.watermark);
+    store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions });
     const metrics = config.server.utilityAddress
       ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
       : null;

@@ -10,7 +10,12 @@ export interface StoreConfig {
   url?: string;
 }
 
-export async function openStore(cfg: StoreConfig): Promise<WatermarkStore> {
+export interface OpenStoreOptions {
+  /** hsm.sessions: sizes the PostgreSQL pool (a signature holds a connection while the HSM signs). */
+  hsmSessions?: number;
+}
+
+export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<WatermarkStore> {
   switch (cfg.backend) {
     case 'memory':
       return new MemoryStore();
@@ -29,7 +34,7 @@ export async function openStore(cfg: StoreConfig): Promise<WatermarkStore> {
           `watermark.backend postgres is not available in this build: ${(err as Error).message}`,
         );
       }
-      return mod.openPostgresStore(cfg.url);
+      return mod.openPostgresStore(cfg.url, opts.hsmSessions ? { hsmSessions: opts.hsmSessions } : {});
     }
     default:
       throw new Error(`unknown watermark.backend ${JSON.stringify((cfg as { backend: unknown }).backend)}`);

@@ -1,7 +1,8 @@
 // The shared high watermark on PostgreSQL (issue #6; shared/DESIGN.md §5, docs/ha.md): several signer
-// replicas behind one baker refuse what another already signed. Per request, one transaction:
-// insert the slot row if missing, SELECT … FOR UPDATE it, ask rule.ts, call sign() while holding the row
-// lock, UPDATE, COMMIT, and only then answer. Any database trouble rejects with StoreUnavailableError
+// replicas behind one baker refuse what another already signed. Per request, one transaction in two
+// round trips of pipelined, prepared statements: BEGIN + SELECT … FOR UPDATE of the slot row (created by
+// the first request on a slot), ask rule.ts, call sign() while holding the row lock, then UPDATE +
+// COMMIT, and only then answer. Any database trouble rejects with StoreUnavailableError
 // (503 + Retry-After): never a signature without a committed mark.
 
 import { hostname } from 'node:os';
@@ -15,9 +16,9 @@ import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, KINDS, normaliseMark, slotId } from './validate.js';
 
 export interface PostgresStoreOptions {
-  /** Connections per replica. Default: hsmSessions + 2 (one per concurrent signature, plus reads). */
+  /** Connections per replica. Default: defaultPoolSize(hsmSessions) (one per concurrent signature, plus two). */
   poolSize?: number;
-  /** HSM worker sessions, used only to size the pool by default (default 4). */
+  /** HSM worker sessions (config hsm.sessions), used only to size the pool by default (default 4). */
   hsmSessions?: number;
   /** Bound on opening a connection or waiting for a free one in the pool (default 3000 ms). */
   connectTimeoutMs?: number;
@@ -45,6 +46,32 @@ interface Row {
   signature: string | null;
 }
 
+interface LockedRow extends Row {
+  sync: string;
+}
+
+// The signing transaction's statements. Named, so each connection parses and plans them once and then
+// only binds values (pg prepares a named statement on first use per connection); sent pipelined
+// (`pipeline: true` on the pool), so a transaction costs two round trips: BEGIN + lock, UPDATE + COMMIT.
+const SLOT = 'chain_id = $1 AND pkh = $2 AND kind = $3';
+const BEGIN: pg.QueryConfig = { text: 'BEGIN' };
+const COMMIT: pg.QueryConfig = { text: 'COMMIT' };
+const LOCK_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_lock',
+  text: `SELECT level, round, hash, signature, current_setting('synchronous_commit') AS sync
+           FROM ${WATERMARK_TABLE} WHERE ${SLOT} FOR UPDATE`,
+};
+const INSERT_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_insert',
+  text: `INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+};
+const UPDATE_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_update',
+  text: `UPDATE ${WATERMARK_TABLE}
+            SET level = $4, round = $5, hash = $6, signature = $7, signer_id = $8, updated_at = now()
+          WHERE ${SLOT}`,
+};
+
 // synchronous_commit values under which COMMIT returns before the WAL is flushed to disk.
 const ASYNC_COMMIT = new Set(['off']);
 // Under synchronous replication these acknowledge before the standby has flushed the commit.
@@ -68,7 +95,9 @@ export class PostgresStore implements WatermarkStore {
     this.warn = opts.onWarning ?? ((m) => process.emitWarning(m, 'WatermarkWarning'));
     this.pool = new pg.Pool({
       connectionString: url,
-      max: opts.poolSize ?? (opts.hsmSessions ?? 4) + 2,
+      max: opts.poolSize ?? defaultPoolSize(opts.hsmSessions ?? 4),
+      // Statements of one transaction go out back to back (signInTransaction: two round trips).
+      pipeline: true,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
       statement_timeout: statementTimeout,
       lock_timeout: lockTimeout,
@@ -135,20 +164,18 @@ export class PostgresStore implements WatermarkStore {
     // Any failure on the connection destroys it rather than returning a session in an unknown state.
     let destroy = true;
     try {
-      const key = this.keyCondition(client, slot);
-      // One round trip for BEGIN + insert-if-missing + row lock (simple-query protocol, escaped literals).
-      // synchronous_commit is read in the same trip so a session that turned it off fails closed.
-      const first = await this.run(
-        client,
-        'reading the watermark',
-        `BEGIN;
-         INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind) VALUES (${this.keyValues(client, slot)})
-           ON CONFLICT DO NOTHING;
-         SELECT level, round, hash, signature, current_setting('synchronous_commit') AS sync
-           FROM ${WATERMARK_TABLE} WHERE ${key} FOR UPDATE`,
-      );
-      const row = first.at(-1)?.rows[0] as (Row & { sync: string }) | undefined;
-      if (!row) throw new Error('watermark row missing after insert (schema changed under us?)');
+      const key = [slot.chainId, slot.pkh, slot.kind];
+      // Round trip 1: BEGIN and the row lock, pipelined. The row is created by the first request on a
+      // slot only (one more round trip, once per slot ever).
+      let row = await this.lockRow(client, key);
+      if (!row) {
+        await this.run(client, 'creating the watermark row', [{ ...INSERT_ROW, values: key }]);
+        row = (await this.run(client, 'reading the watermark', [{ ...LOCK_ROW, values: key }]))[0]!.rows[0] as
+          | LockedRow
+          | undefined;
+        if (!row) throw new Error('watermark row missing after insert (schema changed under us?)');
+      }
+      // synchronous_commit is read with the lock so that a session that turned it off fails closed.
       if (ASYNC_COMMIT.has(row.sync)) {
         throw this.unavailable('synchronous_commit is off for this session: refusing to sign');
       }
@@ -171,7 +198,6 @@ export class PostgresStore implements WatermarkStore {
       if (typeof signature !== 'string' || signature.length === 0)
         throw new TypeError('watermark: sign() must resolve to a non-empty signature string');
       const mark = normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature });
-      const lit = (v: string) => client.escapeLiteral(v);
       const notices: string[] = [];
       const onNotice = (n: { message?: string }) => {
         notices.push(n.message ?? '');
@@ -179,15 +205,14 @@ export class PostgresStore implements WatermarkStore {
       client.on('notice', onNotice);
       let second: pg.QueryResult[];
       try {
-        second = await this.run(
-          client,
-          'committing the watermark',
-          `UPDATE ${WATERMARK_TABLE}
-              SET level = ${mark.level}, round = ${mark.round}, hash = ${lit(mark.hash)},
-                  signature = ${lit(mark.signature)}, signer_id = ${lit(this.signerId)}, updated_at = now()
-            WHERE ${key};
-           COMMIT`,
-        );
+        // Round trip 2: UPDATE and COMMIT, pipelined.
+        second = await this.run(client, 'committing the watermark', [
+          {
+            ...UPDATE_ROW,
+            values: [...key, mark.level, mark.round, mark.hash, mark.signature, this.signerId],
+          },
+          COMMIT,
+        ]);
       } finally {
         client.off('notice', onNotice);
       }
@@ -208,6 +233,12 @@ export class PostgresStore implements WatermarkStore {
     } finally {
       client.release(destroy);
     }
+  }
+
+  /** BEGIN + SELECT … FOR UPDATE in one round trip; the row, or undefined when the slot has none yet. */
+  private async lockRow(client: pg.PoolClient, key: string[]): Promise<LockedRow | undefined> {
+    const [, locked] = await this.run(client, 'reading the watermark', [BEGIN, { ...LOCK_ROW, values: key }]);
+    return locked!.rows[0] as LockedRow | undefined;
   }
 
   async get(slot: SlotKey): Promise<Mark | null> {
@@ -293,14 +324,23 @@ export class PostgresStore implements WatermarkStore {
     return client;
   }
 
-  /** Run a (possibly multi-statement) query; database errors become StoreUnavailableError. */
-  private async run(client: pg.PoolClient, what: string, sql: string): Promise<pg.QueryResult[]> {
-    try {
-      const res = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
-      return Array.isArray(res) ? res : [res];
-    } catch (err) {
-      throw this.unavailable(`${what} failed: ${(err as Error).message}`, err);
+  /**
+   * Sends `queries` back to back on the pipelined connection (one round trip) and waits for all of them;
+   * database errors become StoreUnavailableError. Results come in the order of `queries`.
+   */
+  private async run(
+    client: pg.PoolClient,
+    what: string,
+    queries: pg.QueryConfig[],
+  ): Promise<pg.QueryResult[]> {
+    const pending = queries.map((q) => client.query(q));
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      const err = (failed as PromiseRejectedResult).reason as Error;
+      throw this.unavailable(`${what} failed: ${err.message}`, err);
     }
+    return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
   }
 
   private async poolQuery<R extends pg.QueryResultRow>(
@@ -314,16 +354,11 @@ export class PostgresStore implements WatermarkStore {
       throw this.unavailable(`${what} failed: ${(err as Error).message}`, err);
     }
   }
+}
 
-  // Slot parts are validated base58 / fixed words (validate.ts) and escaped anyway.
-  private keyValues(client: pg.PoolClient, slot: SlotKey): string {
-    return [slot.chainId, slot.pkh, slot.kind].map((v) => client.escapeLiteral(v)).join(', ');
-  }
-
-  private keyCondition(client: pg.PoolClient, slot: SlotKey): string {
-    const lit = (v: string) => client.escapeLiteral(v);
-    return `chain_id = ${lit(slot.chainId)} AND pkh = ${lit(slot.pkh)} AND kind = ${lit(slot.kind)}`;
-  }
+/** Default pool: one connection per HSM session (a signature holds its connection while it signs), plus two. */
+export function defaultPoolSize(hsmSessions: number): number {
+  return hsmSessions + 2;
 }
 
 /** True when the transaction was rolled back cleanly and the connection can go back to the pool. */
