@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { listen } from '../src/server/listen.js';
 import { devToken, openSigner, writeVariant } from '../test/helpers/dev-signer.js';
-import { consensus } from '../test/helpers/tezos-vectors.js';
+import { postSign, signBody } from './load/sign-body.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const t = await devToken();
@@ -29,16 +29,7 @@ for (const backend of ['memory', 'file'] as const) {
   const server = await listen(s.app, { host: '127.0.0.1', port: 0 });
   let level = 1;
   // Each concurrent client on its own chain id: its own watermark slot, levels rising in order.
-  const post = async (pkh: string, client = 0) => {
-    const hex = consensus(0x13, 21, level++, 0);
-    const r = await fetch(`http://${server.address}/keys/${pkh}`, {
-      method: 'POST',
-      body: JSON.stringify(hex.slice(0, 2) + client.toString(16).padStart(8, '0') + hex.slice(10)),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
-    await r.arrayBuffer();
-  };
+  const post = (pkh: string, client = 0) => postSign(server.address, pkh, signBody(client, level++));
   for (const [prefix, pkh] of Object.entries(t.pkhs)) {
     for (let i = 0; i < 50; i++) await post(pkh);
     const lat: number[] = [];

@@ -25,6 +25,7 @@ import { blake2b256 } from '../src/tezos/hash.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { devToken, writeVariant } from '../test/helpers/dev-signer.js';
 import { consensus } from '../test/helpers/tezos-vectors.js';
+import { postSign, signBody } from './load/sign-body.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const t = await devToken();
@@ -92,16 +93,8 @@ for (const useNative of [false, true]) {
   const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null), { blsKeys: threadKeys });
   const server = await listen(createApp(signer, config.server), { host: '127.0.0.1', port: 0 });
   const pkhs = { tz3: t.pkhs.tz3, tz4: threadKeys[0]!.pkh };
-  const post = async (pkh: string, tag: number, client = 0) => {
-    const hex = consensus(0x13, tag, level++, 0);
-    const r = await fetch(`http://${server.address}/keys/${pkh}`, {
-      method: 'POST',
-      body: JSON.stringify(hex.slice(0, 2) + client.toString(16).padStart(8, '0') + hex.slice(10)),
-      headers: { 'content-type': 'application/json' },
-    });
-    if (r.status !== 200) throw new Error(`status ${r.status}: ${await r.text()}`);
-    await r.arrayBuffer();
-  };
+  const post = (pkh: string, tag: number, client = 0) =>
+    postSign(server.address, pkh, signBody(client, level++, tag));
   // tz3 once (it does not depend on the BLS library), tz4 with each.
   for (const [prefix, pkh] of Object.entries(pkhs)) {
     if (prefix === 'tz3' && useNative) continue;

@@ -3,18 +3,12 @@
 // is a fresh signature on a fresh watermark step. Bounded: one request in flight per client.
 // Usage: node --import tsx bench/load/generator.ts '<LoadSpec JSON>'  → prints one LoadResult JSON line.
 import { Agent, request } from 'node:http';
-import { consensus } from '../../test/helpers/tezos-vectors.js';
+import { signBody } from './sign-body.js';
 import { type LoadResult, type LoadSpec, summarise } from './spec.js';
 
 const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
 const url = new URL(`/keys/${spec.pkh}`, spec.url);
 const agent = new Agent({ keepAlive: true, maxSockets: spec.clients });
-
-/** Attestation (magic 0x13, tag 21) with the chain id at bytes 1..5 replaced (DESIGN.md §4). */
-function body(chain: number, level: number): string {
-  const hex = consensus(0x13, 21, level, 0);
-  return JSON.stringify(hex.slice(0, 2) + (chain >>> 0).toString(16).padStart(8, '0') + hex.slice(10));
-}
 
 function post(payload: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -52,7 +46,7 @@ async function client(index: number): Promise<void> {
   for (let k = 0; performance.now() < end; k++) {
     // Chain ids never repeat across clients or runs (chainBase); levels rise per chain.
     const chain = spec.chainBase + index * slots + (k % slots);
-    const payload = body(chain, spec.levelBase + Math.floor(k / slots));
+    const payload = signBody(chain, spec.levelBase + Math.floor(k / slots));
     const t0 = performance.now();
     let outcome: { status: number; text: string };
     try {
