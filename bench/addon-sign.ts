@@ -1,5 +1,6 @@
 // Signing throughput through the addon with the pool saturated, and the event-loop lag meanwhile.
 // Usage: node --import tsx bench/addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE SESSIONS SECONDS
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Hsm } from '../src/hsm/index.js';
@@ -13,8 +14,13 @@ export interface AddonSignResult {
   /** Event-loop delay beyond the sampling interval, p99 and max, in milliseconds. */
   lagP99Ms: number;
   lagMaxMs: number;
-  /** JS-thread busy time per signature (event-loop utilisation), in microseconds: the addon's cost. */
+  /**
+   * JS-thread CPU time per signature in microseconds (Linux: the main thread's utime+stime, unaffected by
+   * other processes; elsewhere its event-loop utilisation): the addon's cost on the event loop.
+   */
   jsMicrosPerSign: number;
+  /** Process CPU time (every thread) per signature, in microseconds: compare with raw-sign.c's. */
+  cpuMicrosPerSign: number;
 }
 
 export interface AddonSignOptions {
@@ -26,6 +32,17 @@ export interface AddonSignOptions {
   seconds: number;
   /** Requests kept in flight (default: 16 per session): enough to keep every session busy. */
   inflight?: number;
+}
+
+/** CPU seconds of this process's main thread (/proc/self/task/PID/stat utime+stime), null off Linux. */
+function mainThreadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
 }
 
 export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResult> {
@@ -48,6 +65,8 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
     const end = start + o.seconds * 1000;
     histogram.enable();
     const elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    const mainCpu = mainThreadCpuSeconds();
     const lane = async () => {
       while (performance.now() < end) {
         await hsm.sign(key, digest);
@@ -57,6 +76,8 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
     await Promise.all(Array.from({ length: o.inflight ?? o.sessions * 16 }, lane));
     histogram.disable();
     const busy = performance.eventLoopUtilization(elu);
+    const used = process.cpuUsage(cpu);
+    const mainCpuEnd = mainThreadCpuSeconds();
     const seconds = (performance.now() - start) / 1000;
     // The histogram records whole timer intervals (resolution included): subtract it to get the lag.
     const lag = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
@@ -67,7 +88,11 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
       signsPerSec: signs / seconds,
       lagP99Ms: lag(histogram.percentile(99)),
       lagMaxMs: lag(histogram.max),
-      jsMicrosPerSign: (busy.active * 1000) / signs,
+      jsMicrosPerSign:
+        mainCpu !== null && mainCpuEnd !== null
+          ? ((mainCpuEnd - mainCpu) * 1e6) / signs
+          : (busy.active * 1000) / signs,
+      cpuMicrosPerSign: (used.user + used.system) / signs,
     };
   } finally {
     await hsm.close();

@@ -1,6 +1,7 @@
 // Raw PKCS#11 (C) vs the addon on the same SoftHSM2 token: signs/s per curve at 1 and 2 threads/sessions,
 // the addon/raw ratio, and event-loop lag p99 while the addon is saturated.
-// Usage: node --import tsx bench/hsm.ts [SECONDS=2] [REPEAT=3]  (callable as runHsmBench() too)
+// Usage: node --import tsx bench/hsm.ts [SECONDS=2] [REPEAT=3] [CURVES=p256,secp256k1,ed25519]
+// (callable as runHsmBench() too)
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,10 +18,18 @@ export interface HsmBenchRow {
   curve: Curve;
   threads: number;
   rawSignsPerSec: number;
+  /** Raw C_Sign followed by the same OpenSSL check the addon runs on every signature (raw-sign.c verify). */
+  rawVerifySignsPerSec: number;
   addonSignsPerSec: number;
   ratio: number;
+  /** addon / (raw C_Sign + verify): the addon's own overhead, verification being inherent to it. */
+  ratioVerify: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** CPU time per signature (every thread, least over the repeats), µs: raw C, the addon, its JS thread. */
+  rawCpuMicros: number;
+  addonCpuMicros: number;
+  addonJsMicros: number;
 }
 
 export async function runHsmBench(
@@ -44,22 +53,22 @@ export async function runHsmBench(
       for (const threads of threadCounts) {
         // The machine is shared: alternate raw and addon runs and keep the best of each.
         let rawBest = 0;
+        let rawVerifyBest = 0;
+        let rawCpu = Number.POSITIVE_INFINITY;
+        let addonCpu = Number.POSITIVE_INFINITY;
+        let addonJs = Number.POSITIVE_INFINITY;
         let addon: AddonSignResult | undefined;
         for (let i = 0; i < repeat; i++) {
-          const { stdout } = await run(
-            raw,
-            [
-              token.library,
-              token.tokenLabel,
-              token.pin,
-              `bench-${curve}`,
-              MECHANISM[curve],
-              `${threads}`,
-              `${seconds}`,
-            ],
-            { env: { ...process.env, ...token.env } },
-          );
-          rawBest = Math.max(rawBest, (JSON.parse(stdout) as { signsPerSec: number }).signsPerSec);
+          const rawSign = async (verify: boolean) => {
+            const args = [token.library, token.tokenLabel, token.pin, `bench-${curve}`, MECHANISM[curve]];
+            args.push(`${threads}`, `${seconds}`, ...(verify ? ['verify'] : []));
+            const { stdout } = await run(raw, args, { env: { ...process.env, ...token.env } });
+            return JSON.parse(stdout) as { signsPerSec: number; cpuMicrosPerSign: number };
+          };
+          const rawRun = await rawSign(false);
+          rawVerifyBest = Math.max(rawVerifyBest, (await rawSign(true)).signsPerSec);
+          rawBest = Math.max(rawBest, rawRun.signsPerSec);
+          rawCpu = Math.min(rawCpu, rawRun.cpuMicrosPerSign);
           const result = await benchAddonSign({
             library: token.library,
             tokenLabel: token.tokenLabel,
@@ -69,6 +78,8 @@ export async function runHsmBench(
             seconds,
           });
           if (!addon || result.signsPerSec > addon.signsPerSec) addon = result;
+          addonCpu = Math.min(addonCpu, result.cpuMicrosPerSign);
+          addonJs = Math.min(addonJs, result.jsMicrosPerSign);
         }
         if (!addon) throw new Error('repeat must be at least 1');
         const rawResult = { signsPerSec: rawBest };
@@ -76,10 +87,15 @@ export async function runHsmBench(
           curve,
           threads,
           rawSignsPerSec: Math.round(rawResult.signsPerSec),
+          rawVerifySignsPerSec: Math.round(rawVerifyBest),
           addonSignsPerSec: Math.round(addon.signsPerSec),
           ratio: Number((addon.signsPerSec / rawResult.signsPerSec).toFixed(3)),
+          ratioVerify: Number((addon.signsPerSec / rawVerifyBest).toFixed(3)),
           lagP99Ms: Number(addon.lagP99Ms.toFixed(3)),
           lagMaxMs: Number(addon.lagMaxMs.toFixed(3)),
+          rawCpuMicros: Number(rawCpu.toFixed(1)),
+          addonCpuMicros: Number(addonCpu.toFixed(1)),
+          addonJsMicros: Number(addonJs.toFixed(1)),
         });
       }
     }
@@ -92,19 +108,24 @@ export async function runHsmBench(
 }
 
 export function formatHsmBench(rows: HsmBenchRow[]): string {
-  const header = '| curve | threads | raw C signs/s | addon signs/s | addon/raw | lag p99 ms | lag max ms |';
+  const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+  const header =
+    '| curve | threads | raw C signs/s | raw C + verify signs/s | addon signs/s | addon/raw | ' +
+    'addon/(raw + verify) | lag p99 ms | lag max ms | CPU µs/sign raw | CPU µs/sign addon (JS thread) |';
   const lines = rows.map(
     (r) =>
-      `| ${r.curve} | ${r.threads} | ${r.rawSignsPerSec} | ${r.addonSignsPerSec} | ${(r.ratio * 100).toFixed(1)}% | ` +
-      `${r.lagP99Ms} | ${r.lagMaxMs} |`,
+      `| ${r.curve} | ${r.threads} | ${r.rawSignsPerSec} | ${r.rawVerifySignsPerSec ?? '-'} | ${r.addonSignsPerSec} | ` +
+      `${pct(r.ratio)} | ${pct(r.ratioVerify)} | ${r.lagP99Ms} | ${r.lagMaxMs} | ${r.rawCpuMicros ?? '-'} | ` +
+      `${r.addonCpuMicros ?? '-'} (${r.addonJsMicros ?? '-'}) |`,
   );
-  return [header, '|---|---|---|---|---|---|---|', ...lines].join('\n');
+  return [header, `|${'---|'.repeat(11)}`, ...lines].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = await runHsmBench({
     seconds: Number(process.argv[2] ?? 2),
     repeat: Number(process.argv[3] ?? 3),
+    curves: process.argv[4]?.split(',') as Curve[] | undefined,
   });
   console.log(formatHsmBench(rows));
   console.log(JSON.stringify(rows));

@@ -1,13 +1,18 @@
 /* Raw PKCS#11 signing throughput, the ceiling the addon is measured against (bench/hsm.ts).
- * Usage: raw-sign LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS
- * Each thread owns one session and loops C_SignInit + C_Sign over a 32-byte digest.
- * Prints {"threads":N,"signs":S,"seconds":T,"signsPerSec":R}. Function table entries are addressed by
+ * Usage: raw-sign LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS [verify]
+ * Each thread owns one session and loops C_SignInit + C_Sign over a 32-byte digest. With "verify" each
+ * signature is then checked as the addon does (native/verify.cpp: EVP_PKEY_verify over DER r,s for ECDSA,
+ * one-shot EVP_DigestVerify for Ed25519) with the system's libcrypto.so.3, loaded at run time; the public
+ * key comes from the public object with the same label.
+ * Prints {"threads":N,"signs":S,"seconds":T,"signsPerSec":R,"cpuMicrosPerSign":C}, C being the process's
+ * user+system CPU time over the signing window per signature (less sensitive to a busy host than R). Function table entries are addressed by
  * their index in the PKCS#11 v2.40 CK_FUNCTION_LIST (C_Initialize 0 … C_Sign 43). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 typedef unsigned long ul;
@@ -33,6 +38,19 @@ struct init_args {
 };
 
 static struct table *p11;
+static int verify;
+static void *pkey; /* EVP_PKEY * */
+static struct {
+  void *(*d2i_PUBKEY)(void **, const unsigned char **, long);
+  void *(*pkey_ctx_new)(void *, void *);
+  void (*pkey_ctx_free)(void *);
+  int (*verify_init)(void *);
+  int (*verify)(void *, const unsigned char *, size_t, const unsigned char *, size_t);
+  void *(*md_ctx_new)(void);
+  void (*md_ctx_free)(void *);
+  int (*digest_verify_init)(void *, void **, const void *, void *, void *);
+  int (*digest_verify)(void *, const unsigned char *, size_t, const unsigned char *, size_t);
+} ssl;
 static ul slot, mechanism;
 static const char *key_label;
 static double seconds;
@@ -43,9 +61,100 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static void die(const char *what, ul rv) {
   fprintf(stderr, "%s failed: 0x%lx\n", what, rv);
   exit(1);
+}
+
+static void load_crypto(void) {
+  void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+  if (!h) die(dlerror(), 0);
+#define SYM(field, name) \
+  if (!(*(void **)&ssl.field = dlsym(h, name))) die(name, 0);
+  SYM(d2i_PUBKEY, "d2i_PUBKEY")
+  SYM(pkey_ctx_new, "EVP_PKEY_CTX_new")
+  SYM(pkey_ctx_free, "EVP_PKEY_CTX_free")
+  SYM(verify_init, "EVP_PKEY_verify_init")
+  SYM(verify, "EVP_PKEY_verify")
+  SYM(md_ctx_new, "EVP_MD_CTX_new")
+  SYM(md_ctx_free, "EVP_MD_CTX_free")
+  SYM(digest_verify_init, "EVP_DigestVerifyInit")
+  SYM(digest_verify, "EVP_DigestVerify")
+#undef SYM
+}
+
+/* SubjectPublicKeyInfo from the public object's CKA_EC_PARAMS and CKA_EC_POINT (DER OCTET STRING), all
+ * lengths below 128. Ed25519 (RFC 8410): fixed AlgorithmIdentifier; ECDSA (RFC 5480): id-ecPublicKey + params. */
+static void load_public_key(ul s) {
+  ul cls = 2, h = 0, found = 0; /* CKO_PUBLIC_KEY */
+  struct attr tmpl[2] = {{0, &cls, sizeof cls}, {3, (void *)key_label, strlen(key_label)}};
+  ((ul(*)(ul, struct attr *, ul))p11->f[26])(s, tmpl, 2);
+  ((ul(*)(ul, ul *, ul, ul *))p11->f[27])(s, &h, 1, &found);
+  ((ul(*)(ul))p11->f[28])(s);
+  if (found != 1) die("find public key", found);
+  unsigned char params[64], point[80];
+  struct attr a[2] = {{0x180, params, sizeof params}, {0x181, point, sizeof point}}; /* EC_PARAMS, EC_POINT */
+  ul rv = ((ul(*)(ul, ul, struct attr *, ul))p11->f[24])(s, h, a, 2);
+  if (rv || point[0] != 0x04 || point[1] != a[1].len - 2) die("C_GetAttributeValue", rv);
+  unsigned char der[160], *p = der;
+  ul n = a[1].len - 2;
+  if (mechanism == 0x1057) { /* CKM_EDDSA */
+    static const unsigned char ed[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+    memcpy(p, ed, sizeof ed);
+    p += sizeof ed;
+  } else {
+    static const unsigned char ec[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+    *p++ = 0x30;
+    *p++ = (unsigned char)(2 + sizeof ec + a[0].len + 3 + n);
+    *p++ = 0x30;
+    *p++ = (unsigned char)(sizeof ec + a[0].len);
+    memcpy(p, ec, sizeof ec);
+    p += sizeof ec;
+    memcpy(p, params, a[0].len);
+    p += a[0].len;
+    *p++ = 0x03;
+    *p++ = (unsigned char)(n + 1);
+    *p++ = 0x00;
+  }
+  memcpy(p, point + 2, n);
+  p += n;
+  const unsigned char *q = der;
+  if (!(pkey = ssl.d2i_PUBKEY(NULL, &q, (long)(p - der)))) die("d2i_PUBKEY", 0);
+}
+
+/* X.690 minimal INTEGER of a big-endian unsigned half of r||s. */
+static unsigned char *der_int(unsigned char *p, const unsigned char *v, int n) {
+  while (n > 1 && v[0] == 0) v++, n--;
+  int pad = v[0] >> 7;
+  *p++ = 0x02;
+  *p++ = (unsigned char)(n + pad);
+  if (pad) *p++ = 0;
+  memcpy(p, v, n);
+  return p + n;
+}
+
+static int check(const unsigned char *digest, const unsigned char *sig, ul len) {
+  int ok = 0;
+  if (mechanism == 0x1057) {
+    void *ctx = ssl.md_ctx_new();
+    if (ssl.digest_verify_init(ctx, NULL, NULL, NULL, pkey) == 1) ok = ssl.digest_verify(ctx, sig, len, digest, 32);
+    ssl.md_ctx_free(ctx);
+    return ok == 1;
+  }
+  unsigned char der[80], *p = der + 2;
+  p = der_int(der_int(p, sig, (int)len / 2), sig + len / 2, (int)len / 2);
+  der[0] = 0x30;
+  der[1] = (unsigned char)(p - der - 2);
+  void *ctx = ssl.pkey_ctx_new(pkey, NULL);
+  if (ssl.verify_init(ctx) == 1) ok = ssl.verify(ctx, der, p - der, digest, 32);
+  ssl.pkey_ctx_free(ctx);
+  return ok == 1;
 }
 
 static void *worker(void *out) {
@@ -68,6 +177,7 @@ static void *worker(void *out) {
       if ((rv = ((ul(*)(ul, struct mech *, ul))p11->f[42])(s, &m, key))) die("C_SignInit", rv);
       if ((rv = ((ul(*)(ul, unsigned char *, ul, unsigned char *, ul *))p11->f[43])(s, digest, 32, sig, &len)))
         die("C_Sign", rv);
+      if (verify && !check(digest, sig, len)) die("signature does not verify", 0);
       count++;
     }
   }
@@ -76,8 +186,8 @@ static void *worker(void *out) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: %s LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS\n", argv[0]);
+  if (argc != 8 && !(argc == 9 && strcmp(argv[8], "verify") == 0)) {
+    fprintf(stderr, "usage: %s LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS [verify]\n", argv[0]);
     return 2;
   }
   key_label = argv[4];
@@ -109,19 +219,24 @@ int main(int argc, char **argv) {
   if ((rv = ((ul(*)(ul, ul, void *, void *, ul *))p11->f[12])(slot, 6, NULL, NULL, &anchor))) die("C_OpenSession", rv);
   rv = ((ul(*)(ul, ul, unsigned char *, ul))p11->f[18])(anchor, 1, (unsigned char *)argv[3], strlen(argv[3]));
   if (rv && rv != 0x100) die("C_Login", rv);
+  verify = argc == 9;
+  if (verify) {
+    load_crypto();
+    load_public_key(anchor);
+  }
 
   pthread_t tid[64];
   long counts[64] = {0};
-  double start = now();
+  double start = now(), cpu_start = cpu_seconds();
   for (int i = 0; i < threads; i++) pthread_create(&tid[i], NULL, worker, &counts[i]);
   long total = 0;
   for (int i = 0; i < threads; i++) {
     pthread_join(tid[i], NULL);
     total += counts[i];
   }
-  double elapsed = now() - start;
-  printf("{\"threads\":%d,\"signs\":%ld,\"seconds\":%.3f,\"signsPerSec\":%.1f}\n", threads, total, elapsed,
-         total / elapsed);
+  double elapsed = now() - start, cpu = cpu_seconds() - cpu_start;
+  printf("{\"threads\":%d,\"signs\":%ld,\"seconds\":%.3f,\"signsPerSec\":%.1f,\"cpuMicrosPerSign\":%.2f}\n", threads,
+         total, elapsed, total / elapsed, cpu * 1e6 / total);
   ((ul(*)(void *))p11->f[1])(NULL);
   return 0;
 }

@@ -108,6 +108,7 @@ void PoolHandle::AtExit(void *self) {
 void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
   std::unique_ptr<std::vector<Job *>> batch(static_cast<std::vector<Job *> *>(data));
   auto *self = static_cast<PoolHandle *>(context);
+  if (self->pool_) self->pool_->MarkSettled();
   for (Job *j : *batch) {
     std::unique_ptr<PromiseJob> job(static_cast<PromiseJob *>(j));
     if (env == nullptr) continue;

@@ -54,6 +54,9 @@ class Pool {
   using CompletionSink = std::function<void(std::vector<Job *> &&)>;
   static constexpr size_t kMaxBatch = 16;
   static constexpr std::chrono::microseconds kMaxBatchDelay{300};
+  // A worker handing over while the JS thread has settled nothing for this long yields its core to it
+  // (worker.cpp): the JS thread is then waiting for CPU, not for work.
+  static constexpr std::chrono::microseconds kJsStarved{300};
 
   // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
@@ -80,10 +83,13 @@ class Pool {
   ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
   void ForgetKey(int ref);
   void CountSign() { signs_++; }
+  // JS thread: a batch of completions was settled (see kJsStarved).
+  void MarkSettled() { last_settled_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
  private:
   Pool(std::shared_ptr<Module> module, TokenSelector sel, std::string pin);
   void WorkerLoop(size_t index);
+  bool JsStarved() const;
   void StopWorkers(bool drop_queued);
 
   // recovery.cpp: the only place where failures are classified and acted upon.
@@ -123,6 +129,7 @@ class Pool {
   CompletionSink sink_;
 
   std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0};
+  std::atomic<std::chrono::steady_clock::rep> last_settled_{0};
 };
 
 }  // namespace hsm
