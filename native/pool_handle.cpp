@@ -42,12 +42,13 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls = DefineClass(
-      env, "PoolHandle",
-      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
-       InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls =
+      DefineClass(env, "PoolHandle",
+                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+                   InstanceMethod("aesGenerate", &PoolHandle::AesGenerate),
+                   InstanceMethod("aesCrypt", &PoolHandle::AesCrypt), InstanceMethod("aesModes", &PoolHandle::AesModes),
+                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -161,21 +162,28 @@ Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), job);
 }
 
-// aesGenerate(label: string) / aesCrypt(encrypt: boolean, label: string, iv, aad, input: Uint8Array): native/aes.h.
+// aesGenerate(label: string, mode: 0 | 1) / aesCrypt(mode, encrypt: boolean, label: string, iv, aad, input:
+// Uint8Array) / aesModes(): native/aes.h (mode: AesMode, 0 = GCM, 1 = CBC + HMAC).
 Napi::Value PoolHandle::AesGenerate(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsString());
-  return Submit(info.Env(), new AesGenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value()));
+  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  return Submit(info.Env(), new AesGenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                               static_cast<AesMode>(info[1].As<Napi::Number>().Int32Value())));
 }
 
 Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 5 && info[2].IsTypedArray() && info[3].IsTypedArray() && info[4].IsTypedArray());
+  assert(info.Length() == 6 && info[0].IsNumber() && info[3].IsTypedArray() && info[4].IsTypedArray() &&
+         info[5].IsTypedArray());
   auto bytes = [](Napi::Value v) {
     auto a = v.As<Napi::Uint8Array>();
     return Bytes(a.Data(), a.Data() + a.ByteLength());
   };
-  return Submit(info.Env(),
-                new AesCryptJob(info.Env(), info[0].As<Napi::Boolean>().Value(), info[1].As<Napi::String>().Utf8Value(),
-                                bytes(info[2]), bytes(info[3]), bytes(info[4])));
+  return Submit(info.Env(), new AesCryptJob(info.Env(), static_cast<AesMode>(info[0].As<Napi::Number>().Int32Value()),
+                                            info[1].As<Napi::Boolean>().Value(), info[2].As<Napi::String>().Utf8Value(),
+                                            bytes(info[3]), bytes(info[4]), bytes(info[5])));
+}
+
+Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new AesModesJob(info.Env()));
 }
 
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }

@@ -75,6 +75,10 @@ class Pool {
   static void AbortAll();
   PoolStats Stats() const;
   Module &module() { return *module_; }
+  CK_SLOT_ID slot() {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    return slot_;
+  }
   bool closing() const { return closing_.load(); }
 
   // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).

@@ -1,5 +1,5 @@
-// AES-GCM sealing of tz4 secrets on a real SoftHSM2 token: key generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals, sealed files in a key directory (issue #8).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// AES-GCM (and the AES-CBC + HMAC fallback) sealing of tz4 secrets on a real SoftHSM2 token: key generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals, sealed files in a key directory (issue #8).
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifySignature } from '@taquito/utils';
@@ -9,6 +9,7 @@ import { readSealedDir, unsealDir, writeSealed } from '../src/bls/key-dir.js';
 import { sealKey, unsealKey } from '../src/bls/seal.js';
 import { SealedFileError } from '../src/bls/sealed-file.js';
 import { Hsm } from '../src/hsm/index.js';
+import { buildFaultLibrary } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 
 let token: TestToken;
@@ -81,6 +82,113 @@ describe('AES-GCM in the token', () => {
       RangeError,
     );
     await expect(hsm.generateAesKey('')).rejects.toThrow(TypeError);
+  });
+});
+
+describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () => {
+  const iv = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const aad = new TextEncoder().encode('header');
+  const pt = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+
+  it('SoftHSM2 offers GCM; a token without it gets the CBC + HMAC construction', async () => {
+    expect(await hsm.sealMechanism()).toBe('aes-gcm');
+    await mkdir(join(token.dir, 'no-gcm'));
+    const fault = await buildFaultLibrary(join(token.dir, 'no-gcm'), ['no-aes-gcm']);
+    Object.assign(process.env, fault.env);
+    const noGcm = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 1,
+    });
+    try {
+      expect(await noGcm.sealMechanism()).toBe('aes-cbc-hmac');
+      await expect(noGcm.encrypt('seal-a', new Uint8Array(12), aad, pt)).rejects.toMatchObject({
+        code: 'CKR_MECHANISM_INVALID',
+      });
+      await noGcm.generateAesKey('seal-nogcm', 'aes-cbc-hmac');
+      const ct = await noGcm.encrypt('seal-nogcm', iv, aad, pt, 'aes-cbc-hmac');
+      expect(Buffer.from(await noGcm.decrypt('seal-nogcm', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(
+        Buffer.from(pt),
+      );
+      // The same keys through the plain library: nothing depends on the wrapper.
+      expect(Buffer.from(await hsm.decrypt('seal-nogcm', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(
+        Buffer.from(pt),
+      );
+    } finally {
+      await noGcm.close();
+    }
+  });
+
+  it('makes the HMAC key next to an existing AES key, then refuses to make them again', async () => {
+    await hsm.generateAesKey('seal-b');
+    await expect(hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac')).rejects.toMatchObject({
+      code: 'ERR_HSM_KEY_NOT_FOUND',
+      message: expect.stringContaining('no HMAC key labelled "seal-b"'),
+    });
+    await hsm.generateAesKey('seal-b', 'aes-cbc-hmac');
+    await expect(hsm.generateAesKey('seal-b', 'aes-cbc-hmac')).rejects.toMatchObject({
+      code: 'ERR_HSM_KEY_EXISTS',
+    });
+  });
+
+  it('round-trips with a 16-byte IV, AAD and a 32-byte tag over whole blocks', async () => {
+    const ct = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
+    expect(ct.length).toBe(48 + 32); // 32 bytes padded to 3 blocks, then the tag
+    expect(Buffer.from(ct).includes(Buffer.from(pt.subarray(0, 16)))).toBe(false);
+    expect(Buffer.from(await hsm.decrypt('seal-b', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(Buffer.from(pt));
+    expect(Buffer.from(await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac'))).toEqual(Buffer.from(ct));
+    const other = await hsm.encrypt(
+      'seal-b',
+      iv.map((b) => b ^ 1),
+      aad,
+      pt,
+      'aes-cbc-hmac',
+    );
+    expect(Buffer.from(other.subarray(0, 48)).equals(Buffer.from(ct.subarray(0, 48)))).toBe(false);
+    // Read as GCM output it is refused (the sealed file records which mechanism it used).
+    await expect(hsm.decrypt('seal-b', iv.subarray(0, 12), aad, ct)).rejects.toThrow();
+  });
+
+  it('rejects a flipped ciphertext bit, tag bit, AAD or IV before decrypting', async () => {
+    const ct = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
+    for (const at of [0, 47, 48, 79]) {
+      const bad = Uint8Array.from(ct);
+      bad[at]! ^= 1;
+      await expect(hsm.decrypt('seal-b', iv, aad, bad, 'aes-cbc-hmac')).rejects.toMatchObject({
+        code: 'CKR_SIGNATURE_INVALID',
+      });
+    }
+    await expect(
+      hsm.decrypt('seal-b', iv, new TextEncoder().encode('headeR'), ct, 'aes-cbc-hmac'),
+    ).rejects.toThrow();
+    await expect(
+      hsm.decrypt(
+        'seal-b',
+        iv.map((b) => b ^ 0x80),
+        aad,
+        ct,
+        'aes-cbc-hmac',
+      ),
+    ).rejects.toThrow();
+    // The keys still work afterwards (failed sessions are recycled).
+    expect(Buffer.from(await hsm.decrypt('seal-b', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(Buffer.from(pt));
+  });
+
+  it('checks sizes for the mechanism and refuses unknown mechanisms', async () => {
+    await expect(hsm.encrypt('seal-b', new Uint8Array(12), aad, pt, 'aes-cbc-hmac')).rejects.toThrow(
+      /16 bytes/,
+    );
+    await expect(hsm.decrypt('seal-b', iv, aad, new Uint8Array(40), 'aes-cbc-hmac')).rejects.toThrow(
+      RangeError,
+    );
+    await expect(hsm.decrypt('seal-b', iv, aad, new Uint8Array(32), 'aes-cbc-hmac')).rejects.toThrow(
+      RangeError,
+    );
+    await expect(hsm.encrypt('seal-b', iv, aad, pt, 'aes-ctr' as unknown as 'aes-gcm')).rejects.toThrow(
+      /sealing mechanism/,
+    );
+    await expect(hsm.generateAesKey('seal-c', 'des' as unknown as 'aes-gcm')).rejects.toThrow(TypeError);
   });
 });
 

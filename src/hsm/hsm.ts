@@ -1,10 +1,10 @@
 // The typed PKCS#11 API the signer uses: open a token, list keys, sign off the JS thread, close.
 import { randomBytes } from 'node:crypto';
-import { checkGcmArgs } from './aes-args.js';
+import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
 import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
-import type { Curve, HsmKey, HsmOptions, PoolStats } from './types.js';
+import type { Curve, HsmKey, HsmOptions, PoolStats, SealMechanism } from './types.js';
 
 const MAX_EDDSA_MESSAGE = 1 << 16;
 
@@ -86,30 +86,59 @@ export class Hsm {
     return this.#issue(await this.#pool.generate(curve, label, idBytes));
   }
 
-  /** AES-256 key in the token (sensitive, non-extractable, encrypt/decrypt only) for sealing tz4 secrets. */
-  async generateAesKey(label: string): Promise<void> {
+  /**
+   * The sealing mechanism to use on this token: 'aes-gcm' when it offers CKM_AES_GCM, else 'aes-cbc-hmac'
+   * when it offers CKM_AES_CBC_PAD, CKM_SHA256_HMAC and generic secret generation; ERR_HSM_MECHANISM
+   * otherwise. Record it with what was sealed: decrypt() needs the same one.
+   */
+  async sealMechanism(): Promise<SealMechanism> {
     this.#checkOpen();
-    checkLabel(label);
-    await this.#pool.aesGenerate(label);
+    const modes = await this.#pool.aesModes();
+    if (modes.gcm) return 'aes-gcm';
+    if (modes.cbcHmac) return 'aes-cbc-hmac';
+    throw new Pkcs11Error('the token offers neither CKM_AES_GCM nor CKM_AES_CBC_PAD with CKM_SHA256_HMAC', {
+      code: 'ERR_HSM_MECHANISM',
+      rv: 0,
+      fn: 'C_GetMechanismInfo',
+      recovery: 'none',
+    });
   }
 
-  /** AES-GCM (12-byte iv, 128-bit tag) under the token's AES key `keyLabel`: ciphertext ‖ tag. */
+  /**
+   * AES-256 key in the token (sensitive, non-extractable, encrypt/decrypt only) for sealing tz4 secrets;
+   * for 'aes-cbc-hmac' also its 256-bit HMAC key (sign/verify only) under the same label. Makes what is
+   * missing; ERR_HSM_KEY_EXISTS when nothing is.
+   */
+  async generateAesKey(label: string, mechanism: SealMechanism = 'aes-gcm'): Promise<void> {
+    this.#checkOpen();
+    checkLabel(label);
+    await this.#pool.aesGenerate(label, SEAL_PARAMS[checkMechanism(mechanism)].mode);
+  }
+
+  /** Authenticated encryption under the token's key `keyLabel` (SealMechanism for sizes): ciphertext ‖ tag. */
   async encrypt(
     keyLabel: string,
     iv: Uint8Array,
     aad: Uint8Array,
     plaintext: Uint8Array,
+    mechanism: SealMechanism = 'aes-gcm',
   ): Promise<Uint8Array> {
     this.#checkOpen();
-    return new Uint8Array(
-      await this.#pool.aesCrypt(true, ...checkGcmArgs(true, keyLabel, iv, aad, plaintext)),
-    );
+    const [mode, ...args] = checkSealArgs(mechanism, true, keyLabel, iv, aad, plaintext);
+    return new Uint8Array(await this.#pool.aesCrypt(mode, true, ...args));
   }
 
   /** Inverse of encrypt(); rejects when the tag does not verify. The caller should fill(0) the result. */
-  async decrypt(keyLabel: string, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+  async decrypt(
+    keyLabel: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    sealed: Uint8Array,
+    mechanism: SealMechanism = 'aes-gcm',
+  ): Promise<Uint8Array> {
     this.#checkOpen();
-    const out = await this.#pool.aesCrypt(false, ...checkGcmArgs(false, keyLabel, iv, aad, sealed));
+    const [mode, ...args] = checkSealArgs(mechanism, false, keyLabel, iv, aad, sealed);
+    const out = await this.#pool.aesCrypt(mode, false, ...args);
     const copy = new Uint8Array(out);
     out.fill(0);
     return copy;

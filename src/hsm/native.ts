@@ -35,16 +35,19 @@ export interface NativePool {
   sign(ref: number, mechanism: number, data: Uint8Array): Promise<Buffer>;
   generate(curve: string, label: string, id: Uint8Array): Promise<NativeKey>;
   ping(): Promise<void>;
-  /** AES-256 secret key in the token (native/aes.h). */
-  aesGenerate(label: string): Promise<void>;
-  /** AES-GCM: encrypt → ciphertext ‖ tag; decrypt → plaintext. */
+  /** AES-256 secret key in the token, and for mode 1 its HMAC key (native/aes.h). */
+  aesGenerate(label: string, mode: number): Promise<void>;
+  /** Mode 0 AES-GCM, 1 AES-CBC + HMAC: encrypt → ciphertext ‖ tag; decrypt → plaintext. */
   aesCrypt(
+    mode: number,
     encrypt: boolean,
     label: string,
     iv: Uint8Array,
     aad: Uint8Array,
     input: Uint8Array,
   ): Promise<Buffer>;
+  /** The sealing constructions the token offers (C_GetMechanismInfo). */
+  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
   stats(): {
     sessions: number;
     busy: number;

@@ -39,5 +39,12 @@ export interface PoolStats {
   errors: number;
 }
 
+/**
+ * How the token seals (native/aes.h): 'aes-gcm' (12-byte IV, 16-byte tag) or, for tokens without
+ * CKM_AES_GCM, 'aes-cbc-hmac' (CKM_AES_CBC_PAD with a 16-byte IV, then CKM_SHA256_HMAC under a second
+ * token key of the same label: 32-byte tag; the ciphertext is padded to whole 16-byte blocks).
+ */
+export type SealMechanism = 'aes-gcm' | 'aes-cbc-hmac';
+
 /** Recovery class attached to every Pkcs11Error (DESIGN.md §6). */
 export type Recovery = 'retry' | 'recycle' | 'relogin' | 'reinitialize' | 'fatal' | 'none';
