@@ -89,15 +89,21 @@ static void load_crypto(void) {
 #undef SYM
 }
 
-/* SubjectPublicKeyInfo from the public object's CKA_EC_PARAMS and CKA_EC_POINT (DER OCTET STRING), all
- * lengths below 128. Ed25519 (RFC 8410): fixed AlgorithmIdentifier; ECDSA (RFC 5480): id-ecPublicKey + params. */
-static void load_public_key(ul s) {
-  ul cls = 2, h = 0, found = 0; /* CKO_PUBLIC_KEY */
+/* The one object of class `cls` labelled KEY_LABEL. */
+static ul find_key(ul s, ul cls) {
+  ul h = 0, found = 0;
   struct attr tmpl[2] = {{0, &cls, sizeof cls}, {3, (void *)key_label, strlen(key_label)}};
   ((ul(*)(ul, struct attr *, ul))p11->f[26])(s, tmpl, 2);
   ((ul(*)(ul, ul *, ul, ul *))p11->f[27])(s, &h, 1, &found);
   ((ul(*)(ul))p11->f[28])(s);
-  if (found != 1) die("find public key", found);
+  if (found != 1) die("find key", cls);
+  return h;
+}
+
+/* SubjectPublicKeyInfo from the public object's CKA_EC_PARAMS and CKA_EC_POINT (DER OCTET STRING), all
+ * lengths below 128. Ed25519 (RFC 8410): fixed AlgorithmIdentifier; ECDSA (RFC 5480): id-ecPublicKey + params. */
+static void load_public_key(ul s) {
+  ul h = find_key(s, 2); /* CKO_PUBLIC_KEY */
   unsigned char params[64], point[80];
   struct attr a[2] = {{0x180, params, sizeof params}, {0x181, point, sizeof point}}; /* EC_PARAMS, EC_POINT */
   ul rv = ((ul(*)(ul, ul, struct attr *, ul))p11->f[24])(s, h, a, 2);
@@ -158,13 +164,9 @@ static int check(const unsigned char *digest, const unsigned char *sig, ul len) 
 }
 
 static void *worker(void *out) {
-  ul s, rv, key, found = 0, cls = 3; /* CKO_PRIVATE_KEY */
+  ul s, rv;
   if ((rv = ((ul(*)(ul, ul, void *, void *, ul *))p11->f[12])(slot, 6, NULL, NULL, &s))) die("C_OpenSession", rv);
-  struct attr tmpl[2] = {{0, &cls, sizeof cls}, {3, (void *)key_label, strlen(key_label)}};
-  ((ul(*)(ul, struct attr *, ul))p11->f[26])(s, tmpl, 2);
-  ((ul(*)(ul, ul *, ul, ul *))p11->f[27])(s, &key, 1, &found);
-  ((ul(*)(ul))p11->f[28])(s);
-  if (found != 1) die("find key", found);
+  ul key = find_key(s, 3); /* CKO_PRIVATE_KEY */
   unsigned char digest[32], sig[64];
   memset(digest, 0x5a, sizeof digest);
   struct mech m = {mechanism, NULL, 0};
