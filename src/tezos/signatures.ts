@@ -8,17 +8,6 @@ import { b58decode, b58encode } from './base58.js';
 
 export type SignatureScheme = 'ed25519' | 'secp256k1' | 'p256' | 'bls' | 'generic';
 
-const ORDER: Record<'p256' | 'secp256k1', bigint> = {
-  secp256k1: secp256k1.Point.Fn.ORDER,
-  p256: p256.Point.Fn.ORDER,
-};
-
-function toBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
 function to32(n: bigint): Uint8Array {
   const out = new Uint8Array(32);
   for (let i = 31; i >= 0; i--) {
@@ -28,16 +17,40 @@ function to32(n: bigint): Uint8Array {
   return out;
 }
 
+/** Big-endian 32-byte group orders and their halves: per-signature checks compare bytes, no BigInt. */
+const ORDER: Record<'p256' | 'secp256k1', { n: Buffer; half: Buffer }> = {
+  secp256k1: orderOf(secp256k1.Point.Fn.ORDER),
+  p256: orderOf(p256.Point.Fn.ORDER),
+};
+function orderOf(n: bigint): { n: Buffer; half: Buffer } {
+  return { n: Buffer.from(to32(n)), half: Buffer.from(to32(n >> 1n)) };
+}
+
+const ZERO32 = Buffer.alloc(32);
+
+/** 0 < x < n for a 32-byte big-endian x. */
+function inRange(x: Buffer, n: Buffer): boolean {
+  return !x.equals(ZERO32) && Buffer.compare(x, n) < 0;
+}
+
 /** For ECDSA curves: s > n/2 becomes n − s. Ed25519 signatures pass through unchanged. */
 export function normalizeLowS(curve: Curve, raw64: Uint8Array): Uint8Array {
   if (raw64.length !== 64) throw new TypeError(`signature must be 64 bytes, got ${raw64.length}`);
   if (curve === 'ed25519') return Uint8Array.from(raw64);
-  const n = ORDER[curve];
-  const s = toBigInt(raw64.subarray(32));
-  const r = toBigInt(raw64.subarray(0, 32));
-  if (r === 0n || r >= n || s === 0n || s >= n) throw new TypeError(`${curve} signature out of range`);
+  const { n, half } = ORDER[curve];
   const out = Uint8Array.from(raw64);
-  if (s > n >> 1n) out.set(to32(n - s), 32);
+  const r = Buffer.from(out.buffer, 0, 32);
+  const s = Buffer.from(out.buffer, 32, 32);
+  if (!inRange(r, n) || !inRange(s, n)) throw new TypeError(`${curve} signature out of range`);
+  if (Buffer.compare(s, half) > 0) {
+    // s := n − s, byte-wise with borrow (n > s here).
+    let borrow = 0;
+    for (let i = 31; i >= 0; i--) {
+      const d = n[i]! - s[i]! - borrow;
+      s[i] = d & 0xff;
+      borrow = d < 0 ? 1 : 0;
+    }
+  }
   return out;
 }
 
