@@ -126,7 +126,7 @@ export class AppendLog {
     return this.fh;
   }
 
-  /** Resolves once `line` is on disk (fdatasync) and `apply` has run. */
+  /** Resolves once `line` is on disk (a durable write, see above) and `apply` has run. */
   append(line: string, apply: () => void): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
