@@ -182,6 +182,9 @@ void AesCryptJob::Gcm(JobContext &ctx) {
   if (rv != CKR_OK) ctx.recycle_session = true;
   Check(rv, run_name);
   output_.resize(out_len);
+  // params.pIv points into iv_: AWS CloudHSM ignores the caller's IV on encryption and writes the one it
+  // generated there (AWS CloudHSM PKCS#11 docs, CKM_AES_GCM; miekg/pkcs11 PR #72). Result() hands iv_
+  // back after C_Encrypt, so the caller stores the IV that was used, not the one it asked for.
 }
 
 void AesCryptJob::CbcHmac(JobContext &ctx) {
@@ -221,7 +224,12 @@ void AesCryptJob::CbcHmac(JobContext &ctx) {
 }
 
 Napi::Value AesCryptJob::Result(Napi::Env env) {
-  return Napi::Buffer<uint8_t>::Copy(env, output_.data(), output_.size());
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, output_.data(), output_.size());
+  if (!encrypt_) return out;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("iv", Napi::Buffer<uint8_t>::Copy(env, iv_.data(), iv_.size()));
+  o.Set("sealed", out);
+  return o;
 }
 
 }  // namespace hsm

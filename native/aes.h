@@ -47,8 +47,9 @@ class AesModesJob : public PromiseJob {
   bool gcm_ = false, cbc_hmac_ = false;
 };
 
-// Single-part C_Encrypt / C_Decrypt under the keys labelled `label`. Encrypt returns ciphertext ‖ tag;
-// decrypt takes it and returns the plaintext.
+// Single-part C_Encrypt / C_Decrypt under the keys labelled `label`. Encrypt returns { iv, sealed }:
+// ciphertext ‖ tag and the IV as the token left it (a token may replace the caller's GCM IV with its own,
+// aes.cpp); decrypt takes ciphertext ‖ tag and returns the plaintext.
 class AesCryptJob : public PromiseJob {
  public:
   AesCryptJob(Napi::Env env, AesMode mode, bool encrypt, std::string label, Bytes iv, Bytes aad, Bytes input);

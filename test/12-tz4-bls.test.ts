@@ -224,6 +224,8 @@ describe('signing thread', () => {
 
 describe('sealed file format', () => {
   const meta = {
+    version: 2 as const,
+    mechanism: 'aes-gcm' as const,
     pkh: VECTORS[0]!.pkh,
     publicKey: VECTORS[0]!.pk,
     keyLabel: 'consensus',
@@ -240,8 +242,9 @@ describe('sealed file format', () => {
     const text = serializeSealed(sealed);
     expect(parseSealed(text, 'f')).toEqual(sealed);
     const aad = new TextDecoder().decode(aadOf(meta));
-    for (const v of Object.values(meta)) expect(aad).toContain(v);
-    expect(aad.startsWith('tezos-hsm-signer/bls-sealed/v1\n')).toBe(true);
+    for (const v of [meta.mechanism, meta.pkh, meta.publicKey, meta.keyLabel, meta.aesKeyLabel])
+      expect(aad).toContain(v);
+    expect(aad.startsWith('tezos-hsm-signer/bls-sealed/v2\naes-gcm\n')).toBe(true);
   });
 
   it('names the file and the field on every error', () => {

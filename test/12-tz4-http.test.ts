@@ -150,7 +150,8 @@ describe('keys import / generate --curve bls12-381', () => {
     expect(text).not.toContain(VECTOR.sk);
     expect(text).not.toContain(secretHex);
     expect(JSON.parse(text)).toMatchObject({
-      version: 1,
+      version: 2,
+      mechanism: 'aes-gcm',
       key_label: 'consensus',
       aes_key_label: DEFAULT_AES_LABEL,
     });

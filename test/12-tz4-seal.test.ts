@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlsKey } from '../src/bls/bls-key.js';
 import { readSealedDir, unsealDir, writeSealed } from '../src/bls/key-dir.js';
 import { sealKey, unsealKey } from '../src/bls/seal.js';
-import { SealedFileError } from '../src/bls/sealed-file.js';
-import { Hsm } from '../src/hsm/index.js';
-import { buildFaultLibrary } from './helpers/fault-pkcs11.js';
+import { aadOf, SealedFileError } from '../src/bls/sealed-file.js';
+import { Hsm, type SealMechanism } from '../src/hsm/index.js';
+import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 
 let token: TestToken;
@@ -44,19 +44,20 @@ describe('AES-GCM in the token', () => {
     const iv = new Uint8Array(12).fill(7);
     const aad = new TextEncoder().encode('header');
     const pt = Uint8Array.from({ length: 32 }, (_, i) => i);
-    const ct = await hsm.encrypt('seal-a', iv, aad, pt);
+    const { iv: used, sealed: ct } = await hsm.encrypt('seal-a', iv, aad, pt);
+    expect(Buffer.from(used)).toEqual(Buffer.from(iv)); // SoftHSM2 uses the caller's IV
     expect(ct.length).toBe(48);
     expect(Buffer.from(ct.subarray(0, 32)).equals(Buffer.from(pt))).toBe(false);
     expect(Buffer.from(await hsm.decrypt('seal-a', iv, aad, ct))).toEqual(Buffer.from(pt));
     // Same inputs, same output: deterministic GCM under one key (no hidden randomness in the token).
-    expect(Buffer.from(await hsm.encrypt('seal-a', iv, aad, pt))).toEqual(Buffer.from(ct));
+    expect(Buffer.from((await hsm.encrypt('seal-a', iv, aad, pt)).sealed)).toEqual(Buffer.from(ct));
   });
 
   it('rejects a flipped ciphertext bit, tag bit, AAD or IV', async () => {
     const iv = new Uint8Array(12).fill(1);
     const aad = new TextEncoder().encode('aad');
     const pt = new Uint8Array(32).fill(9);
-    const ct = await hsm.encrypt('seal-a', iv, aad, pt);
+    const { sealed: ct } = await hsm.encrypt('seal-a', iv, aad, pt);
     for (const at of [0, 31, 32, 47]) {
       const bad = Uint8Array.from(ct);
       bad[at]! ^= 1;
@@ -107,7 +108,8 @@ describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () =
         code: 'CKR_MECHANISM_INVALID',
       });
       await noGcm.generateAesKey('seal-nogcm', 'aes-cbc-hmac');
-      const ct = await noGcm.encrypt('seal-nogcm', iv, aad, pt, 'aes-cbc-hmac');
+      const { iv: used, sealed: ct } = await noGcm.encrypt('seal-nogcm', iv, aad, pt, 'aes-cbc-hmac');
+      expect(Buffer.from(used)).toEqual(Buffer.from(iv));
       expect(Buffer.from(await noGcm.decrypt('seal-nogcm', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(
         Buffer.from(pt),
       );
@@ -133,12 +135,15 @@ describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () =
   });
 
   it('round-trips with a 16-byte IV, AAD and a 32-byte tag over whole blocks', async () => {
-    const ct = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
+    const { iv: used, sealed: ct } = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
+    expect(Buffer.from(used)).toEqual(Buffer.from(iv));
     expect(ct.length).toBe(48 + 32); // 32 bytes padded to 3 blocks, then the tag
     expect(Buffer.from(ct).includes(Buffer.from(pt.subarray(0, 16)))).toBe(false);
     expect(Buffer.from(await hsm.decrypt('seal-b', iv, aad, ct, 'aes-cbc-hmac'))).toEqual(Buffer.from(pt));
-    expect(Buffer.from(await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac'))).toEqual(Buffer.from(ct));
-    const other = await hsm.encrypt(
+    expect(Buffer.from((await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac')).sealed)).toEqual(
+      Buffer.from(ct),
+    );
+    const { sealed: other } = await hsm.encrypt(
       'seal-b',
       iv.map((b) => b ^ 1),
       aad,
@@ -151,7 +156,7 @@ describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () =
   });
 
   it('rejects a flipped ciphertext bit, tag bit, AAD or IV before decrypting', async () => {
-    const ct = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
+    const { sealed: ct } = await hsm.encrypt('seal-b', iv, aad, pt, 'aes-cbc-hmac');
     for (const at of [0, 47, 48, 79]) {
       const bad = Uint8Array.from(ct);
       bad[at]! ^= 1;
@@ -192,6 +197,182 @@ describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () =
   });
 });
 
+describe('a token that uses its own AES-GCM IV (AWS CloudHSM)', () => {
+  let ownIv: Hsm;
+  let fault: FaultLibrary;
+
+  beforeAll(async () => {
+    await mkdir(join(token.dir, 'own-iv'));
+    fault = await buildFaultLibrary(join(token.dir, 'own-iv'), ['gcm-own-iv']);
+    Object.assign(process.env, fault.env);
+    ownIv = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 1,
+    });
+    await hsm.generateAesKey('seal-own-iv');
+  });
+
+  afterAll(async () => {
+    await ownIv?.close();
+  });
+
+  it('encrypt returns the IV the token used, which decrypts; the one asked for does not', async () => {
+    const asked = new Uint8Array(12).fill(0x11);
+    const aad = new TextEncoder().encode('header');
+    const pt = new Uint8Array(32).fill(5);
+    const { iv, sealed } = await ownIv.encrypt('seal-own-iv', asked, aad, pt);
+    expect((await fault.calls('C_Encrypt:own-iv')).length).toBe(1);
+    expect(Buffer.from(iv)).toEqual(Buffer.alloc(12, 0x11 ^ 0x5a));
+    expect(Buffer.from(asked)).toEqual(Buffer.alloc(12, 0x11)); // the caller's array is left alone
+    expect(Buffer.from(await hsm.decrypt('seal-own-iv', iv, aad, sealed))).toEqual(Buffer.from(pt));
+    await expect(hsm.decrypt('seal-own-iv', asked, aad, sealed)).rejects.toThrow();
+  });
+
+  it('a key sealed there records that IV and opens (here and through the plain library)', async () => {
+    const { key, secretLe } = BlsKey.generate();
+    const sealed = await sealKey(ownIv, key, secretLe, 'own-iv', 'seal-own-iv');
+    secretLe.fill(0);
+    const sub = join(dir, 'own-iv');
+    await writeSealed(sub, sealed);
+    expect((await fault.calls('C_Encrypt:own-iv')).length).toBe(2);
+    for (const sealer of [hsm, ownIv]) {
+      const [back] = await unsealDir(sealer, sub);
+      expect(back?.pkh).toBe(key.pkh);
+      back!.wipe();
+    }
+    key.wipe();
+  });
+});
+
+/** A sealed file's JSON fields, to tamper with. */
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+}
+
+describe('sealed files record their mechanism', () => {
+  let noGcm: Hsm;
+
+  beforeAll(async () => {
+    await mkdir(join(token.dir, 'no-gcm-files'));
+    const fault = await buildFaultLibrary(join(token.dir, 'no-gcm-files'), ['no-aes-gcm']);
+    Object.assign(process.env, fault.env);
+    noGcm = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 1,
+    });
+    await noGcm.generateAesKey('files-cbc', await noGcm.sealMechanism());
+    await hsm.generateAesKey('files-gcm');
+  });
+
+  afterAll(async () => {
+    await noGcm?.close();
+  });
+
+  async function sealInto(sub: string, sealer: Hsm, aesLabel: string, mechanism?: SealMechanism) {
+    const { key, secretLe } = BlsKey.generate();
+    const sealed = await sealKey(sealer, key, secretLe, `k-${sub}`, aesLabel, mechanism);
+    secretLe.fill(0);
+    const path = await writeSealed(join(dir, sub), sealed);
+    return { key, path };
+  }
+
+  it('AES-CBC + HMAC on a token without GCM: version 2, its sizes, opens on either library', async () => {
+    const { key, path } = await sealInto('cbc', noGcm, 'files-cbc', 'aes-cbc-hmac');
+    const obj = await readJson(path);
+    expect(obj).toMatchObject({ version: 2, mechanism: 'aes-cbc-hmac', aes_key_label: 'files-cbc' });
+    expect([obj.nonce, obj.ciphertext, obj.tag].map((h) => (h as string).length / 2)).toEqual([16, 48, 32]);
+    for (const sealer of [noGcm, hsm]) {
+      const [back] = await unsealDir(sealer, join(dir, 'cbc'));
+      const msg = Uint8Array.from(Buffer.from('12deadbeef', 'hex'));
+      expect(verifySignature(msg, key.publicKey, back!.sign(msg))).toBe(true);
+      back!.wipe();
+    }
+    key.wipe();
+  });
+
+  it('AES-GCM: version 2 with "mechanism": "aes-gcm" and its sizes', async () => {
+    const { key, path } = await sealInto('gcm', hsm, 'files-gcm');
+    const obj = await readJson(path);
+    expect(obj).toMatchObject({ version: 2, mechanism: 'aes-gcm' });
+    expect([obj.nonce, obj.ciphertext, obj.tag].map((h) => (h as string).length / 2)).toEqual([12, 32, 16]);
+    const [back] = await unsealDir(hsm, join(dir, 'gcm'));
+    expect(back?.pkh).toBe(key.pkh);
+    back!.wipe();
+    key.wipe();
+  });
+
+  it('a version 1 file (no "mechanism", the old AAD) still opens as AES-GCM', async () => {
+    const { key, secretLe } = BlsKey.generate();
+    // Written as the version 1 code did, independently of sealed-file.ts.
+    const aad = new TextEncoder().encode(
+      ['tezos-hsm-signer/bls-sealed/v1', key.pkh, key.publicKey, 'old', 'files-gcm'].join('\n'),
+    );
+    const nonce = new Uint8Array(12).fill(3);
+    const { sealed } = await hsm.encrypt('files-gcm', nonce, aad, secretLe);
+    secretLe.fill(0);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const v1 = {
+      format: 'tezos-hsm-signer/bls-sealed',
+      version: 1,
+      pkh: key.pkh,
+      public_key: key.publicKey,
+      key_label: 'old',
+      aes_key_label: 'files-gcm',
+      nonce: hex(nonce),
+      ciphertext: hex(sealed.subarray(0, 32)),
+      tag: hex(sealed.subarray(32)),
+    };
+    const sub = join(dir, 'v1');
+    await mkdir(sub);
+    const path = join(sub, `${key.pkh}.sealed`);
+    await writeFile(path, JSON.stringify(v1));
+    const [entry] = await readSealedDir(sub);
+    expect(entry?.sealed).toMatchObject({ version: 1, mechanism: 'aes-gcm', keyLabel: 'old' });
+    const [back] = await unsealDir(hsm, sub);
+    expect(back?.pkh).toBe(key.pkh);
+    back!.wipe();
+    // "mechanism" is no version 1 field; the same bytes claimed as version 2 fail the AAD.
+    await writeFile(path, JSON.stringify({ ...v1, mechanism: 'aes-gcm' }));
+    await expect(unsealDir(hsm, sub)).rejects.toThrow(/unknown field "mechanism"/);
+    await writeFile(path, JSON.stringify({ ...v1, version: 2, mechanism: 'aes-gcm' }));
+    await expect(unsealDir(hsm, sub)).rejects.toThrow(/cannot unseal/);
+    await writeFile(path, JSON.stringify(v1));
+    for (const k of await unsealDir(hsm, sub)) k.wipe();
+    key.wipe();
+  });
+
+  it('refuses a changed or missing mechanism; the mechanism name is inside the AAD', async () => {
+    const gcmPath = (await readSealedDir(join(dir, 'gcm')))[0]!.path;
+    const cbcPath = (await readSealedDir(join(dir, 'cbc')))[0]!.path;
+    for (const [path, other] of [
+      [gcmPath, 'aes-cbc-hmac'],
+      [cbcPath, 'aes-gcm'],
+    ] as const) {
+      const original = await readFile(path, 'utf8');
+      const obj = JSON.parse(original) as Record<string, unknown>;
+      const sub = join(path, '..');
+      await writeFile(path, JSON.stringify({ ...obj, mechanism: other }));
+      await expect(unsealDir(hsm, sub)).rejects.toThrow(SealedFileError);
+      await writeFile(path, JSON.stringify({ ...obj, mechanism: 'aes-ctr' }));
+      await expect(unsealDir(hsm, sub)).rejects.toThrow(/"mechanism" must be one of aes-gcm, aes-cbc-hmac/);
+      const { mechanism: _, ...without } = obj;
+      await writeFile(path, JSON.stringify(without));
+      await expect(unsealDir(hsm, sub)).rejects.toThrow(/"mechanism" must be one of/);
+      await writeFile(path, original);
+    }
+    // The sizes already tell these two apart; the AAD would refuse the swap even if they did not.
+    const { sealed } = (await readSealedDir(join(dir, 'gcm')))[0]!;
+    const input = Buffer.concat([sealed.ciphertext, sealed.tag]);
+    const aad = (mechanism: SealMechanism) => aadOf({ ...sealed, mechanism });
+    await expect(hsm.decrypt('files-gcm', sealed.nonce, aad('aes-cbc-hmac'), input)).rejects.toThrow();
+    (await hsm.decrypt('files-gcm', sealed.nonce, aad('aes-gcm'), input)).fill(0);
+  });
+});
+
 describe('sealed tz4 keys', () => {
   it('seals a generated key, writes its file, unseals it and signs verifiably', async () => {
     await hsm.generateAesKey('bls-seal');
@@ -226,7 +407,7 @@ describe('sealed tz4 keys', () => {
     const stranger = BlsKey.generate();
     await writeFile(path, JSON.stringify({ ...obj, public_key: stranger.key.publicKey }));
     await expect(unsealDir(hsm, dir)).rejects.toThrow(/cannot unseal/);
-    await writeFile(path, JSON.stringify({ ...obj, version: 2 }));
+    await writeFile(path, JSON.stringify({ ...obj, version: 3 }));
     await expect(unsealDir(hsm, dir)).rejects.toThrow(/unsupported version/);
     await writeFile(path, '{"format":');
     await expect(unsealDir(hsm, dir)).rejects.toThrow(/not JSON/);

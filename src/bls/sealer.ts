@@ -1,12 +1,41 @@
-// What sealing needs from an HSM: AES-256-GCM under a key that never leaves the token (issue #8).
-// src/hsm Hsm satisfies it; the sealed-file code depends only on this.
+// What sealing needs from an HSM: authenticated encryption under keys that never leave the token (issue
+// #8), AES-GCM or, on tokens without it, AES-CBC + HMAC (native/aes.h). src/hsm Hsm satisfies it; the
+// sealed-file code depends only on this and on the mechanisms' sizes.
+import { SEAL_PARAMS } from '../hsm/aes-args.js';
+import type { SealMechanism } from '../hsm/types.js';
+
+export type { SealMechanism };
 
 export interface Sealer {
-  /** AES-GCM encryption under the token's AES key `keyLabel`: returns ciphertext ‖ 16-byte tag. */
-  encrypt(keyLabel: string, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
-  /** The inverse; throws when the tag does not verify (wrong key, tampered bytes or AAD). */
-  decrypt(keyLabel: string, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Encryption under the token's key(s) `keyLabel`: `sealed` is ciphertext ‖ tag, `iv` the IV the token
+   * used (AWS CloudHSM replaces the caller's AES-GCM IV with its own and writes it back).
+   */
+  encrypt(
+    keyLabel: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    mechanism?: SealMechanism,
+  ): Promise<{ iv: Uint8Array; sealed: Uint8Array }>;
+  /** The inverse; throws when the tag does not verify (wrong key, tampered bytes, IV or AAD). */
+  decrypt(
+    keyLabel: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    sealed: Uint8Array,
+    mechanism?: SealMechanism,
+  ): Promise<Uint8Array>;
 }
 
-export const GCM_IV_BYTES = 12;
-export const GCM_TAG_BYTES = 16;
+/** A tz4 secret: 32 bytes, little-endian (bls-key.ts). */
+export const SECRET_BYTES = 32;
+
+export const SEAL_MECHANISMS = Object.keys(SEAL_PARAMS) as SealMechanism[];
+
+/** Field sizes of a sealed secret: GCM keeps its length, CBC-PAD pads it to the next whole block. */
+export function sealedSizes(mechanism: SealMechanism): { nonce: number; ciphertext: number; tag: number } {
+  const p = SEAL_PARAMS[mechanism];
+  const ciphertext = p.block === 1 ? SECRET_BYTES : (Math.floor(SECRET_BYTES / p.block) + 1) * p.block;
+  return { nonce: p.ivBytes, ciphertext, tag: p.tagBytes };
+}

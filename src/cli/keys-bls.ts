@@ -1,7 +1,8 @@
 // `keys generate --curve bls12-381 --label L --config FILE [--aes-label A] [--json]` and
 // `keys import --curve bls12-381 --label L --config FILE [--file PATH] [--aes-label A] [--json]` (issue #8).
-// No PKCS#11 HSM signs BLS: the tz4 secret is sealed with AES-GCM under an AES key that never leaves the
-// token (made on first use) and written to <config dir>/bls/<tz4>.sealed (docs/tz4.md). An imported
+// No PKCS#11 HSM signs BLS: the tz4 secret is sealed with AES-GCM (or AES-CBC + HMAC on tokens without
+// GCM) under keys that never leave the token (made on first use) and written to
+// <config dir>/bls/<tz4>.sealed with the mechanism it used (docs/tz4.md). An imported
 // secret is read from --file or stdin, never from the command line.
 
 import { readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { sealKey } from '../bls/seal.js';
 import { loadConfig } from '../config/load.js';
 import { Pkcs11Error } from '../hsm/errors.js';
 import type { Hsm } from '../hsm/hsm.js';
+import type { SealMechanism } from '../hsm/types.js';
 import { parseVerbArgs, requireConfig, UsageError } from './args.js';
 import { openHsm } from './open-hsm.js';
 
@@ -27,10 +29,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Makes the AES sealing key unless the token already has one with this label. */
-async function ensureAesKey(hsm: Hsm, label: string): Promise<void> {
+/** Makes the sealing key(s) of `mechanism` unless the token already has them under this label. */
+async function ensureAesKey(hsm: Hsm, label: string, mechanism: SealMechanism): Promise<void> {
   try {
-    await hsm.generateAesKey(label);
+    await hsm.generateAesKey(label, mechanism);
   } catch (err) {
     if (!(err instanceof Pkcs11Error && err.code === 'ERR_HSM_KEY_EXISTS')) throw err;
   }
@@ -70,20 +72,22 @@ export async function keysBls(mode: 'generate' | 'import', argv: string[]): Prom
   }
   const hsm = await openHsm(config);
   try {
-    await ensureAesKey(hsm, aesLabel);
-    const path = await writeSealed(dir, await sealKey(hsm, key, secretLe, label, aesLabel));
+    const mechanism = await hsm.sealMechanism();
+    await ensureAesKey(hsm, aesLabel, mechanism);
+    const path = await writeSealed(dir, await sealKey(hsm, key, secretLe, label, aesLabel, mechanism));
     const out = {
       pkh: key.pkh,
       public_key: key.publicKey,
       curve: 'bls12-381',
       label,
       aes_label: aesLabel,
+      mechanism,
       file: path,
     };
     process.stdout.write(
       values.json
         ? `${JSON.stringify(out, null, 2)}\n`
-        : `${key.pkh}  bls12-381  ${key.publicKey}  label=${label} sealed=${path}\n`,
+        : `${key.pkh}  bls12-381  ${key.publicKey}  label=${label} sealed=${path} mechanism=${mechanism}\n`,
     );
     return 0;
   } finally {

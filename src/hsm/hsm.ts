@@ -115,17 +115,22 @@ export class Hsm {
     await this.#pool.aesGenerate(label, SEAL_PARAMS[checkMechanism(mechanism)].mode);
   }
 
-  /** Authenticated encryption under the token's key `keyLabel` (SealMechanism for sizes): ciphertext ‖ tag. */
+  /**
+   * Authenticated encryption under the token's key `keyLabel` (SealMechanism for sizes): `sealed` is
+   * ciphertext ‖ tag and `iv` the IV it was made with, which decrypt() needs. That is `iv` unless the token
+   * chose its own: AWS CloudHSM ignores the caller's AES-GCM IV and writes the one it generated back.
+   */
   async encrypt(
     keyLabel: string,
     iv: Uint8Array,
     aad: Uint8Array,
     plaintext: Uint8Array,
     mechanism: SealMechanism = 'aes-gcm',
-  ): Promise<Uint8Array> {
+  ): Promise<{ iv: Uint8Array; sealed: Uint8Array }> {
     this.#checkOpen();
     const [mode, ...args] = checkSealArgs(mechanism, true, keyLabel, iv, aad, plaintext);
-    return new Uint8Array(await this.#pool.aesCrypt(mode, true, ...args));
+    const out = await this.#pool.aesCrypt(mode, true, ...args);
+    return { iv: new Uint8Array(out.iv), sealed: new Uint8Array(out.sealed) };
   }
 
   /** Inverse of encrypt(); rejects when the tag does not verify. The caller should fill(0) the result. */

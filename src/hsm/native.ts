@@ -37,10 +37,21 @@ export interface NativePool {
   ping(): Promise<void>;
   /** AES-256 secret key in the token, and for mode 1 its HMAC key (native/aes.h). */
   aesGenerate(label: string, mode: number): Promise<void>;
-  /** Mode 0 AES-GCM, 1 AES-CBC + HMAC: encrypt → ciphertext ‖ tag; decrypt → plaintext. */
+  /**
+   * Mode 0 AES-GCM, 1 AES-CBC + HMAC: encrypt → ciphertext ‖ tag and the IV as the token left it (AWS
+   * CloudHSM writes its own GCM IV over the caller's, native/aes.cpp); decrypt → plaintext.
+   */
   aesCrypt(
     mode: number,
-    encrypt: boolean,
+    encrypt: true,
+    label: string,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    input: Uint8Array,
+  ): Promise<{ iv: Buffer; sealed: Buffer }>;
+  aesCrypt(
+    mode: number,
+    encrypt: false,
     label: string,
     iv: Uint8Array,
     aad: Uint8Array,
