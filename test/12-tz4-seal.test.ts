@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlsKey } from '../src/bls/bls-key.js';
@@ -9,7 +10,10 @@ import { readSealedDir, unsealDir, writeSealed } from '../src/bls/key-dir.js';
 import { sealKey, unsealKey } from '../src/bls/seal.js';
 import { aadOf, SealedFileError } from '../src/bls/sealed-file.js';
 import { Hsm, type SealMechanism } from '../src/hsm/index.js';
+import { parsePublicKey } from '../src/tezos/keys.js';
+import { decodeSignature } from '../src/tezos/signatures.js';
 import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 
 let token: TestToken;
@@ -370,6 +374,76 @@ describe('sealed files record their mechanism', () => {
     const aad = (mechanism: SealMechanism) => aadOf({ ...sealed, mechanism });
     await expect(hsm.decrypt('files-gcm', sealed.nonce, aad('aes-cbc-hmac'), input)).rejects.toThrow();
     (await hsm.decrypt('files-gcm', sealed.nonce, aad('aes-gcm'), input)).fill(0);
+  });
+});
+
+describe('serve with a key sealed by AES-CBC + HMAC', () => {
+  // An attestation (tag 41, DESIGN.md §4): magic 0x13 ‖ mainnet chain id ‖ branch ‖ tag ‖ level 100 ‖
+  // round 0 ‖ payload hash.
+  const ATTESTATION = `137a06a770${'11'.repeat(32)}29${'00000064'}${'00000000'}${'22'.repeat(32)}`;
+  // The octez tz4 signing DST (min-pk, proof-of-possession scheme), written out for an independent check.
+  const DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+  let signer: SignerProcess | null = null;
+
+  afterAll(async () => {
+    signer?.proc.kill('SIGTERM');
+    await signer?.exited;
+  });
+
+  it('keys generate picks it on a token without GCM; serve unseals it and signs verifiable tz4', async () => {
+    const home = join(dir, 'serve');
+    await mkdir(home);
+    await mkdir(join(home, 'fault'));
+    const fault = await buildFaultLibrary(join(home, 'fault'), ['no-aes-gcm']);
+    await writeFile(join(home, 'hsm-pin'), token.pin, { mode: 0o600 });
+    const config = join(home, 'signer.yaml');
+    const yaml =
+      'server:\n  address: 127.0.0.1:0\n' +
+      `hsm:\n  library: ${fault.library}\n  token_label: ${token.tokenLabel}\n  pin_file: ./hsm-pin\n` +
+      `  sessions: 1\n  env:\n    SOFTHSM2_CONF: ${JSON.stringify(token.conf)}\n` +
+      'watermark:\n  backend: file\n  dir: ./watermarks\n';
+    await writeFile(config, yaml);
+    const env = { ...fault.env, SOFTHSM2_CONF: token.conf };
+    const made = await runCli(
+      [
+        'keys',
+        'generate',
+        '--curve',
+        'bls12-381',
+        '--label',
+        'cbc',
+        '--aes-label',
+        'serve-seal',
+        '--config',
+        config,
+        '--json',
+      ],
+      env,
+    );
+    expect(made.stderr).toBe('');
+    const out = JSON.parse(made.stdout) as {
+      pkh: string;
+      public_key: string;
+      mechanism: string;
+      file: string;
+    };
+    expect(out.mechanism).toBe('aes-cbc-hmac');
+    expect(await readJson(out.file)).toMatchObject({ version: 2, mechanism: 'aes-cbc-hmac' });
+    await writeFile(config, `${yaml}tezos:\n  ${out.pkh}:\n    allow:\n      attestation:\n`);
+    signer = await startSigner(config, env);
+    expect(signer.keys).toContain(out.pkh);
+    const res = await fetch(`${signer.url}/keys/${out.pkh}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ATTESTATION),
+    });
+    expect(res.status).toBe(200);
+    const { signature } = (await res.json()) as { signature: string };
+    const bls = bls12_381.longSignatures;
+    const msg = Uint8Array.from(Buffer.from(ATTESTATION, 'hex'));
+    const pk = parsePublicKey(out.public_key).bytes;
+    expect(bls.verify(decodeSignature(signature).bytes, bls.hash(msg, DST), pk)).toBe(true);
+    expect(bls.verify(decodeSignature(signature).bytes, bls.hash(msg.subarray(1), DST), pk)).toBe(false);
   });
 });
 
