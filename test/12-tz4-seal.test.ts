@@ -1,4 +1,7 @@
-// AES-GCM (and the AES-CBC + HMAC fallback) sealing of tz4 secrets on a real SoftHSM2 token: key generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals, sealed files in a key directory (issue #8).
+// AES-GCM (and the AES-CBC + HMAC fallback) sealing of tz4 secrets on a real SoftHSM2 token (issue #8): key
+// generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals; a token that picks its
+// own GCM IV (AWS CloudHSM, fault wrapper gcm-own-iv); sealed files that record their mechanism (version 2,
+// version 1 still read) in a key directory; serve signing with a CBC + HMAC sealed key.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +40,20 @@ afterAll(async () => {
   await other?.cleanup();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The test token through the fault wrapper in `modes` (a library of its own under the token's dir). */
+async function openThroughWrapper(name: string, modes: string[]): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
+  await mkdir(join(token.dir, name));
+  const fault = await buildFaultLibrary(join(token.dir, name), modes);
+  Object.assign(process.env, fault.env);
+  const opened = await Hsm.open({
+    library: fault.library,
+    tokenLabel: token.tokenLabel,
+    pin: token.pin,
+    sessions: 1,
+  });
+  return { hsm: opened, fault };
+}
 
 describe('AES-GCM in the token', () => {
   it('generates a 256-bit AES key and refuses the same label twice', async () => {
@@ -97,15 +114,7 @@ describe('AES-CBC + HMAC-SHA256 in the token (tokens without CKM_AES_GCM)', () =
 
   it('SoftHSM2 offers GCM; a token without it gets the CBC + HMAC construction', async () => {
     expect(await hsm.sealMechanism()).toBe('aes-gcm');
-    await mkdir(join(token.dir, 'no-gcm'));
-    const fault = await buildFaultLibrary(join(token.dir, 'no-gcm'), ['no-aes-gcm']);
-    Object.assign(process.env, fault.env);
-    const noGcm = await Hsm.open({
-      library: fault.library,
-      tokenLabel: token.tokenLabel,
-      pin: token.pin,
-      sessions: 1,
-    });
+    const { hsm: noGcm } = await openThroughWrapper('no-gcm', ['no-aes-gcm']);
     try {
       expect(await noGcm.sealMechanism()).toBe('aes-cbc-hmac');
       await expect(noGcm.encrypt('seal-a', new Uint8Array(12), aad, pt)).rejects.toMatchObject({
@@ -206,15 +215,7 @@ describe('a token that uses its own AES-GCM IV (AWS CloudHSM)', () => {
   let fault: FaultLibrary;
 
   beforeAll(async () => {
-    await mkdir(join(token.dir, 'own-iv'));
-    fault = await buildFaultLibrary(join(token.dir, 'own-iv'), ['gcm-own-iv']);
-    Object.assign(process.env, fault.env);
-    ownIv = await Hsm.open({
-      library: fault.library,
-      tokenLabel: token.tokenLabel,
-      pin: token.pin,
-      sessions: 1,
-    });
+    ({ hsm: ownIv, fault } = await openThroughWrapper('own-iv', ['gcm-own-iv']));
     await hsm.generateAesKey('seal-own-iv');
   });
 
@@ -259,15 +260,7 @@ describe('sealed files record their mechanism', () => {
   let noGcm: Hsm;
 
   beforeAll(async () => {
-    await mkdir(join(token.dir, 'no-gcm-files'));
-    const fault = await buildFaultLibrary(join(token.dir, 'no-gcm-files'), ['no-aes-gcm']);
-    Object.assign(process.env, fault.env);
-    noGcm = await Hsm.open({
-      library: fault.library,
-      tokenLabel: token.tokenLabel,
-      pin: token.pin,
-      sessions: 1,
-    });
+    ({ hsm: noGcm } = await openThroughWrapper('no-gcm-files', ['no-aes-gcm']));
     await noGcm.generateAesKey('files-cbc', await noGcm.sealMechanism());
     await hsm.generateAesKey('files-gcm');
   });
