@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
+import type { PoolStats } from './types.js';
 
 export interface NativeKey {
   /** -1 when the key cannot be used (unsupported curve, CKA_ALWAYS_AUTHENTICATE). */
@@ -59,15 +60,7 @@ export interface NativePool {
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
   aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
-  stats(): {
-    sessions: number;
-    busy: number;
-    idle: number;
-    queued: number;
-    recycled: number;
-    signs: number;
-    errors: number;
-  };
+  stats(): PoolStats;
   close(): Promise<void>;
 }
 
