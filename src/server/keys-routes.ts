@@ -42,11 +42,20 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHook
       error = err;
       throw err;
     } finally {
-      if (hooks.observer) {
+      const observer = hooks.observer;
+      if (observer) {
         const seconds = (performance.now() - started) / 1000;
         // null when not served by @hono/node-server (app.request in tests).
         const client = incomingOf(c)?.socket.remoteAddress ?? null;
-        hooks.observer.record({ pkh, msg, note, error, seconds, client });
+        // The audit line and metrics (~20 µs) are written once the answer is: it leaves in this turn's
+        // microtasks, immediates run after them and before the next request is read.
+        setImmediate(() => {
+          try {
+            observer.record({ pkh, msg, note, error, seconds, client });
+          } catch (err) {
+            console.error('audit/metrics failed:', err); // never take the process down from here
+          }
+        });
       }
     }
   });
