@@ -59,6 +59,18 @@ describe('base58', () => {
     );
   });
 
+  it('chain ids (remembered by b58encode) stay right past the cache size and on repeats', () => {
+    const net = PREFIX.Net.bytes;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) {
+        const id = Uint8Array.from([i, 255 - i, (i * 7) & 0xff, round]);
+        const again = Uint8Array.from([i, 255 - i, (i * 7) & 0xff, 0]);
+        expect(b58encode('Net', id)).toBe(bs58check.encode(Uint8Array.from([...net, ...id])));
+        expect(b58encode('Net', again)).toBe(bs58check.encode(Uint8Array.from([...net, ...again])));
+      }
+    }
+  });
+
   it('a changed character is refused exactly when bs58check refuses it', () => {
     const names = Object.keys(PREFIX) as PrefixName[];
     fc.assert(

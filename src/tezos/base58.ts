@@ -80,15 +80,33 @@ export function unbase58(s: string): Uint8Array | null {
   return out;
 }
 
+/** Chain ids (Net…) of recent requests: a signer sees one or two, and every consensus request has one. */
+const chainIds = new Map<number, string>();
+const CHAIN_IDS_KEPT = 64;
+
 export function b58encode(name: PrefixName, payload: Uint8Array): string {
   const prefix = PREFIX[name];
   if (payload.length !== prefix.length) {
     throw new TypeError(`${name} payload must be ${prefix.length} bytes, got ${payload.length}`);
   }
-  const n = prefix.bytes.length + payload.length;
+  if (name === 'Net') {
+    const key = ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0;
+    let s = chainIds.get(key);
+    if (s === undefined) {
+      if (chainIds.size >= CHAIN_IDS_KEPT) chainIds.clear();
+      s = encodeChecked(prefix.bytes, payload);
+      chainIds.set(key, s);
+    }
+    return s;
+  }
+  return encodeChecked(prefix.bytes, payload);
+}
+
+function encodeChecked(prefixBytes: Uint8Array, payload: Uint8Array): string {
+  const n = prefixBytes.length + payload.length;
   const out = new Uint8Array(n + 4);
-  out.set(prefix.bytes, 0);
-  out.set(payload, prefix.bytes.length);
+  out.set(prefixBytes, 0);
+  out.set(payload, prefixBytes.length);
   out.set(checksum(out.subarray(0, n)).subarray(0, 4), n);
   return base58(out);
 }
