@@ -47,7 +47,7 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHook
         const seconds = (performance.now() - started) / 1000;
         // null when not served by @hono/node-server (app.request in tests).
         const client = incomingOf(c)?.socket.remoteAddress ?? null;
-        // The audit line and metrics (~20 µs) are written once the answer is: it leaves in this turn's
+        // The audit line and metrics (6–20 µs) are written once the answer is: it leaves in this turn's
         // microtasks, immediates run after them and before the next request is read.
         setImmediate(() => {
           try {
