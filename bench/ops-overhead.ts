@@ -7,6 +7,7 @@ import { authenticationMessage } from '../src/auth/authenticate.js';
 import { RequestAuthenticator } from '../src/auth/request-authenticator.js';
 import { checkHead } from '../src/chain/head-check.js';
 import { audit } from '../src/log/audit.js';
+import { sampleAuditEntry } from '../test/helpers/audit-entry.js';
 import { closeLogger, createLogger } from '../src/log/logger.js';
 import { SignerMetrics } from '../src/metrics/signer-metrics.js';
 
@@ -36,21 +37,7 @@ for (const curve of ['ed25519', 'secp256k1', 'p256'] as const) {
 }
 
 const logger = createLogger({ dest: '/dev/null' });
-const entry = {
-  pkh: PKH,
-  chain: 'NetXdQprcVkpaWU',
-  kind: 'block',
-  level: 12,
-  round: 0,
-  requestHash: 'ab'.repeat(32),
-  payloadHash: 'vh2UJ9qvkLHcFbiotR462Ni84QU7xBET7ziuBs7r3xm2Xvzbs1ve',
-  decision: 'signed' as const,
-  status: 200,
-  reason: null,
-  latencyUs: 180,
-  client: '127.0.0.1',
-  payload: BLOCK,
-};
+const entry = sampleAuditEntry(PKH, BLOCK);
 measure('audit line (async pino)', 50_000, () => audit(logger, entry));
 measure('audit line + payload hex', 50_000, () => audit(logger, entry, true));
 await closeLogger(logger);

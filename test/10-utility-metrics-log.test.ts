@@ -9,6 +9,7 @@ import type { PoolStats } from '../src/hsm/types.js';
 import { audit } from '../src/log/audit.js';
 import { createLogger, closeLogger } from '../src/log/logger.js';
 import { LATENCY_BUCKETS, SignerMetrics } from '../src/metrics/signer-metrics.js';
+import { sampleAuditEntry } from './helpers/audit-entry.js';
 
 const PKH = 'tz3Tq3Me8C4uvnx5PpVuMuvEuGUwbfTsnxQD';
 
@@ -83,21 +84,7 @@ describe('audit log', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-  const entry = {
-    pkh: PKH,
-    chain: 'NetXdQprcVkpaWU',
-    kind: 'block',
-    level: 12,
-    round: 0,
-    requestHash: 'ab'.repeat(32),
-    payloadHash: 'vh2UJ9qvkLHcFbiotR462Ni84QU7xBET7ziuBs7r3xm2Xvzbs1ve',
-    decision: 'signed' as const,
-    status: 200,
-    reason: null,
-    latencyUs: 180,
-    client: '127.0.0.1',
-    payload: Uint8Array.from([0x11, 0x7a, 0x06]),
-  };
+  const entry = sampleAuditEntry(PKH, Uint8Array.from([0x11, 0x7a, 0x06]));
 
   it('writes one JSON line per decision through the asynchronous destination', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'audit-')), 'signer.log');
