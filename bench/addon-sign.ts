@@ -1,9 +1,12 @@
-// Signing throughput through the addon with the pool saturated, and the event-loop lag meanwhile.
-// Usage: node --import tsx bench/addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE SESSIONS SECONDS
+// Signing throughput through the addon with the pool saturated, and the event-loop lag meanwhile; with
+// --stages, where one sign's round trip goes (median per stage of sequential signs, native/stage_trace.h).
+// Usage: node --import tsx bench/addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE SESSIONS SECONDS [INFLIGHT]
+//        node --import tsx bench/addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE SESSIONS COUNT [IDLE_MS]
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Hsm } from '../src/hsm/index.js';
+import { addon, STAGES } from '../src/hsm/native.js';
 import type { Curve } from '../src/hsm/types.js';
 
 export interface AddonSignResult {
@@ -11,6 +14,8 @@ export interface AddonSignResult {
   signs: number;
   seconds: number;
   signsPerSec: number;
+  /** Median time from sign() to its await resuming, in microseconds. */
+  latencyP50Us: number;
   /** Event-loop delay beyond the sampling interval, p99 and max, in milliseconds. */
   lagP99Ms: number;
   lagMaxMs: number;
@@ -45,6 +50,68 @@ function mainThreadCpuSeconds(): number | null {
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+export interface StageResult {
+  sessions: number;
+  count: number;
+  idleMs: number;
+  /** Median microseconds per stage: JS sign() → native entry, then each native stage to the next, then
+   * promise resolved → await resumed; `total` is the median of whole round trips (not the sum). */
+  medianUs: Record<string, number>;
+}
+
+/**
+ * `count` sequential signs (one in flight), each stage stamped by the addon (addon.stageTrace). With
+ * `idleMs` > 0 the loop sleeps that long between signs, so the worker and the JS thread both go idle as
+ * they do between one client's requests.
+ */
+export async function benchSignStages(
+  o: Omit<AddonSignOptions, 'seconds' | 'inflight'> & { count: number; idleMs?: number },
+): Promise<StageResult> {
+  const hsm = await Hsm.open({
+    library: o.library,
+    tokenLabel: o.tokenLabel,
+    pin: o.pin,
+    sessions: o.sessions,
+  });
+  try {
+    const key = (await hsm.keys()).find((k) => k.curve === o.curve);
+    if (!key) throw new Error(`no ${o.curve} key on token ${o.tokenLabel}`);
+    const digest = new Uint8Array(32).fill(0x5a);
+    for (let i = 0; i < 200; i++) await hsm.sign(key, digest); // warm-up
+    const names = ['js→call', ...STAGES.slice(1).map((s, i) => `${STAGES[i]}→${s}`), 'resolved→js', 'total'];
+    const samples: number[][] = names.map(() => []);
+    const idleMs = o.idleMs ?? 0;
+    addon.stageTrace(true);
+    try {
+      for (let i = 0; i < o.count; i++) {
+        if (idleMs > 0) await new Promise((r) => setTimeout(r, idleMs));
+        const t0 = Number(process.hrtime.bigint());
+        await hsm.sign(key, digest);
+        const t1 = Number(process.hrtime.bigint());
+        const at = addon.stageTrace(true);
+        const points = [t0, ...at, t1];
+        for (let s = 0; s + 1 < points.length; s++)
+          samples[s]?.push(((points[s + 1] ?? 0) - (points[s] ?? 0)) / 1000);
+        samples[names.length - 1]?.push((t1 - t0) / 1000);
+      }
+    } finally {
+      addon.stageTrace(false);
+    }
+    const medianUs: Record<string, number> = {};
+    names.forEach((n, i) => {
+      medianUs[n] = Number(median(samples[i] ?? []).toFixed(1));
+    });
+    return { sessions: o.sessions, count: o.count, idleMs, medianUs };
+  } finally {
+    await hsm.close();
+  }
+}
+
 export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResult> {
   const hsm = await Hsm.open({
     library: o.library,
@@ -61,6 +128,7 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
     const resolutionMs = 1;
     const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     let signs = 0;
+    const latencies: number[] = [];
     const start = performance.now();
     const end = start + o.seconds * 1000;
     histogram.enable();
@@ -68,8 +136,11 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
     const cpu = process.cpuUsage();
     const mainCpu = mainThreadCpuSeconds();
     const lane = async () => {
-      while (performance.now() < end) {
+      for (let t = performance.now(); t < end; ) {
         await hsm.sign(key, digest);
+        const now = performance.now();
+        latencies.push(now - t);
+        t = now;
         signs++;
       }
     };
@@ -86,6 +157,7 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
       signs,
       seconds,
       signsPerSec: signs / seconds,
+      latencyP50Us: median(latencies) * 1000,
       lagP99Ms: lag(histogram.percentile(99)),
       lagMaxMs: lag(histogram.max),
       jsMicrosPerSign:
@@ -99,8 +171,26 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [library, tokenLabel, pin, curve, sessions, seconds] = process.argv.slice(2);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--stages') {
+  const [library, tokenLabel, pin, curve, sessions, count, idleMs] = process.argv.slice(3);
+  if (!library || !tokenLabel || !pin || !curve) {
+    console.error(
+      'usage: addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [COUNT=2000] [IDLE_MS=0]',
+    );
+    process.exit(2);
+  }
+  const result = await benchSignStages({
+    library,
+    tokenLabel,
+    pin,
+    curve: curve as Curve,
+    sessions: Number(sessions ?? 1),
+    count: Number(count ?? 2000),
+    idleMs: Number(idleMs ?? 0),
+  });
+  console.log(JSON.stringify(result));
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [library, tokenLabel, pin, curve, sessions, seconds, inflight] = process.argv.slice(2);
   if (!library || !tokenLabel || !pin || !curve) {
     console.error('usage: addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [SECONDS=3]');
     process.exit(2);
@@ -112,6 +202,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     curve: curve as Curve,
     sessions: Number(sessions ?? 1),
     seconds: Number(seconds ?? 3),
+    inflight: inflight === undefined ? undefined : Number(inflight),
   });
   console.log(JSON.stringify(result));
 }

@@ -8,6 +8,7 @@
 #include "module_loader.h"
 #include "pool_handle.h"
 #include "session_pool.h"
+#include "stage_trace.h"
 #include "token.h"
 #include "verify.h"
 
@@ -165,6 +166,16 @@ Napi::Value JsVerify(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), key->Verify(data.Data(), data.ByteLength(), sig.Data(), sig.ByteLength()));
 }
 
+// stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of
+// each stage (stage_trace.h order, 0 where not reached) of the last sign settled while they were on.
+Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 1 && info[0].IsBoolean());
+  StageTrace::enabled = info[0].As<Napi::Boolean>().Value();
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kStageCount);
+  for (int i = 0; i < kStageCount; i++) out[i] = static_cast<double>(LastSignTrace().at[i]);
+  return out;
+}
+
 Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), Module::UseCount(info[0].As<Napi::String>().Utf8Value()));
 }
@@ -180,6 +191,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nativeVerify", Napi::Boolean::New(env, NativeVerifyAvailable()));
   exports.Set("ecdsaRawToDer", Napi::Function::New(env, JsEcdsaRawToDer));
   exports.Set("verify", Napi::Function::New(env, JsVerify));
+  exports.Set("stageTrace", Napi::Function::New(env, JsStageTrace));
   exports.Set("PoolHandle", PoolHandle::Define(env));
   return exports;
 }

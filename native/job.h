@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "pkcs11_defs.h"
+#include "stage_trace.h"
 
 namespace hsm {
 
@@ -32,6 +33,7 @@ class Job {
   virtual void Complete(Napi::Env env) = 0;
 
   std::unique_ptr<Pkcs11Failure> failure;
+  StageTrace trace;  // bench only (stage_trace.h)
 };
 
 }  // namespace hsm

@@ -59,12 +59,14 @@ void SignJob::Attempt(JobContext &ctx) {
   ResolvedKey key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session);
   CK_MECHANISM mech{mechanism_, nullptr, 0};
   Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
+  trace.Mark(Stage::SignInit);
   signature_len_ = sizeof signature_;
   CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
   // Per PKCS#11 v2.40 §5.2 only CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device
   // may not honour that: any C_Sign failure recycles the session rather than trust its state.
   if (rv != CKR_OK) ctx.recycle_session = true;
   Check(rv, "C_Sign");
+  trace.Mark(Stage::Signed);
   assert(key.verify != nullptr || !NativeVerifyAvailable());  // KeysJob registers no key without one
   // A faulty device must not hand out a signature that does not verify (the client rejects it and the
   // baker stalls): treat it as a device fault, which recovery.cpp retries once on a fresh session.
@@ -74,6 +76,7 @@ void SignJob::Attempt(JobContext &ctx) {
     f.recovery = Recovery::Retry;
     throw f;
   }
+  trace.Mark(Stage::Verified);
   ctx.pool.CountSign();
 }
 

@@ -113,12 +113,15 @@ void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
   for (Job *j : *batch) {
     std::unique_ptr<PromiseJob> job(static_cast<PromiseJob *>(j));
     if (env == nullptr) continue;
+    job->trace.Mark(Stage::Delivered);
     Napi::HandleScope scope(env);
     try {
       job->Complete(Napi::Env(env));
     } catch (const Napi::Error &) {
       // settling a promise cannot fail short of teardown
     }
+    job->trace.Mark(Stage::Resolved);
+    if (job->trace.at[static_cast<int>(Stage::Signed)] != 0) LastSignTrace() = job->trace;
     if (--self->inflight_ == 0) {
       if (self->tsfn_ != nullptr) napi_unref_threadsafe_function(env, self->tsfn_);
       self->Unref();  // taken in Submit: the handle outlives its in-flight jobs
@@ -145,11 +148,14 @@ Napi::Value PoolHandle::Keys(const Napi::CallbackInfo &info) { return Submit(inf
 
 // sign(ref: number, mechanism: number, data: Uint8Array). Arguments are checked in src/hsm/hsm.ts.
 Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
+  StageTrace call;
+  call.Mark(Stage::Call);
   assert(info.Length() == 3 && info[2].IsTypedArray());
   auto data = info[2].As<Napi::Uint8Array>();
   auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
                           data.ByteLength());
+  job->trace.at[static_cast<int>(Stage::Call)] = call.at[static_cast<int>(Stage::Call)];
   return Submit(info.Env(), job);
 }
 

@@ -19,6 +19,7 @@ bool Pool::Submit(Job *job) {
     queue_.push_back(job);
   }
   queue_cv_.notify_one();
+  job->trace.Mark(Stage::Queued);
   return true;
 }
 
@@ -56,6 +57,7 @@ void Pool::WorkerLoop(size_t index) {
       queue_.pop_front();
       busy_++;
     }
+    job->trace.Mark(Stage::Dequeued);
     Execute(*job, ws);
     if (job->failure) errors_++;
     if (done.empty()) first_done = std::chrono::steady_clock::now();
@@ -69,6 +71,9 @@ void Pool::WorkerLoop(size_t index) {
     }
     // Close() joins this thread before returning, so a batch handed over here is never lost.
     if (!more || done.size() >= kMaxBatch || std::chrono::steady_clock::now() - first_done >= kMaxBatchDelay) {
+      if (StageTrace::enabled.load(std::memory_order_relaxed)) {
+        for (Job *j : done) j->trace.Mark(Stage::HandOver);
+      }
       sink_(std::move(done));
       done.clear();
       // The hand-over woke the JS thread. When every core runs a worker it may wait for the end of a time

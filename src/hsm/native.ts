@@ -88,7 +88,26 @@ export interface NativeAddon {
     ecPoint: Uint8Array,
   ): { curve: string; publicKey: Buffer; error: string };
   moduleUseCount(library: string): number;
+  /**
+   * Bench only (bench/addon-sign.ts --stages): turns per-job timestamps on or off; returns the
+   * CLOCK_MONOTONIC ns (process.hrtime.bigint()'s clock) of each STAGES entry for the last sign settled
+   * while on, 0 where not reached.
+   */
+  stageTrace(on: boolean): Float64Array;
 }
+
+/** The stages stageTrace() stamps, in order (native/stage_trace.h). */
+export const STAGES = [
+  'call',
+  'queued',
+  'dequeued',
+  'signInit',
+  'signed',
+  'verified',
+  'handOver',
+  'delivered',
+  'resolved',
+] as const;
 
 /** PKCS#11 constants the wrapper passes to the addon (pkcs11t.h). */
 export const CKM_ECDSA = 0x1041;
