@@ -8,5 +8,10 @@ export function pinFormatProblem(vendor: string | null, pin: string): string | n
   if (vendor === 'cloudhsm' && !/^[^:]+:.+$/.test(pin)) {
     return 'AWS CloudHSM expects the PIN as <crypto user>:<password>';
   }
+  // YubiHSM 2: the PIN "MUST be prefixed with the ID (16 bits, in hexadecimal, zero padded if required)
+  // of the Authentication Key", e.g. 0001password (Yubico yubihsm-shell pkcs11/README.adoc).
+  if (vendor === 'yubihsm2' && !/^[0-9a-fA-F]{4}./s.test(pin)) {
+    return 'YubiHSM 2 expects the PIN as <authentication key id, 4 hex digits><password>, e.g. 0001password';
+  }
   return null;
 }
