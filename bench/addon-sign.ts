@@ -37,6 +37,8 @@ export interface AddonSignOptions {
   seconds: number;
   /** Requests kept in flight (default: 16 per session): enough to keep every session busy. */
   inflight?: number;
+  /** HsmOptions.signAhead (the CLI reads SIGN_AHEAD=1). */
+  signAhead?: boolean;
 }
 
 /** CPU seconds of this process's main thread (/proc/self/task/PID/stat utime+stime), null off Linux. */
@@ -77,6 +79,7 @@ export async function benchSignStages(
     tokenLabel: o.tokenLabel,
     pin: o.pin,
     sessions: o.sessions,
+    signAhead: o.signAhead,
   });
   try {
     const key = (await hsm.keys()).find((k) => k.curve === o.curve);
@@ -118,6 +121,7 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
     tokenLabel: o.tokenLabel,
     pin: o.pin,
     sessions: o.sessions,
+    signAhead: o.signAhead,
   });
   try {
     const key = (await hsm.keys()).find((k) => k.curve === o.curve);
@@ -187,6 +191,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.arg
     sessions: Number(sessions ?? 1),
     count: Number(count ?? 2000),
     idleMs: Number(idleMs ?? 0),
+    signAhead: process.env.SIGN_AHEAD === '1',
   });
   console.log(JSON.stringify(result));
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -203,6 +208,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.arg
     sessions: Number(sessions ?? 1),
     seconds: Number(seconds ?? 3),
     inflight: inflight === undefined ? undefined : Number(inflight),
+    signAhead: process.env.SIGN_AHEAD === '1',
   });
   console.log(JSON.stringify(result));
 }

@@ -64,17 +64,18 @@ class SlotsWorker : public Napi::AsyncWorker {
 
 class OpenWorker : public Napi::AsyncWorker {
  public:
-  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions)
+  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead)
       : Napi::AsyncWorker(env),
         library_(std::move(library)),
         sel_(std::move(sel)),
         pin_(std::move(pin)),
         sessions_(sessions),
+        sign_ahead_(sign_ahead),
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
   void Execute() override {
     try {
-      pool_ = Pool::Open(library_, sel_, pin_, sessions_);
+      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_);
     } catch (const Pkcs11Failure &f) {
       failure_ = std::make_unique<Pkcs11Failure>(f);
     }
@@ -90,6 +91,7 @@ class OpenWorker : public Napi::AsyncWorker {
   TokenSelector sel_;
   std::string pin_;
   size_t sessions_;
+  bool sign_ahead_;
   std::shared_ptr<Pool> pool_;
   std::unique_ptr<Pkcs11Failure> failure_;
   Napi::Promise::Deferred deferred_;
@@ -108,7 +110,7 @@ Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
   return p;
 }
 
-// open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions })
+// open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead })
 Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   Napi::Object o = info[0].As<Napi::Object>();
   TokenSelector sel;
@@ -121,9 +123,9 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
     sel.kind = kind == "serial" ? TokenSelector::Kind::Serial : TokenSelector::Kind::Label;
     sel.text = o.Get("value").As<Napi::String>().Utf8Value();
   }
-  auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
-                           o.Get("pin").As<Napi::String>().Utf8Value(),
-                           static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()));
+  auto *w = new OpenWorker(
+      info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel, o.Get("pin").As<Napi::String>().Utf8Value(),
+      static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()), o.Get("signAhead").ToBoolean().Value());
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

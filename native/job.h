@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "pkcs11_defs.h"
+#include "sign_ahead.h"
 #include "stage_trace.h"
 
 namespace hsm {
@@ -18,6 +19,7 @@ struct JobContext {
   CK_FUNCTION_LIST *fl;
   CK_SESSION_HANDLE session;
   bool &recycle_session;  // set when the job left the session in an unknown state
+  SignAhead *ahead;       // null unless the pool signs ahead (sign_ahead.h)
 };
 
 class Job {
@@ -29,6 +31,8 @@ class Job {
   virtual void ForgetKey() {}
   // False when repeating Attempt after an ambiguous failure could have a second effect.
   virtual bool Idempotent() const { return true; }
+  // False when an operation armed ahead on the session must end first (Pool::Execute).
+  virtual bool KeepsSignAhead() const { return false; }
   // JS thread: settle the promise from the result or `failure`.
   virtual void Complete(Napi::Env env) = 0;
 

@@ -56,12 +56,19 @@ SignJob::SignJob(Napi::Env env, int ref, CK_MECHANISM_TYPE mechanism, const uint
 
 void SignJob::Attempt(JobContext &ctx) {
   pool_ = &ctx.pool;
-  ResolvedKey key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session);
+  ResolvedKey key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session, ctx.ahead);
   CK_MECHANISM mech{mechanism_, nullptr, 0};
-  Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
+  bool armed = ctx.ahead != nullptr && ctx.ahead->Take(ctx.fl, ctx.session, key.handle, mechanism_);
+  if (!armed) Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
   trace.Mark(Stage::SignInit);
   signature_len_ = sizeof signature_;
   CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
+  if (armed && rv == CKR_OPERATION_NOT_INITIALIZED) {
+    // The token dropped the operation armed ahead (a session timeout, say): initialise it now.
+    Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
+    signature_len_ = sizeof signature_;
+    rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
+  }
   // Per PKCS#11 v2.40 §5.2 only CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device
   // may not honour that: any C_Sign failure recycles the session rather than trust its state.
   if (rv != CKR_OK) ctx.recycle_session = true;
@@ -77,6 +84,7 @@ void SignJob::Attempt(JobContext &ctx) {
     throw f;
   }
   trace.Mark(Stage::Verified);
+  if (ctx.ahead != nullptr) ctx.ahead->Signed(key.handle, mechanism_);
   ctx.pool.CountSign();
 }
 

@@ -31,6 +31,7 @@ class SignJob : public PromiseJob {
   SignJob(Napi::Env env, int ref, CK_MECHANISM_TYPE mechanism, const uint8_t *data, size_t size);
   void Attempt(JobContext &ctx) override;
   void ForgetKey() override;
+  bool KeepsSignAhead() const override { return true; }  // uses or ends it itself
 
  private:
   Napi::Value Result(Napi::Env env) override;
@@ -71,6 +72,7 @@ class PingJob : public PromiseJob {
  public:
   using PromiseJob::PromiseJob;
   void Attempt(JobContext &ctx) override;
+  bool KeepsSignAhead() const override { return true; }  // C_GetSessionInfo is no operation
 
  private:
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }

@@ -25,7 +25,8 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
       seen_generation = module_->generation();
       seen_epoch = login_epoch_;
       EnsureReady(ws);
-      JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle};
+      if (sign_ahead_ && !job.KeepsSignAhead()) ws.ahead.Release(module_->fl(), ws.handle);
+      JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle, sign_ahead_ ? &ws.ahead : nullptr};
       job.Attempt(ctx);
       job.failure.reset();
       return;
@@ -105,6 +106,7 @@ void Pool::EnsureReady(WorkerSession &ws) {
   auto *fl = module_->fl();
   if (ws.handle != 0) fl->C_CloseSession(ws.handle);  // errors ignored: the handle may already be dead
   ws.handle = 0;
+  ws.ahead.Forget();
   CK_SESSION_HANDLE h = 0;
   Check(fl->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
   ws.handle = h;

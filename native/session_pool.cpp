@@ -32,7 +32,7 @@ void Pool::AbortAll() {
 }
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                 size_t sessions) {
+                                 size_t sessions, bool sign_ahead) {
   std::shared_ptr<Pool> pool(new Pool(Module::Acquire(library), sel, pin));
   SharedGuard gate(pool->module_->gate());
   pool->Establish();
@@ -43,6 +43,7 @@ std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector
     sessions = std::min<size_t>(sessions, max - 1);
   }
   pool->session_count_ = std::max<size_t>(1, sessions);
+  pool->sign_ahead_ = sign_ahead;
   pool->sessions_.resize(pool->session_count_);
   for (auto &ws : pool->sessions_) pool->EnsureReady(ws);  // open eagerly: fail now, not at first sign
   Module::ArmExitHooks();
@@ -110,7 +111,7 @@ int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDL
   return it->second;
 }
 
-ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) {
+ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead *ahead) {
   std::string label;
   Bytes id;
   {
@@ -121,6 +122,7 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s)
     label = k.label;
     id = k.id;
   }
+  if (ahead != nullptr) ahead->Release(fl, s);
   CK_OBJECT_HANDLE h = FindPrivateKey(fl, s, label, id);
   std::lock_guard<std::mutex> lock(keys_mu_);
   keys_[ref].handle = h;

@@ -16,6 +16,7 @@
 #include "ec_point.h"
 #include "job.h"
 #include "module_loader.h"
+#include "sign_ahead.h"
 #include "token.h"
 #include "verify.h"
 
@@ -30,6 +31,7 @@ struct WorkerSession {
   CK_SESSION_HANDLE handle = 0;
   uint64_t generation = 0;
   bool recycle = false;
+  SignAhead ahead;  // used only when the pool signs ahead
 };
 
 struct KeyEntry {
@@ -59,8 +61,9 @@ class Pool {
   static constexpr std::chrono::microseconds kJsStarved{300};
 
   // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
+  // `sign_ahead`: an idle worker runs C_SignInit for its next sign (sign_ahead.h).
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                    size_t sessions);
+                                    size_t sessions, bool sign_ahead = false);
   ~Pool();
 
   // Starts the worker threads; completed jobs go to `sink` (from worker threads).
@@ -84,7 +87,8 @@ class Pool {
   // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).
   int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
                   std::shared_ptr<const VerifyKey> verify);
-  ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
+  // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
+  ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead *ahead);
   void ForgetKey(int ref);
   void CountSign() { signs_++; }
   // JS thread: a batch of completions was settled (see kJsStarved).
@@ -94,6 +98,7 @@ class Pool {
   Pool(std::shared_ptr<Module> module, TokenSelector sel, std::string pin);
   void WorkerLoop(size_t index);
   bool JsStarved() const;
+  void ArmAhead(WorkerSession &ws);
   void StopWorkers(bool drop_queued);
 
   // recovery.cpp: the only place where failures are classified and acted upon.
@@ -107,6 +112,7 @@ class Pool {
   TokenSelector selector_;
   std::string pin_;
   size_t session_count_ = 1;
+  bool sign_ahead_ = false;
   CK_ULONG max_sessions_ = CK_EFFECTIVELY_INFINITE;
 
   std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)

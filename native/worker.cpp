@@ -62,10 +62,11 @@ void Pool::WorkerLoop(size_t index) {
     if (job->failure) errors_++;
     if (done.empty()) first_done = std::chrono::steady_clock::now();
     done.push_back(job);
-    bool more;
+    bool more, arm;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       more = !queue_.empty() && !stop_;
+      arm = sign_ahead_ && queue_.empty() && !stop_;
       busy_--;
       if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
     }
@@ -82,7 +83,15 @@ void Pool::WorkerLoop(size_t index) {
       // costs more CPU than it settles (bench/hsm.ts, docs/hsm.md).
       if (more && JsStarved()) sched_yield();
     }
+    // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path).
+    if (arm) ArmAhead(ws);
   }
+}
+
+void Pool::ArmAhead(WorkerSession &ws) {
+  SharedGuard gate(module_->gate());
+  if (ws.handle == 0 || ws.recycle || ws.generation != generation_ || generation_ != module_->generation()) return;
+  ws.ahead.Arm(module_->fl(), ws.handle);
 }
 
 }  // namespace hsm

@@ -70,6 +70,7 @@ export interface NativeOpenOptions {
   value: string | bigint;
   pin: string;
   sessions: number;
+  signAhead: boolean;
 }
 
 export interface NativeAddon {

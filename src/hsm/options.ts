@@ -30,7 +30,10 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > MAX_SESSIONS) {
     throw new RangeError(`hsm sessions must be an integer from 1 to ${MAX_SESSIONS}, got ${sessions}`);
   }
-  const base = { library, pin: opts.pin, sessions };
+  if (opts.signAhead !== undefined && typeof opts.signAhead !== 'boolean') {
+    throw new TypeError('hsm signAhead must be a boolean');
+  }
+  const base = { library, pin: opts.pin, sessions, signAhead: opts.signAhead === true };
   if (opts.tokenLabel !== undefined) {
     if (typeof opts.tokenLabel !== 'string' || opts.tokenLabel.length === 0 || opts.tokenLabel.length > 32) {
       throw new TypeError('tokenLabel must be a string of 1 to 32 characters');

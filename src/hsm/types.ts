@@ -15,6 +15,12 @@ export interface HsmOptions {
   pin: string;
   /** Worker sessions, each owned by its own native thread; capped by the token's max session count. */
   sessions?: number;
+  /**
+   * An idle worker runs C_SignInit for its next sign (the key of its last two signs), so a lone sign
+   * costs C_Sign only on the token (docs/hsm.md "Sign ahead"). Leaves a signing operation active on idle
+   * sessions, and ends it with a throw-away C_Sign before any other use. Default false.
+   */
+  signAhead?: boolean;
 }
 
 /** A private key found on the token, with its public point already parsed. */
