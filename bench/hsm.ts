@@ -30,6 +30,9 @@ export interface HsmBenchRow {
   rawCpuMicros: number;
   addonCpuMicros: number;
   addonJsMicros: number;
+  /** One sign in flight: p50 round trip in µs (least over the repeats), default and with signAhead. */
+  loneP50Us: number;
+  loneP50AheadUs: number;
 }
 
 export async function runHsmBench(
@@ -58,6 +61,8 @@ export async function runHsmBench(
         let addonCpu = Number.POSITIVE_INFINITY;
         let addonJs = Number.POSITIVE_INFINITY;
         let addon: AddonSignResult | undefined;
+        let lone = Number.POSITIVE_INFINITY;
+        let loneAhead = Number.POSITIVE_INFINITY;
         for (let i = 0; i < repeat; i++) {
           const rawSign = async (verify: boolean) => {
             const args = [token.library, token.tokenLabel, token.pin, `bench-${curve}`, MECHANISM[curve]];
@@ -80,6 +85,20 @@ export async function runHsmBench(
           if (!addon || result.signsPerSec > addon.signsPerSec) addon = result;
           addonCpu = Math.min(addonCpu, result.cpuMicrosPerSign);
           addonJs = Math.min(addonJs, result.jsMicrosPerSign);
+          for (const signAhead of [false, true]) {
+            const { latencyP50Us } = await benchAddonSign({
+              library: token.library,
+              tokenLabel: token.tokenLabel,
+              pin: token.pin,
+              curve,
+              sessions: threads,
+              seconds,
+              inflight: 1,
+              signAhead,
+            });
+            if (signAhead) loneAhead = Math.min(loneAhead, latencyP50Us);
+            else lone = Math.min(lone, latencyP50Us);
+          }
         }
         if (!addon) throw new Error('repeat must be at least 1');
         const rawResult = { signsPerSec: rawBest };
@@ -96,6 +115,8 @@ export async function runHsmBench(
           rawCpuMicros: Number(rawCpu.toFixed(1)),
           addonCpuMicros: Number(addonCpu.toFixed(1)),
           addonJsMicros: Number(addonJs.toFixed(1)),
+          loneP50Us: Number(lone.toFixed(1)),
+          loneP50AheadUs: Number(loneAhead.toFixed(1)),
         });
       }
     }
@@ -111,14 +132,15 @@ export function formatHsmBench(rows: HsmBenchRow[]): string {
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
   const header =
     '| curve | threads | raw C signs/s | raw C + verify signs/s | addon signs/s | addon/raw | ' +
-    'addon/(raw + verify) | lag p99 ms | lag max ms | CPU µs/sign raw | CPU µs/sign addon (JS thread) |';
+    'addon/(raw + verify) | lag p99 ms | lag max ms | CPU µs/sign raw | CPU µs/sign addon (JS thread) | ' +
+    '1 in flight p50 µs (signAhead) |';
   const lines = rows.map(
     (r) =>
       `| ${r.curve} | ${r.threads} | ${r.rawSignsPerSec} | ${r.rawVerifySignsPerSec ?? '-'} | ${r.addonSignsPerSec} | ` +
       `${pct(r.ratio)} | ${pct(r.ratioVerify)} | ${r.lagP99Ms} | ${r.lagMaxMs} | ${r.rawCpuMicros ?? '-'} | ` +
-      `${r.addonCpuMicros ?? '-'} (${r.addonJsMicros ?? '-'}) |`,
+      `${r.addonCpuMicros ?? '-'} (${r.addonJsMicros ?? '-'}) | ${r.loneP50Us ?? '-'} (${r.loneP50AheadUs ?? '-'}) |`,
   );
-  return [header, `|${'---|'.repeat(11)}`, ...lines].join('\n');
+  return [header, `|${'---|'.repeat(12)}`, ...lines].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
