@@ -84,6 +84,7 @@ describe('opening', () => {
     await expect(open({ sessions: 0 })).rejects.toThrow(RangeError);
     await expect(open({ pin: '' })).rejects.toThrow(/pin/);
     await expect(open({ slot: -1 })).rejects.toThrow(/slot/);
+    await expect(open({ signAhead: 'yes' as unknown as boolean })).rejects.toThrow(/signAhead/);
   });
 });
 
