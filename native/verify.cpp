@@ -104,7 +104,10 @@ std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, con
   return std::shared_ptr<const VerifyKey>(new VerifyKey(pkey, curve == "ed25519"));
 }
 
-VerifyKey::~VerifyKey() { Lib().EVP_PKEY_free(pkey_); }
+VerifyKey::~VerifyKey() {
+  for (void *ctx : ctx_free_) Lib().EVP_PKEY_CTX_free(ctx);
+  Lib().EVP_PKEY_free(pkey_);
+}
 
 bool VerifyKey::Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const {
   const Crypto &c = Lib();
@@ -121,10 +124,26 @@ bool VerifyKey::Verify(const uint8_t *data, size_t size, const uint8_t *signatur
     // No signature digest set on the context: EVP_PKEY_verify checks `data` as the digest itself.
     Bytes der = EcdsaRawToDer(signature, signature_len);
     if (der.empty()) return false;
-    void *ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
-    if (ctx == nullptr) return false;
-    if (c.EVP_PKEY_verify_init(ctx) == 1) ok = c.EVP_PKEY_verify(ctx, der.data(), der.size(), data, size);
-    c.EVP_PKEY_CTX_free(ctx);
+    void *ctx = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(ctx_mu_);
+      if (!ctx_free_.empty()) {
+        ctx = ctx_free_.back();
+        ctx_free_.pop_back();
+      }
+    }
+    if (ctx == nullptr) {
+      ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
+      if (ctx == nullptr) return false;
+      if (c.EVP_PKEY_verify_init(ctx) != 1) {
+        c.EVP_PKEY_CTX_free(ctx);
+        c.ERR_clear_error();
+        return false;
+      }
+    }
+    ok = c.EVP_PKEY_verify(ctx, der.data(), der.size(), data, size);
+    std::lock_guard<std::mutex> lock(ctx_mu_);
+    ctx_free_.push_back(ctx);
   }
   // A failed check leaves entries on this thread's OpenSSL error queue; drop them.
   if (ok != 1) c.ERR_clear_error();

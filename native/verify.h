@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "ec_point.h"
 
@@ -34,6 +36,11 @@ class VerifyKey {
   VerifyKey(void *pkey, bool eddsa) : pkey_(pkey), eddsa_(eddsa) {}
   void *pkey_;  // EVP_PKEY *
   bool eddsa_;
+  // ECDSA: EVP_PKEY_CTXs already through EVP_PKEY_verify_init, one per concurrent Verify (a context is
+  // not shared between threads; EVP_PKEY_verify may be repeated on one: EVP_PKEY_verify(3)). Saves the
+  // provider fetch of a new context per signature.
+  mutable std::mutex ctx_mu_;
+  mutable std::vector<void *> ctx_free_;
 };
 
 // DER ECDSA-Sig-Value (RFC 3279 §2.2.3: SEQUENCE { INTEGER r, INTEGER s }) from raw r||s of two equal
