@@ -18,7 +18,7 @@ namespace hsm {
 bool NativeVerifyAvailable();
 
 // A public key parsed once by OpenSSL; immutable, shared by every worker thread (OpenSSL 3 allows
-// concurrent use of a const EVP_PKEY, with one EVP_PKEY_CTX / EVP_MD_CTX per operation).
+// concurrent use of a const EVP_PKEY, with one EVP_PKEY_CTX / EVP_MD_CTX per concurrent operation).
 class VerifyKey {
  public:
   // `curve` and `point` as ParsePublicKey returns them. Null when native verification is unavailable or
