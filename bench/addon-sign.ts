@@ -7,7 +7,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Hsm } from '../src/hsm/index.js';
 import { addon, STAGES } from '../src/hsm/native.js';
-import type { Curve } from '../src/hsm/types.js';
+import type { Curve, HsmKey } from '../src/hsm/types.js';
 
 export interface AddonSignResult {
   sessions: number;
@@ -52,6 +52,20 @@ function mainThreadCpuSeconds(): number | null {
   }
 }
 
+type OpenOptions = Pick<
+  AddonSignOptions,
+  'library' | 'tokenLabel' | 'pin' | 'curve' | 'sessions' | 'signAhead'
+>;
+
+async function openWithKey(o: OpenOptions): Promise<{ hsm: Hsm; key: HsmKey }> {
+  const { library, tokenLabel, pin, sessions, signAhead } = o;
+  const hsm = await Hsm.open({ library, tokenLabel, pin, sessions, signAhead });
+  const key = (await hsm.keys()).find((k) => k.curve === o.curve);
+  if (key) return { hsm, key };
+  await hsm.close();
+  throw new Error(`no ${o.curve} key on token ${tokenLabel}`);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -74,16 +88,8 @@ export interface StageResult {
 export async function benchSignStages(
   o: Omit<AddonSignOptions, 'seconds' | 'inflight'> & { count: number; idleMs?: number },
 ): Promise<StageResult> {
-  const hsm = await Hsm.open({
-    library: o.library,
-    tokenLabel: o.tokenLabel,
-    pin: o.pin,
-    sessions: o.sessions,
-    signAhead: o.signAhead,
-  });
+  const { hsm, key } = await openWithKey(o);
   try {
-    const key = (await hsm.keys()).find((k) => k.curve === o.curve);
-    if (!key) throw new Error(`no ${o.curve} key on token ${o.tokenLabel}`);
     const digest = new Uint8Array(32).fill(0x5a);
     for (let i = 0; i < 200; i++) await hsm.sign(key, digest); // warm-up
     const names = ['js→call', ...STAGES.slice(1).map((s, i) => `${STAGES[i]}→${s}`), 'resolved→js', 'total'];
@@ -116,16 +122,8 @@ export async function benchSignStages(
 }
 
 export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResult> {
-  const hsm = await Hsm.open({
-    library: o.library,
-    tokenLabel: o.tokenLabel,
-    pin: o.pin,
-    sessions: o.sessions,
-    signAhead: o.signAhead,
-  });
+  const { hsm, key } = await openWithKey(o);
   try {
-    const key = (await hsm.keys()).find((k) => k.curve === o.curve);
-    if (!key) throw new Error(`no ${o.curve} key on token ${o.tokenLabel}`);
     const digest = new Uint8Array(32).fill(0x5a);
     for (let i = 0; i < 50; i++) await hsm.sign(key, digest); // warm-up
 

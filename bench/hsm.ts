@@ -74,25 +74,21 @@ export async function runHsmBench(
           rawVerifyBest = Math.max(rawVerifyBest, (await rawSign(true)).signsPerSec);
           rawBest = Math.max(rawBest, rawRun.signsPerSec);
           rawCpu = Math.min(rawCpu, rawRun.cpuMicrosPerSign);
-          const result = await benchAddonSign({
+          const common = {
             library: token.library,
             tokenLabel: token.tokenLabel,
             pin: token.pin,
             curve,
-            sessions: threads,
             seconds,
-          });
+          };
+          const result = await benchAddonSign({ ...common, sessions: threads });
           if (!addon || result.signsPerSec > addon.signsPerSec) addon = result;
           addonCpu = Math.min(addonCpu, result.cpuMicrosPerSign);
           addonJs = Math.min(addonJs, result.jsMicrosPerSign);
           for (const signAhead of [false, true]) {
             const { latencyP50Us } = await benchAddonSign({
-              library: token.library,
-              tokenLabel: token.tokenLabel,
-              pin: token.pin,
-              curve,
+              ...common,
               sessions: threads,
-              seconds,
               inflight: 1,
               signAhead,
             });
