@@ -60,6 +60,7 @@ tezos:
       tokenLabel: 'baker',
       pinEnv: 'HSM_PIN',
       sessions: 4,
+      signAhead: false,
     });
     expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm' });
     const p = c.tezos!.get('tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu')!;
@@ -80,6 +81,10 @@ tezos:
     expect(c.tezos).toBeNull();
     expect(c.hsm.library).toBe(vendorLibrary('softhsm2'));
     expect(c.hsm.slot).toBe(0x2000000000000001n);
+    expect(
+      parseConfig(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: true'), 'x.yaml').hsm
+        .signAhead,
+    ).toBe(true);
   });
 
   it('names the file and path of every error', () => {
@@ -109,6 +114,9 @@ tezos:
       /watermark\.backend: expected one of file, postgres, memory/,
     );
     expect(err(BASE.replace('  dir: ./wm\n', ''))).toMatch(/watermark\.dir: required/);
+    expect(err(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: 1'))).toMatch(
+      /hsm\.sign_ahead: expected/,
+    );
     expect(err(`${BASE}tezos:\n  tz1nope:\n    allow: {block: }\n`)).toMatch(
       /tezos\.tz1nope: expected a tz1\/tz2\/tz3/,
     );

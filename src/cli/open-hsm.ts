@@ -9,7 +9,12 @@ import type { HsmOptions } from '../hsm/types.js';
 export async function openHsm(config: Config): Promise<Hsm> {
   const { hsm } = config;
   for (const [name, value] of Object.entries(hsm.env)) process.env[name] = value;
-  const opts: HsmOptions = { library: hsm.library, pin: readPin(config), sessions: hsm.sessions };
+  const opts: HsmOptions = {
+    library: hsm.library,
+    pin: readPin(config),
+    sessions: hsm.sessions,
+    signAhead: hsm.signAhead,
+  };
   if (hsm.tokenLabel !== undefined) opts.tokenLabel = hsm.tokenLabel;
   if (hsm.tokenSerial !== undefined) opts.tokenSerial = hsm.tokenSerial;
   if (hsm.slot !== undefined) opts.slot = hsm.slot;

@@ -57,6 +57,7 @@ function parseHsm(s: Section, base: string): HsmConfig {
   const pinEnv = s.string('pin_env');
   const pinFile = s.string('pin_file');
   const sessions = s.int('sessions', 1, 256) ?? 4;
+  const signAhead = s.bool('sign_ahead') ?? false;
   const tokenLabel = s.string('token_label');
   const tokenSerial = s.string('token_serial');
   const slot = s.raw('slot') ?? undefined;
@@ -74,6 +75,7 @@ function parseHsm(s: Section, base: string): HsmConfig {
     pinEnv: pinEnv ?? 'HSM_PIN',
     pinFile: null,
     sessions,
+    signAhead,
     env: {},
   };
   if (!ENV_NAME.test(out.pinEnv)) throw s.error('pin_env', `'${out.pinEnv}' is not a variable name`);
