@@ -95,9 +95,10 @@ async function measureServer(
 }
 
 async function productRuns(t: TestToken): Promise<void> {
-  const stores: Array<{ name: HttpRow['store']; backend: () => Promise<Backend> }> = [
+  const stores: Array<{ name: HttpRow['store']; backend: () => Promise<Backend>; signAhead?: boolean }> = [
     { name: 'memory', backend: async () => ({ backend: 'memory' }) },
     { name: 'file', backend: async () => ({ backend: 'file' }) },
+    { name: 'file+sign_ahead', backend: async () => ({ backend: 'file' }), signAhead: true },
   ];
   const pgServer = await startPostgres();
   try {
@@ -105,8 +106,8 @@ async function productRuns(t: TestToken): Promise<void> {
       name: 'postgres',
       backend: async () => ({ backend: 'postgres', url: await pgServer.createDatabase('bench') }),
     });
-    for (const { name, backend } of stores) {
-      const config = productConfig(t.dir, name, t, await backend(), SESSIONS);
+    for (const { name, backend, signAhead } of stores) {
+      const config = productConfig(t.dir, name, t, await backend(), SESSIONS, signAhead);
       const s = await startProduct(config, t);
       await measureServer(
         'tezos-hsm-signer',

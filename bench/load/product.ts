@@ -16,13 +16,14 @@ export async function buildProduct(): Promise<void> {
   await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 }
 
-/** Writes DIR/NAME.yaml for the token (PIN from HSM_PIN) with `sessions` HSM worker sessions. */
+/** Writes DIR/NAME.yaml for the token (PIN from HSM_PIN) with `sessions` HSM worker sessions (hsm.sign_ahead as given). */
 export function productConfig(
   dir: string,
   name: string,
   t: TestToken,
   store: Backend,
   sessions: number,
+  signAhead = false,
 ): string {
   const watermark =
     store.backend === 'file'
@@ -35,7 +36,7 @@ export function productConfig(
   writeFileSync(
     file,
     `server:\n  address: 127.0.0.1:0\nhsm:\n  library: ${t.library}\n  token_label: ${t.tokenLabel}\n` +
-      `  pin_env: HSM_PIN\n  sessions: ${sessions}\n  env:\n    SOFTHSM2_CONF: ${JSON.stringify(t.conf)}\n` +
+      `  pin_env: HSM_PIN\n  sessions: ${sessions}\n  sign_ahead: ${signAhead}\n  env:\n    SOFTHSM2_CONF: ${JSON.stringify(t.conf)}\n` +
       `watermark:\n${watermark}`,
   );
   return file;

@@ -4,7 +4,8 @@ import type { HsmBenchRow } from '../hsm.js';
 export interface HttpRow {
   server: 'empty-hono' | 'baseline-pkcs11js' | 'tezos-hsm-signer';
   curve: 'p256' | 'ed25519' | '-';
-  store: 'memory' | 'file' | 'postgres' | '-';
+  /** 'file+sign_ahead': the file watermark with hsm.sign_ahead on (C_SignInit run ahead on idle sessions). */
+  store: 'memory' | 'file' | 'file+sign_ahead' | 'postgres' | '-';
   clients: number;
   rate: number;
   p50Ms: number;

@@ -53,6 +53,20 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
         `${file1.p50Ms} ms vs ${base1.p50Ms} ms`,
         file1.p50Ms < base1.p50Ms,
       );
+    const ahead1 = r.http.find(
+      (h) =>
+        h.server === 'tezos-hsm-signer' &&
+        h.store === 'file+sign_ahead' &&
+        h.clients === 1 &&
+        h.curve === curve,
+    );
+    if (ahead1)
+      add(
+        '#7',
+        `${curve}, 1 client: p50 below baseline, file watermark and hsm.sign_ahead (opt-in)`,
+        `${ahead1.p50Ms} ms vs ${base1.p50Ms} ms`,
+        ahead1.p50Ms < base1.p50Ms,
+      );
   }
 
   const keys = r.growth.filter((g) => g.axis === 'keys');
