@@ -64,18 +64,20 @@ class SlotsWorker : public Napi::AsyncWorker {
 
 class OpenWorker : public Napi::AsyncWorker {
  public:
-  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead)
+  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead,
+             bool verify_signatures)
       : Napi::AsyncWorker(env),
         library_(std::move(library)),
         sel_(std::move(sel)),
         pin_(std::move(pin)),
         sessions_(sessions),
         sign_ahead_(sign_ahead),
+        verify_signatures_(verify_signatures),
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
   void Execute() override {
     try {
-      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_);
+      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_);
     } catch (const Pkcs11Failure &f) {
       failure_ = std::make_unique<Pkcs11Failure>(f);
     }
@@ -92,6 +94,7 @@ class OpenWorker : public Napi::AsyncWorker {
   std::string pin_;
   size_t sessions_;
   bool sign_ahead_;
+  bool verify_signatures_;
   std::shared_ptr<Pool> pool_;
   std::unique_ptr<Pkcs11Failure> failure_;
   Napi::Promise::Deferred deferred_;
@@ -110,7 +113,8 @@ Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
   return p;
 }
 
-// open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead })
+// open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead,
+//        verifySignatures })
 Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   Napi::Object o = info[0].As<Napi::Object>();
   TokenSelector sel;
@@ -123,9 +127,10 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
     sel.kind = kind == "serial" ? TokenSelector::Kind::Serial : TokenSelector::Kind::Label;
     sel.text = o.Get("value").As<Napi::String>().Utf8Value();
   }
-  auto *w = new OpenWorker(
-      info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel, o.Get("pin").As<Napi::String>().Utf8Value(),
-      static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()), o.Get("signAhead").ToBoolean().Value());
+  auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
+                           o.Get("pin").As<Napi::String>().Utf8Value(),
+                           static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()),
+                           o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value());
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

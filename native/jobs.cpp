@@ -77,7 +77,9 @@ void SignJob::Attempt(JobContext &ctx) {
   assert(key.verify != nullptr || !NativeVerifyAvailable());  // KeysJob registers no key without one
   // A faulty device must not hand out a signature that does not verify (the client rejects it and the
   // baker stalls): treat it as a device fault, which recovery.cpp retries once on a fresh session.
-  if (key.verify != nullptr && !key.verify->Verify(data_.data(), data_.size(), signature_, signature_len_)) {
+  // A pool opened without verification leaves the check to its caller (Hsm.verifiesSignatures false).
+  if (key.verify != nullptr && ctx.pool.verifies_signatures() &&
+      !key.verify->Verify(data_.data(), data_.size(), signature_, signature_len_)) {
     ctx.recycle_session = true;
     Pkcs11Failure f("ERR_HSM_BAD_SIGNATURE", "C_Sign", "the HSM returned a signature that does not verify");
     f.recovery = Recovery::Retry;

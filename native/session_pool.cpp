@@ -32,7 +32,7 @@ void Pool::AbortAll() {
 }
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                 size_t sessions, bool sign_ahead) {
+                                 size_t sessions, bool sign_ahead, bool verify_signatures) {
   std::shared_ptr<Pool> pool(new Pool(Module::Acquire(library), sel, pin));
   SharedGuard gate(pool->module_->gate());
   pool->Establish();
@@ -44,6 +44,7 @@ std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector
   }
   pool->session_count_ = std::max<size_t>(1, sessions);
   pool->sign_ahead_ = sign_ahead;
+  pool->verify_signatures_ = verify_signatures;
   pool->sessions_.resize(pool->session_count_);
   for (auto &ws : pool->sessions_) pool->EnsureReady(ws);  // open eagerly: fail now, not at first sign
   Module::ArmExitHooks();

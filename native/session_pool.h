@@ -62,8 +62,9 @@ class Pool {
 
   // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
   // `sign_ahead`: an idle worker runs C_SignInit for its next sign (sign_ahead.h).
+  // `verify_signatures` false: sign jobs skip the check after C_Sign (bench only: the caller verifies).
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                    size_t sessions, bool sign_ahead = false);
+                                    size_t sessions, bool sign_ahead = false, bool verify_signatures = true);
   ~Pool();
 
   // Starts the worker threads; completed jobs go to `sink` (from worker threads).
@@ -83,6 +84,7 @@ class Pool {
     return slot_;
   }
   bool closing() const { return closing_.load(); }
+  bool verifies_signatures() const { return verify_signatures_; }
 
   // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).
   int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
@@ -113,6 +115,7 @@ class Pool {
   std::string pin_;
   size_t session_count_ = 1;
   bool sign_ahead_ = false;
+  bool verify_signatures_ = true;
   CK_ULONG max_sessions_ = CK_EFFECTIVELY_INFINITE;
 
   std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)

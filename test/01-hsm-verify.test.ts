@@ -12,6 +12,7 @@ import { instrumentDevice } from '../src/metrics/instrumented-device.js';
 import { SignerMetrics } from '../src/metrics/signer-metrics.js';
 import { Policy } from '../src/policy/policy.js';
 import { createApp } from '../src/server/app.js';
+import { HsmFaultError } from '../src/signer/errors.js';
 import type { HsmSignerKey } from '../src/signer/keyring.js';
 import { Signer } from '../src/signer/signer.js';
 import { blake2b256 } from '../src/tezos/hash.js';
@@ -201,6 +202,49 @@ describe('a device returning corrupted signatures', () => {
       expect((k as HsmSignerKey).verify).toBeNull();
       expect(typeof (plain.keys.get(pkh) as HsmSignerKey).verify).toBe('function');
     }
+  });
+
+  it('opened with verifySignatures: false, the addon passes a corrupted signature and the signer catches it', async () => {
+    const unchecked = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 1,
+      verifySignatures: false,
+    });
+    try {
+      expect(unchecked.verifiesSignatures).toBe(false);
+      const signer = await Signer.create(unchecked, new MemoryStore(), new Policy(null));
+      for (const [pkh, k] of signer.keys) {
+        const key = (k as HsmSignerKey).hsmKey;
+        expect(typeof (k as HsmSignerKey).verify).toBe('function');
+        const digest = randomBytes(32);
+        expect(verifySignature(key, digest, await unchecked.sign(key, digest))).toBe(true);
+        const recycled = unchecked.stats().recycled;
+        const corrupted = (await fault.calls('C_Sign:corrupt')).length;
+        await fault.corrupt(1);
+        const bad = await unchecked.sign(key, digest);
+        // One corrupting C_Sign, no re-sign: the addon did not look at the signature.
+        expect((await fault.calls('C_Sign:corrupt')).length).toBe(corrupted + 1);
+        expect(unchecked.stats().recycled).toBe(recycled);
+        expect(verifySignature(key, digest, bad)).toBe(false);
+        await fault.corrupt(1);
+        const err = await signer.sign(pkh, bytes(consensus(0x13, 21, 60, 0))).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(HsmFaultError);
+        expect((err as Error).message).toMatch(/^the HSM returned a signature that does not verify under/);
+        await fault.clear();
+      }
+    } finally {
+      await fault.clear();
+      await unchecked.close();
+    }
+  });
+
+  it('refuses a verifySignatures that is not a boolean', async () => {
+    const opts = { library: fault.library, tokenLabel: token.tokenLabel, pin: token.pin };
+    await expect(Hsm.open({ ...opts, verifySignatures: 0 as unknown as boolean })).rejects.toThrow(
+      /verifySignatures must be a boolean/,
+    );
   });
 
   it('through HTTP: 503 with Retry-After and no signature when it persists; a valid signature after one fault', async () => {

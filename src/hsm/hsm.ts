@@ -22,21 +22,24 @@ export class Hsm {
   /**
    * True when the addon verifies every signature after C_Sign, off the JS thread, and answers a
    * signature that does not verify twice (re-signed once on a fresh session) with ERR_HSM_BAD_SIGNATURE.
-   * False where the process exports no OpenSSL: callers must verify themselves.
+   * False where the process exports no OpenSSL, or when opened with verifySignatures: false: callers
+   * must verify themselves.
    */
-  readonly verifiesSignatures: boolean = addon.nativeVerify;
+  readonly verifiesSignatures: boolean;
   readonly #pool: NativePool;
   /** Keys this instance handed out, by ref: sign() only accepts these. */
   readonly #issued = new Map<number, HsmKey>();
   #closed = false;
 
-  private constructor(pool: NativePool) {
+  private constructor(pool: NativePool, verifies: boolean) {
     this.#pool = pool;
+    this.verifiesSignatures = verifies;
   }
 
   /** Loads the library, selects the token, logs in once and starts the session pool. */
   static async open(opts: HsmOptions): Promise<Hsm> {
-    return new Hsm(await addon.open(toNativeOpen(opts)));
+    const native = toNativeOpen(opts);
+    return new Hsm(await addon.open(native), addon.nativeVerify && native.verifySignatures);
   }
 
   /** Every usable private key on the token (unsupported curves and CKA_ALWAYS_AUTHENTICATE keys skipped). */

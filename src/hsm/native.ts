@@ -71,6 +71,8 @@ export interface NativeOpenOptions {
   pin: string;
   sessions: number;
   signAhead: boolean;
+  /** False: sign jobs skip the check after C_Sign (HsmOptions.verifySignatures). */
+  verifySignatures: boolean;
 }
 
 export interface NativeAddon {

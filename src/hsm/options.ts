@@ -33,7 +33,16 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
   if (opts.signAhead !== undefined && typeof opts.signAhead !== 'boolean') {
     throw new TypeError('hsm signAhead must be a boolean');
   }
-  const base = { library, pin: opts.pin, sessions, signAhead: opts.signAhead === true };
+  if (opts.verifySignatures !== undefined && typeof opts.verifySignatures !== 'boolean') {
+    throw new TypeError('hsm verifySignatures must be a boolean');
+  }
+  const base = {
+    library,
+    pin: opts.pin,
+    sessions,
+    signAhead: opts.signAhead === true,
+    verifySignatures: opts.verifySignatures !== false,
+  };
   if (opts.tokenLabel !== undefined) {
     if (typeof opts.tokenLabel !== 'string' || opts.tokenLabel.length === 0 || opts.tokenLabel.length > 32) {
       throw new TypeError('tokenLabel must be a string of 1 to 32 characters');

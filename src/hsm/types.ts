@@ -21,6 +21,12 @@ export interface HsmOptions {
    * sessions, and ends it with a throw-away C_Sign before any other use. Default false.
    */
   signAhead?: boolean;
+  /**
+   * The addon checks every signature after C_Sign (default true). False only for measuring the addon
+   * against raw C_Sign (bench/hsm.ts): `verifiesSignatures` is then false and callers verify themselves
+   * (src/signer does). Deliberately not a config file setting.
+   */
+  verifySignatures?: boolean;
 }
 
 /** A private key found on the token, with its public point already parsed. */
