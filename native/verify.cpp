@@ -105,48 +105,75 @@ std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, con
 }
 
 VerifyKey::~VerifyKey() {
-  for (void *ctx : ctx_free_) Lib().EVP_PKEY_CTX_free(ctx);
-  Lib().EVP_PKEY_free(pkey_);
+  const Crypto &c = Lib();
+  for (void *ctx : ctx_free_) {
+    if (eddsa_) {
+      c.EVP_MD_CTX_free(ctx);
+    } else {
+      c.EVP_PKEY_CTX_free(ctx);
+    }
+  }
+  c.EVP_PKEY_free(pkey_);
+}
+
+void *VerifyKey::TakeContext() const {
+  {
+    std::lock_guard<std::mutex> lock(ctx_mu_);
+    if (!ctx_free_.empty()) {
+      void *ctx = ctx_free_.back();
+      ctx_free_.pop_back();
+      return ctx;
+    }
+  }
+  const Crypto &c = Lib();
+  if (eddsa_) {
+    // Pure Ed25519 (RFC 8032): no digest, so md = NULL.
+    void *ctx = c.EVP_MD_CTX_new();
+    if (ctx != nullptr && c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey_) != 1) {
+      c.EVP_MD_CTX_free(ctx);
+      ctx = nullptr;
+    }
+    if (ctx == nullptr) c.ERR_clear_error();
+    return ctx;
+  }
+  void *ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
+  if (ctx != nullptr && c.EVP_PKEY_verify_init(ctx) != 1) {
+    c.EVP_PKEY_CTX_free(ctx);
+    ctx = nullptr;
+  }
+  if (ctx == nullptr) c.ERR_clear_error();
+  return ctx;
+}
+
+void VerifyKey::ReturnContext(void *ctx) const {
+  const Crypto &c = Lib();
+  // A one-shot EVP_DigestVerify finalises its EVP_MD_CTX. Init again with pkey = NULL keeps the fetched
+  // signature algorithm, its provider context and the key (EVP_DigestVerifyInit(3): "reinitialized"),
+  // the part of a fresh init that costs (m_sigver.c do_sigver_init's reinit path).
+  if (eddsa_ && c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, nullptr) != 1) {
+    c.EVP_MD_CTX_free(ctx);
+    c.ERR_clear_error();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(ctx_mu_);
+  ctx_free_.push_back(ctx);
 }
 
 bool VerifyKey::Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const {
   const Crypto &c = Lib();
-  int ok = 0;
-  if (eddsa_) {
-    // Pure Ed25519 (RFC 8032): no digest, so a one-shot EVP_DigestVerify with md = NULL.
-    void *ctx = c.EVP_MD_CTX_new();
-    if (ctx == nullptr) return false;
-    if (c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey_) == 1) {
-      ok = c.EVP_DigestVerify(ctx, signature, signature_len, data, size);
-    }
-    c.EVP_MD_CTX_free(ctx);
-  } else {
-    // No signature digest set on the context: EVP_PKEY_verify checks `data` as the digest itself.
-    Bytes der = EcdsaRawToDer(signature, signature_len);
+  Bytes der;
+  if (!eddsa_) {
+    der = EcdsaRawToDer(signature, signature_len);
     if (der.empty()) return false;
-    void *ctx = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(ctx_mu_);
-      if (!ctx_free_.empty()) {
-        ctx = ctx_free_.back();
-        ctx_free_.pop_back();
-      }
-    }
-    if (ctx == nullptr) {
-      ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
-      if (ctx == nullptr) return false;
-      if (c.EVP_PKEY_verify_init(ctx) != 1) {
-        c.EVP_PKEY_CTX_free(ctx);
-        c.ERR_clear_error();
-        return false;
-      }
-    }
-    ok = c.EVP_PKEY_verify(ctx, der.data(), der.size(), data, size);
-    std::lock_guard<std::mutex> lock(ctx_mu_);
-    ctx_free_.push_back(ctx);
   }
+  void *ctx = TakeContext();
+  if (ctx == nullptr) return false;
+  // ECDSA: no signature digest set on the context, so EVP_PKEY_verify checks `data` as the digest itself.
+  int ok = eddsa_ ? c.EVP_DigestVerify(ctx, signature, signature_len, data, size)
+                  : c.EVP_PKEY_verify(ctx, der.data(), der.size(), data, size);
   // A failed check leaves entries on this thread's OpenSSL error queue; drop them.
   if (ok != 1) c.ERR_clear_error();
+  ReturnContext(ctx);
   return ok == 1;
 }
 

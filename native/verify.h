@@ -34,11 +34,16 @@ class VerifyKey {
 
  private:
   VerifyKey(void *pkey, bool eddsa) : pkey_(pkey), eddsa_(eddsa) {}
+  // A context ready for one verify (from the free list, else new), null when OpenSSL fails to make one.
+  void *TakeContext() const;
+  // Readies `ctx` for the next verify and keeps it (or frees it when that fails).
+  void ReturnContext(void *ctx) const;
   void *pkey_;  // EVP_PKEY *
   bool eddsa_;
-  // ECDSA: EVP_PKEY_CTXs already through EVP_PKEY_verify_init, one per concurrent Verify (a context is
-  // not shared between threads; EVP_PKEY_verify may be repeated on one: EVP_PKEY_verify(3)). Saves the
-  // provider fetch of a new context per signature.
+  // Contexts already initialised for verification, one per concurrent Verify (a context is not shared
+  // between threads): ECDSA EVP_PKEY_CTXs through EVP_PKEY_verify_init (EVP_PKEY_verify may be repeated
+  // on one: EVP_PKEY_verify(3)), EdDSA EVP_MD_CTXs through EVP_DigestVerifyInit. Saves the provider
+  // fetch and key export of a new context per signature.
   mutable std::mutex ctx_mu_;
   mutable std::vector<void *> ctx_free_;
 };
