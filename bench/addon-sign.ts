@@ -2,6 +2,7 @@
 // --stages, where one sign's round trip goes (median per stage of sequential signs, native/stage_trace.h).
 // Usage: node --import tsx bench/addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE SESSIONS SECONDS [INFLIGHT]
 //        node --import tsx bench/addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE SESSIONS COUNT [IDLE_MS]
+// Environment: SIGN_AHEAD=1 (HsmOptions.signAhead), NO_VERIFY=1 (HsmOptions.verifySignatures false).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +40,8 @@ export interface AddonSignOptions {
   inflight?: number;
   /** HsmOptions.signAhead (the CLI reads SIGN_AHEAD=1). */
   signAhead?: boolean;
+  /** HsmOptions.verifySignatures, default true (the CLI reads NO_VERIFY=1): false, the addon without its check. */
+  verifySignatures?: boolean;
 }
 
 /** CPU seconds of this process's main thread (/proc/self/task/PID/stat utime+stime), null off Linux. */
@@ -54,12 +57,12 @@ function mainThreadCpuSeconds(): number | null {
 
 type OpenOptions = Pick<
   AddonSignOptions,
-  'library' | 'tokenLabel' | 'pin' | 'curve' | 'sessions' | 'signAhead'
+  'library' | 'tokenLabel' | 'pin' | 'curve' | 'sessions' | 'signAhead' | 'verifySignatures'
 >;
 
 async function openWithKey(o: OpenOptions): Promise<{ hsm: Hsm; key: HsmKey }> {
-  const { library, tokenLabel, pin, sessions, signAhead } = o;
-  const hsm = await Hsm.open({ library, tokenLabel, pin, sessions, signAhead });
+  const { library, tokenLabel, pin, sessions, signAhead, verifySignatures } = o;
+  const hsm = await Hsm.open({ library, tokenLabel, pin, sessions, signAhead, verifySignatures });
   const key = (await hsm.keys()).find((k) => k.curve === o.curve);
   if (key) return { hsm, key };
   await hsm.close();
@@ -190,6 +193,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.arg
     count: Number(count ?? 2000),
     idleMs: Number(idleMs ?? 0),
     signAhead: process.env.SIGN_AHEAD === '1',
+    verifySignatures: process.env.NO_VERIFY !== '1',
   });
   console.log(JSON.stringify(result));
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -207,6 +211,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.arg
     seconds: Number(seconds ?? 3),
     inflight: inflight === undefined ? undefined : Number(inflight),
     signAhead: process.env.SIGN_AHEAD === '1',
+    verifySignatures: process.env.NO_VERIFY !== '1',
   });
   console.log(JSON.stringify(result));
 }

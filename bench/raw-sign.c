@@ -2,7 +2,7 @@
  * Usage: raw-sign LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS [verify]
  * Each thread owns one session and loops C_SignInit + C_Sign over a 32-byte digest. With "verify" each
  * signature is then checked as the addon does (native/verify.cpp: EVP_PKEY_verify over DER r,s for ECDSA,
- * one-shot EVP_DigestVerify for Ed25519) with the system's libcrypto.so.3, loaded at run time; the public
+ * one-shot EVP_DigestVerify for Ed25519, on a context kept per thread) with the system's libcrypto.so.3, loaded at run time; the public
  * key comes from the public object with the same label.
  * Prints {"threads":N,"signs":S,"seconds":T,"signsPerSec":R,"cpuMicrosPerSign":C}, C being the process's
  * user+system CPU time over the signing window per signature (less sensitive to a busy host than R). Function table entries are addressed by
@@ -145,21 +145,29 @@ static unsigned char *der_int(unsigned char *p, const unsigned char *v, int n) {
   return p + n;
 }
 
-static int check(const unsigned char *digest, const unsigned char *sig, ul len) {
+/* `ctx`: this thread's context, made on first use and kept initialised, as native/verify.cpp keeps one per
+ * concurrent verify (EVP_PKEY_CTX for ECDSA; EVP_MD_CTX for Ed25519, re-initialised with pkey NULL after
+ * each one-shot EVP_DigestVerify, which finalises it). */
+static int check(void **ctx, const unsigned char *digest, const unsigned char *sig, ul len) {
   int ok = 0;
   if (mechanism == 0x1057) {
-    void *ctx = ssl.md_ctx_new();
-    if (ssl.digest_verify_init(ctx, NULL, NULL, NULL, pkey) == 1) ok = ssl.digest_verify(ctx, sig, len, digest, 32);
-    ssl.md_ctx_free(ctx);
+    if (*ctx == NULL) {
+      *ctx = ssl.md_ctx_new();
+      if (ssl.digest_verify_init(*ctx, NULL, NULL, NULL, pkey) != 1) die("EVP_DigestVerifyInit", 0);
+    }
+    ok = ssl.digest_verify(*ctx, sig, len, digest, 32);
+    if (ssl.digest_verify_init(*ctx, NULL, NULL, NULL, NULL) != 1) die("EVP_DigestVerifyInit (again)", 0);
     return ok == 1;
   }
   unsigned char der[80], *p = der + 2;
   p = der_int(der_int(p, sig, (int)len / 2), sig + len / 2, (int)len / 2);
   der[0] = 0x30;
   der[1] = (unsigned char)(p - der - 2);
-  void *ctx = ssl.pkey_ctx_new(pkey, NULL);
-  if (ssl.verify_init(ctx) == 1) ok = ssl.verify(ctx, der, p - der, digest, 32);
-  ssl.pkey_ctx_free(ctx);
+  if (*ctx == NULL) {
+    *ctx = ssl.pkey_ctx_new(pkey, NULL);
+    if (ssl.verify_init(*ctx) != 1) die("EVP_PKEY_verify_init", 0);
+  }
+  ok = ssl.verify(*ctx, der, p - der, digest, 32);
   return ok == 1;
 }
 
@@ -171,6 +179,7 @@ static void *worker(void *out) {
   memset(digest, 0x5a, sizeof digest);
   struct mech m = {mechanism, NULL, 0};
   long count = 0;
+  void *ctx = NULL; /* this thread's verify context (check()) */
   double end = now() + seconds;
   while (now() < end) {
     for (int i = 0; i < 16; i++) {
@@ -179,10 +188,11 @@ static void *worker(void *out) {
       if ((rv = ((ul(*)(ul, struct mech *, ul))p11->f[42])(s, &m, key))) die("C_SignInit", rv);
       if ((rv = ((ul(*)(ul, unsigned char *, ul, unsigned char *, ul *))p11->f[43])(s, digest, 32, sig, &len)))
         die("C_Sign", rv);
-      if (verify && !check(digest, sig, len)) die("signature does not verify", 0);
+      if (verify && !check(&ctx, digest, sig, len)) die("signature does not verify", 0);
       count++;
     }
   }
+  if (ctx != NULL) (mechanism == 0x1057 ? ssl.md_ctx_free : ssl.pkey_ctx_free)(ctx);
   *(long *)out = count;
   return NULL;
 }
