@@ -2,11 +2,10 @@
 // answers attribute templates as PKCS#11 asks, stops at the first unreadable attribute, or keeps the
 // public point on the private key and offers no public objects (CloudHSM).
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/index.js';
-import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { openThroughFault } from './helpers/fault-pkcs11.js';
 import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
@@ -26,20 +25,8 @@ function summary(keys: HsmKey[]) {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Opens the token through a wrapper imitating `modes` (each build is its own library: modes are read at load). */
-async function throughWrapper(name: string, modes: string[]): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
-  const dir = join(token.dir, name);
-  await mkdir(dir);
-  const fault = await buildFaultLibrary(dir, modes);
-  Object.assign(process.env, fault.env);
-  const hsm = await Hsm.open({
-    library: fault.library,
-    tokenLabel: token.tokenLabel,
-    pin: token.pin,
-    sessions: 1,
-  });
-  return { hsm, fault };
-}
+const throughWrapper = (name: string, modes: string[]) =>
+  openThroughFault(token, join(token.dir, name), modes);
 
 async function signAndVerify(hsm: Hsm, keys: HsmKey[]): Promise<void> {
   for (const key of keys) {

@@ -2,8 +2,8 @@
 // through the fault-injecting wrapper in front of SoftHSM2, with one session so the order of jobs is known.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hsm, type HsmKey } from '../src/hsm/index.js';
-import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import type { Hsm, HsmKey } from '../src/hsm/index.js';
+import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
@@ -30,15 +30,7 @@ async function arm(k: HsmKey): Promise<void> {
 
 beforeAll(async () => {
   token = await createToken({ label: 'ahead-test' });
-  fault = await buildFaultLibrary(token.dir);
-  Object.assign(process.env, token.env, fault.env);
-  hsm = await Hsm.open({
-    library: fault.library,
-    tokenLabel: token.tokenLabel,
-    pin: token.pin,
-    sessions: 1,
-    signAhead: true,
-  });
+  ({ hsm, fault } = await openThroughFault(token, token.dir, [], { signAhead: true }));
   keys = await hsm.keys();
   expect(keys.map((k) => k.curve).sort()).toEqual(['ed25519', 'p256', 'secp256k1']);
 });

@@ -18,7 +18,7 @@ import { Signer } from '../src/signer/signer.js';
 import { blake2b256 } from '../src/tezos/hash.js';
 import { decodeSignature } from '../src/tezos/signatures.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
-import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { bytes, consensus } from './helpers/tezos-vectors.js';
 import { verifySignature } from './helpers/verify.js';
@@ -140,14 +140,7 @@ describe('a device returning corrupted signatures', () => {
 
   beforeAll(async () => {
     token = await createToken({ label: 'verify-test' });
-    fault = await buildFaultLibrary(token.dir);
-    Object.assign(process.env, token.env, fault.env);
-    hsm = await Hsm.open({
-      library: fault.library,
-      tokenLabel: token.tokenLabel,
-      pin: token.pin,
-      sessions: 2,
-    });
+    ({ hsm, fault } = await openThroughFault(token, token.dir, [], { sessions: 2 }));
     keys = await hsm.keys();
     expect(keys.map((k) => k.curve).sort()).toEqual(['ed25519', 'p256', 'secp256k1']);
   });

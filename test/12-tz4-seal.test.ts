@@ -15,7 +15,7 @@ import { aadOf, SealedFileError } from '../src/bls/sealed-file.js';
 import { Hsm, type SealMechanism } from '../src/hsm/index.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { decodeSignature } from '../src/tezos/signatures.js';
-import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { buildFaultLibrary, type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 
@@ -41,19 +41,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The test token through the fault wrapper in `modes` (a library of its own under the token's dir). */
-async function openThroughWrapper(name: string, modes: string[]): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
-  await mkdir(join(token.dir, name));
-  const fault = await buildFaultLibrary(join(token.dir, name), modes);
-  Object.assign(process.env, fault.env);
-  const opened = await Hsm.open({
-    library: fault.library,
-    tokenLabel: token.tokenLabel,
-    pin: token.pin,
-    sessions: 1,
-  });
-  return { hsm: opened, fault };
-}
+const openThroughWrapper = (name: string, modes: string[]) =>
+  openThroughFault(token, join(token.dir, name), modes);
 
 describe('AES-GCM in the token', () => {
   it('generates a 256-bit AES key and refuses the same label twice', async () => {

@@ -1,10 +1,11 @@
 // Builds test/fixtures/fault-pkcs11.c with cc: a PKCS#11 library that forwards to SoftHSM2 and
 // returns chosen CKR_ codes on chosen calls, to drive the pool's recovery paths.
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SOFTHSM_LIBRARY } from './softhsm.js';
+import { Hsm, type HsmOptions } from '../../src/hsm/index.js';
+import { SOFTHSM_LIBRARY, type TestToken } from './softhsm.js';
 
 const run = promisify(execFile);
 const SOURCE = new URL('../fixtures/fault-pkcs11.c', import.meta.url).pathname;
@@ -63,4 +64,27 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
         .map((l) => ({ rv: Number(l.split(' ')[1]) }));
     },
   };
+}
+
+/**
+ * Builds the wrapper in `dir` (created if missing; one library per mode set, modes are read at load) and
+ * opens `token` through it with one session unless `options` say otherwise.
+ */
+export async function openThroughFault(
+  token: TestToken,
+  dir: string,
+  modes: string[] = [],
+  options: Partial<HsmOptions> = {},
+): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
+  await mkdir(dir, { recursive: true });
+  const fault = await buildFaultLibrary(dir, modes);
+  Object.assign(process.env, token.env, fault.env);
+  const hsm = await Hsm.open({
+    library: fault.library,
+    tokenLabel: token.tokenLabel,
+    pin: token.pin,
+    sessions: 1,
+    ...options,
+  });
+  return { hsm, fault };
 }
