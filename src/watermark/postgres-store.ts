@@ -166,13 +166,14 @@ export class PostgresStore implements WatermarkStore {
     try {
       const key = [slot.chainId, slot.pkh, slot.kind];
       // Round trip 1: BEGIN and the row lock, pipelined. The row is created by the first request on a
-      // slot only (one more round trip, once per slot ever).
+      // slot only (insert + lock again, pipelined: one more round trip, once per slot ever).
       let row = await this.lockRow(client, key);
       if (!row) {
-        await this.run(client, 'creating the watermark row', [{ ...INSERT_ROW, values: key }]);
-        row = (await this.run(client, 'reading the watermark', [{ ...LOCK_ROW, values: key }]))[0]!.rows[0] as
-          | LockedRow
-          | undefined;
+        const [, locked] = await this.run(client, 'creating the watermark row', [
+          { ...INSERT_ROW, values: key },
+          { ...LOCK_ROW, values: key },
+        ]);
+        row = locked!.rows[0] as LockedRow | undefined;
         if (!row) throw new Error('watermark row missing after insert (schema changed under us?)');
       }
       // synchronous_commit is read with the lock so that a session that turned it off fails closed.
