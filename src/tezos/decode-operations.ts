@@ -230,9 +230,9 @@ const OPERATIONS: Record<number, { kind: string; manager: boolean; body: Body }>
 /**
  * Tags we know but refuse: evidence and aggregates are never signed by a signer's key; zk rollup
  * operations are disabled on mainnet (zk_rollup_enable = false), so their grammar is not decoded.
+ * Names as in the current protocol's contents_tag enum (kaitai alpha__operation__alpha__contents_tag;
+ * Seoul merged tags 2 and 7 into tag 2, and tag 7 stays named for pre-Seoul requests).
  */
-// Names as in the current protocol's contents_tag enum (Seoul+ merged tags 2 and 7 into tag 2;
-// kaitai alpha__operation__alpha__contents_tag). Tag 7 stays named for pre-Seoul requests.
 const REFUSED: Record<number, string> = {
   2: 'double_consensus_operation_evidence',
   3: 'double_baking_evidence',
