@@ -105,15 +105,17 @@ std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, con
 }
 
 VerifyKey::~VerifyKey() {
+  for (void *ctx : ctx_free_) FreeContext(ctx);
+  Lib().EVP_PKEY_free(pkey_);
+}
+
+void VerifyKey::FreeContext(void *ctx) const {
   const Crypto &c = Lib();
-  for (void *ctx : ctx_free_) {
-    if (eddsa_) {
-      c.EVP_MD_CTX_free(ctx);
-    } else {
-      c.EVP_PKEY_CTX_free(ctx);
-    }
+  if (eddsa_) {
+    c.EVP_MD_CTX_free(ctx);
+  } else {
+    c.EVP_PKEY_CTX_free(ctx);
   }
-  c.EVP_PKEY_free(pkey_);
 }
 
 void *VerifyKey::TakeContext() const {
@@ -126,23 +128,15 @@ void *VerifyKey::TakeContext() const {
     }
   }
   const Crypto &c = Lib();
-  if (eddsa_) {
-    // Pure Ed25519 (RFC 8032): no digest, so md = NULL.
-    void *ctx = c.EVP_MD_CTX_new();
-    if (ctx != nullptr && c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey_) != 1) {
-      c.EVP_MD_CTX_free(ctx);
-      ctx = nullptr;
-    }
-    if (ctx == nullptr) c.ERR_clear_error();
+  // Pure Ed25519 (RFC 8032): no digest, so md = NULL.
+  void *ctx = eddsa_ ? c.EVP_MD_CTX_new() : c.EVP_PKEY_CTX_new(pkey_, nullptr);
+  if (ctx != nullptr &&
+      (eddsa_ ? c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey_) : c.EVP_PKEY_verify_init(ctx)) == 1) {
     return ctx;
   }
-  void *ctx = c.EVP_PKEY_CTX_new(pkey_, nullptr);
-  if (ctx != nullptr && c.EVP_PKEY_verify_init(ctx) != 1) {
-    c.EVP_PKEY_CTX_free(ctx);
-    ctx = nullptr;
-  }
-  if (ctx == nullptr) c.ERR_clear_error();
-  return ctx;
+  if (ctx != nullptr) FreeContext(ctx);
+  c.ERR_clear_error();
+  return nullptr;
 }
 
 void VerifyKey::ReturnContext(void *ctx) const {
@@ -151,7 +145,7 @@ void VerifyKey::ReturnContext(void *ctx) const {
   // signature algorithm, its provider context and the key (EVP_DigestVerifyInit(3): "reinitialized"),
   // the part of a fresh init that costs (m_sigver.c do_sigver_init's reinit path).
   if (eddsa_ && c.EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, nullptr) != 1) {
-    c.EVP_MD_CTX_free(ctx);
+    FreeContext(ctx);
     c.ERR_clear_error();
     return;
   }

@@ -38,7 +38,8 @@ class VerifyKey {
   void *TakeContext() const;
   // Readies `ctx` for the next verify and keeps it (or frees it when that fails).
   void ReturnContext(void *ctx) const;
-  void *pkey_;  // EVP_PKEY *
+  void FreeContext(void *ctx) const;  // EVP_MD_CTX_free or EVP_PKEY_CTX_free, as eddsa_ says
+  void *pkey_;                        // EVP_PKEY *
   bool eddsa_;
   // Contexts already initialised for verification, one per concurrent Verify (a context is not shared
   // between threads): ECDSA EVP_PKEY_CTXs through EVP_PKEY_verify_init (EVP_PKEY_verify may be repeated
