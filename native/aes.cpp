@@ -178,9 +178,7 @@ void AesCryptJob::Gcm(JobContext &ctx) {
   output_.assign(encrypt_ ? input_.size() + kGcmTagBytes : input_.size(), 0);
   CK_ULONG out_len = output_.size();
   CK_RV rv = run(ctx.session, input_.data(), input_.size(), output_.data(), &out_len);
-  // As for C_Sign: do not trust the session's state after a failed single-part operation.
-  if (rv != CKR_OK) ctx.recycle_session = true;
-  Check(rv, run_name);
+  ctx.CheckOperation(rv, run_name);
   output_.resize(out_len);
   // params.pIv points into iv_: AWS CloudHSM ignores the caller's IV on encryption and writes the one it
   // generated there (AWS CloudHSM PKCS#11 docs, CKM_AES_GCM; miekg/pkcs11 PR #72). Result() hands iv_
@@ -192,20 +190,17 @@ void AesCryptJob::CbcHmac(JobContext &ctx) {
   CK_OBJECT_HANDLE mac = FindSecretKey(ctx.fl, ctx.session, label_, CKK_GENERIC_SECRET);
   CK_MECHANISM cbc{CKM_AES_CBC_PAD, iv_.data(), iv_.size()};
   CK_MECHANISM hmac{CKM_SHA256_HMAC, nullptr, 0};
-  auto fail = [&](CK_RV rv, const char *fn) {
-    if (rv != CKR_OK) ctx.recycle_session = true;  // as for C_Sign
-    Check(rv, fn);
-  };
   if (encrypt_) {
     output_.assign(input_.size() + kCbcBlockBytes + kHmacBytes, 0);  // padding adds 1 to 16 bytes
     CK_ULONG ct_len = input_.size() + kCbcBlockBytes;
     Check(reinterpret_cast<CryptInit>(ctx.fl->C_EncryptInit)(ctx.session, &cbc, key), "C_EncryptInit");
-    fail(reinterpret_cast<Crypt>(ctx.fl->C_Encrypt)(ctx.session, input_.data(), input_.size(), output_.data(), &ct_len),
-         "C_Encrypt");
+    ctx.CheckOperation(
+        reinterpret_cast<Crypt>(ctx.fl->C_Encrypt)(ctx.session, input_.data(), input_.size(), output_.data(), &ct_len),
+        "C_Encrypt");
     Bytes m = MacInput(aad_, iv_, output_.data(), ct_len);
     CK_ULONG tag_len = kHmacBytes;
     Check(ctx.fl->C_SignInit(ctx.session, &hmac, mac), "C_SignInit");
-    fail(ctx.fl->C_Sign(ctx.session, m.data(), m.size(), output_.data() + ct_len, &tag_len), "C_Sign");
+    ctx.CheckOperation(ctx.fl->C_Sign(ctx.session, m.data(), m.size(), output_.data() + ct_len, &tag_len), "C_Sign");
     output_.resize(ct_len + tag_len);
     return;
   }
@@ -213,13 +208,15 @@ void AesCryptJob::CbcHmac(JobContext &ctx) {
   size_t ct_len = input_.size() - kHmacBytes;  // aes-args.ts: at least one block and the tag
   Bytes m = MacInput(aad_, iv_, input_.data(), ct_len);
   Check(reinterpret_cast<CryptInit>(ctx.fl->C_VerifyInit)(ctx.session, &hmac, mac), "C_VerifyInit");
-  fail(reinterpret_cast<Verify>(ctx.fl->C_Verify)(ctx.session, m.data(), m.size(), input_.data() + ct_len, kHmacBytes),
-       "C_Verify");
+  ctx.CheckOperation(
+      reinterpret_cast<Verify>(ctx.fl->C_Verify)(ctx.session, m.data(), m.size(), input_.data() + ct_len, kHmacBytes),
+      "C_Verify");
   output_.assign(ct_len, 0);
   CK_ULONG out_len = ct_len;
   Check(reinterpret_cast<CryptInit>(ctx.fl->C_DecryptInit)(ctx.session, &cbc, key), "C_DecryptInit");
-  fail(reinterpret_cast<Crypt>(ctx.fl->C_Decrypt)(ctx.session, input_.data(), ct_len, output_.data(), &out_len),
-       "C_Decrypt");
+  ctx.CheckOperation(
+      reinterpret_cast<Crypt>(ctx.fl->C_Decrypt)(ctx.session, input_.data(), ct_len, output_.data(), &out_len),
+      "C_Decrypt");
   output_.resize(out_len);
 }
 

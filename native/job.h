@@ -20,6 +20,14 @@ struct JobContext {
   CK_SESSION_HANDLE session;
   bool &recycle_session;  // set when the job left the session in an unknown state
   SignAhead *ahead;       // null unless the pool signs ahead (sign_ahead.h)
+
+  // Check() for a single-part operation (C_Sign, C_Encrypt, C_Verify, …). Per PKCS#11 v2.40 §5.2 only
+  // CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device may not honour that: any
+  // failure recycles the session rather than trust its state.
+  void CheckOperation(CK_RV rv, const char *fn) {
+    if (rv != CKR_OK) recycle_session = true;
+    Check(rv, fn);
+  }
 };
 
 class Job {

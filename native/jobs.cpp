@@ -69,10 +69,7 @@ void SignJob::Attempt(JobContext &ctx) {
     signature_len_ = sizeof signature_;
     rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
   }
-  // Per PKCS#11 v2.40 §5.2 only CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device
-  // may not honour that: any C_Sign failure recycles the session rather than trust its state.
-  if (rv != CKR_OK) ctx.recycle_session = true;
-  Check(rv, "C_Sign");
+  ctx.CheckOperation(rv, "C_Sign");
   trace.Mark(Stage::Signed);
   assert(key.verify != nullptr || !NativeVerifyAvailable());  // KeysJob registers no key without one
   // A faulty device must not hand out a signature that does not verify (the client rejects it and the
