@@ -19,7 +19,7 @@ struct JobContext {
   CK_FUNCTION_LIST *fl;
   CK_SESSION_HANDLE session;
   bool &recycle_session;  // set when the job left the session in an unknown state
-  SignAhead *ahead;       // null unless the pool signs ahead (sign_ahead.h)
+  SignAhead &ahead;       // the session's; never armed unless the pool signs ahead (sign_ahead.h)
 
   // Check() for a single-part operation (C_Sign, C_Encrypt, C_Verify, …). Per PKCS#11 v2.40 §5.2 only
   // CKR_BUFFER_TOO_SMALL leaves the operation active, but a failing device may not honour that: any

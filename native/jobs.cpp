@@ -58,7 +58,7 @@ void SignJob::Attempt(JobContext &ctx) {
   pool_ = &ctx.pool;
   ResolvedKey key = ctx.pool.ResolveKey(ref_, ctx.fl, ctx.session, ctx.ahead);
   CK_MECHANISM mech{mechanism_, nullptr, 0};
-  bool armed = ctx.ahead != nullptr && ctx.ahead->Take(ctx.fl, ctx.session, key.handle, mechanism_);
+  bool armed = ctx.ahead.Take(ctx.fl, ctx.session, key.handle, mechanism_);
   if (!armed) Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
   trace.Mark(Stage::SignInit);
   signature_len_ = sizeof signature_;
@@ -83,7 +83,7 @@ void SignJob::Attempt(JobContext &ctx) {
     throw f;
   }
   trace.Mark(Stage::Verified);
-  if (ctx.ahead != nullptr) ctx.ahead->Signed(key.handle, mechanism_);
+  ctx.ahead.Signed(key.handle, mechanism_);
   ctx.pool.CountSign();
 }
 

@@ -25,8 +25,8 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
       seen_generation = module_->generation();
       seen_epoch = login_epoch_;
       EnsureReady(ws);
-      if (sign_ahead_ && !job.KeepsSignAhead()) ws.ahead.Release(module_->fl(), ws.handle);
-      JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle, sign_ahead_ ? &ws.ahead : nullptr};
+      if (!job.KeepsSignAhead()) ws.ahead.Release(module_->fl(), ws.handle);
+      JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle, ws.ahead};
       job.Attempt(ctx);
       job.failure.reset();
       return;

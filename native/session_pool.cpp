@@ -112,7 +112,7 @@ int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDL
   return it->second;
 }
 
-ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead *ahead) {
+ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead) {
   std::string label;
   Bytes id;
   {
@@ -123,7 +123,7 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
     label = k.label;
     id = k.id;
   }
-  if (ahead != nullptr) ahead->Release(fl, s);
+  ahead.Release(fl, s);
   CK_OBJECT_HANDLE h = FindPrivateKey(fl, s, label, id);
   std::lock_guard<std::mutex> lock(keys_mu_);
   keys_[ref].handle = h;

@@ -31,7 +31,7 @@ struct WorkerSession {
   CK_SESSION_HANDLE handle = 0;
   uint64_t generation = 0;
   bool recycle = false;
-  SignAhead ahead;  // used only when the pool signs ahead
+  SignAhead ahead;  // armed only when the pool signs ahead (worker.cpp ArmAhead)
 };
 
 struct KeyEntry {
@@ -90,7 +90,7 @@ class Pool {
   int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
                   std::shared_ptr<const VerifyKey> verify);
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
-  ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead *ahead);
+  ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead);
   void ForgetKey(int ref);
   void CountSign() { signs_++; }
   // JS thread: a batch of completions was settled (see kJsStarved).
