@@ -64,7 +64,7 @@ class Pool {
   // `sign_ahead`: an idle worker runs C_SignInit for its next sign (sign_ahead.h).
   // `verify_signatures` false: sign jobs skip the check after C_Sign (bench only: the caller verifies).
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                    size_t sessions, bool sign_ahead = false, bool verify_signatures = true);
+                                    size_t sessions, bool sign_ahead, bool verify_signatures);
   ~Pool();
 
   // Starts the worker threads; completed jobs go to `sink` (from worker threads).
