@@ -155,7 +155,7 @@ Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
   auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
                           data.ByteLength());
-  job->trace.at[static_cast<int>(Stage::Call)] = call.at[static_cast<int>(Stage::Call)];
+  job->trace = call;  // stamped before the arguments were copied
   return Submit(info.Env(), job);
 }
 
