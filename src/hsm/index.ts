@@ -2,5 +2,4 @@
 export { Pkcs11Error } from './errors.js';
 export { Hsm } from './hsm.js';
 export { listSlots, type SlotInfo } from './slots.js';
-export { SEAL_PARAMS } from './aes-args.js';
 export type { Curve, HsmKey, HsmOptions, PoolStats, Recovery, SealMechanism } from './types.js';
