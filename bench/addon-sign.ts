@@ -176,42 +176,32 @@ export async function benchAddonSign(o: AddonSignOptions): Promise<AddonSignResu
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--stages') {
-  const [library, tokenLabel, pin, curve, sessions, count, idleMs] = process.argv.slice(3);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const stages = process.argv[2] === '--stages';
+  const [library, tokenLabel, pin, curve, sessions, n, last] = process.argv.slice(stages ? 3 : 2);
   if (!library || !tokenLabel || !pin || !curve) {
     console.error(
-      'usage: addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [COUNT=2000] [IDLE_MS=0]',
+      stages
+        ? 'usage: addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [COUNT=2000] [IDLE_MS=0]'
+        : 'usage: addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [SECONDS=3] [INFLIGHT]',
     );
     process.exit(2);
   }
-  const result = await benchSignStages({
+  const open = {
     library,
     tokenLabel,
     pin,
     curve: curve as Curve,
     sessions: Number(sessions ?? 1),
-    count: Number(count ?? 2000),
-    idleMs: Number(idleMs ?? 0),
     signAhead: process.env.SIGN_AHEAD === '1',
     verifySignatures: process.env.NO_VERIFY !== '1',
-  });
-  console.log(JSON.stringify(result));
-} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [library, tokenLabel, pin, curve, sessions, seconds, inflight] = process.argv.slice(2);
-  if (!library || !tokenLabel || !pin || !curve) {
-    console.error('usage: addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE [SESSIONS=1] [SECONDS=3]');
-    process.exit(2);
-  }
-  const result = await benchAddonSign({
-    library,
-    tokenLabel,
-    pin,
-    curve: curve as Curve,
-    sessions: Number(sessions ?? 1),
-    seconds: Number(seconds ?? 3),
-    inflight: inflight === undefined ? undefined : Number(inflight),
-    signAhead: process.env.SIGN_AHEAD === '1',
-    verifySignatures: process.env.NO_VERIFY !== '1',
-  });
+  };
+  const result = stages
+    ? await benchSignStages({ ...open, count: Number(n ?? 2000), idleMs: Number(last ?? 0) })
+    : await benchAddonSign({
+        ...open,
+        seconds: Number(n ?? 3),
+        inflight: last === undefined ? undefined : Number(last),
+      });
   console.log(JSON.stringify(result));
 }
