@@ -141,7 +141,7 @@ export async function runHsmBench(
 }
 
 export function formatHsmBench(rows: HsmBenchRow[]): string {
-  const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const header =
     '| curve | threads | raw C signs/s | addon, no verify signs/s | no verify/raw | ' +
     'raw C + verify signs/s | addon (verifies) signs/s | addon/(raw + verify) | lag p99 ms | lag max ms | ' +
@@ -149,10 +149,10 @@ export function formatHsmBench(rows: HsmBenchRow[]): string {
     '1 in flight p50 µs (signAhead) |';
   const lines = rows.map(
     (r) =>
-      `| ${r.curve} | ${r.threads} | ${r.rawSignsPerSec} | ${r.addonNoVerifySignsPerSec ?? '-'} | ` +
-      `${pct(r.ratioNoVerify)} | ${r.rawVerifySignsPerSec ?? '-'} | ${r.addonSignsPerSec} | ${pct(r.ratioVerify)} | ` +
-      `${r.lagP99Ms} | ${r.lagMaxMs} | ${r.rawCpuMicros ?? '-'} | ${r.addonNoVerifyCpuMicros ?? '-'} | ` +
-      `${r.addonCpuMicros ?? '-'} (${r.addonJsMicros ?? '-'}) | ${r.loneP50Us ?? '-'} (${r.loneP50AheadUs ?? '-'}) |`,
+      `| ${r.curve} | ${r.threads} | ${r.rawSignsPerSec} | ${r.addonNoVerifySignsPerSec} | ` +
+      `${pct(r.ratioNoVerify)} | ${r.rawVerifySignsPerSec} | ${r.addonSignsPerSec} | ${pct(r.ratioVerify)} | ` +
+      `${r.lagP99Ms} | ${r.lagMaxMs} | ${r.rawCpuMicros} | ${r.addonNoVerifyCpuMicros} | ` +
+      `${r.addonCpuMicros} (${r.addonJsMicros}) | ${r.loneP50Us} (${r.loneP50AheadUs}) |`,
   );
   return [header, `|${'---|'.repeat(14)}`, ...lines].join('\n');
 }
