@@ -4,7 +4,13 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-APT_PACKAGES := softhsm2 opensc postgresql cmake g++ clang-format
+# Beyond SoftHSM2 the suite runs p11-kit's RPC, tpm2-pkcs11 on a software TPM and openCryptoki, and
+# cross-builds and runs the arm64 prebuild under qemu user emulation.
+APT_PACKAGES := softhsm2 opensc postgresql cmake g++ clang-format \
+  p11-kit p11-kit-modules \
+  swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus \
+  opencryptoki \
+  g++-aarch64-linux-gnu qemu-user-static
 TOOLS := $(CURDIR)/.tools
 # node@24 from the npm registry lands here when the system node is older than 22 (DESIGN.md §9).
 export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
@@ -15,7 +21,7 @@ export npm_config_audit := false
 .PHONY: build test run lint coverage bench prebuild clean deps sysdeps node native ts
 
 sysdeps: .tools/sysdeps.stamp
-.tools/sysdeps.stamp:
+.tools/sysdeps.stamp: Makefile
 	@mkdir -p .tools
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -23,7 +29,7 @@ sysdeps: .tools/sysdeps.stamp
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing; \
 	  else \
 	    echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
