@@ -6,9 +6,9 @@
 
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppendLog, openLog, writeFreshLog } from './append-log.js';
-import { lockDir } from './dir-lock.js';
+import { DirLockedError, lockDir } from './dir-lock.js';
 import { StoreUnavailableError } from './errors.js';
 import {
   encodeEntry,
@@ -38,6 +38,33 @@ export class WatermarkOpenError extends Error {
 
 const errMsg = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** What an operator must fix, rather than the name of whichever file the failing call touched. */
+function fsProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EROFS')
+    return 'the filesystem is read-only (EROFS); the signer must write its watermarks there';
+  return errMsg(err);
+}
+
+/** Why `dir` could not be created: Node's recursive mkdir says ENOENT when a parent is not writable. */
+async function mkdirProblem(dir: string, err: unknown): Promise<string> {
+  let d = dir;
+  while (
+    !(await stat(d).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (dirname(d) === d) return fsProblem(err);
+    d = dirname(d);
+  }
+  const denied = await access(d, constants.W_OK).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  return fsProblem(denied ?? err);
+}
+
 export class FileStore extends SerialisedStore {
   private closed = false;
 
@@ -56,9 +83,17 @@ export class FileStore extends SerialisedStore {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new WatermarkOpenError(`cannot create watermark directory ${dir}: ${errMsg(err)}`);
+      throw new WatermarkOpenError(
+        `cannot create watermark directory ${dir}: ${await mkdirProblem(dir, err)}`,
+      );
     }
-    const unlock = await lockDir(dir);
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await lockDir(dir);
+    } catch (err) {
+      if (err instanceof DirLockedError) throw err;
+      throw new WatermarkOpenError(`cannot lock watermark directory ${dir}: ${fsProblem(err)}`);
+    }
     try {
       return await FileStore.load(dir, opts, unlock);
     } catch (err) {
