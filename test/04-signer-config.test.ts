@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { readPin } from '../src/config/pin.js';
+import { DEFAULT_LIMITS } from '../src/config/types.js';
 import { vendorLibrary } from '../src/config/vendors.js';
 
 const BASE = `
@@ -50,6 +51,7 @@ tezos:
       utilityAddress: { host: '::1', port: 9583 },
       knownKeys: true,
       maxBodyBytes: 4096,
+      limits: DEFAULT_LIMITS,
       // issue #5 keys, absent here
       authorizedKeys: null,
       apiTokenEnv: null,

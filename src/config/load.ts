@@ -19,6 +19,7 @@ import {
   type Address,
   type Config,
   DEFAULT_ADDRESS,
+  DEFAULT_LIMITS,
   DEFAULT_MAX_BODY_BYTES,
   type HsmConfig,
   type ServerConfig,
@@ -45,8 +46,17 @@ function parseServer(s: Section, base: string): ServerConfig {
     utilityAddress: parseAddress(s, 'utility_address') ?? null,
     knownKeys: s.bool('known_keys') ?? false,
     maxBodyBytes: s.int('max_body_bytes', 256, 1024 * 1024) ?? DEFAULT_MAX_BODY_BYTES,
+    limits: {
+      headersTimeoutMs: s.int('headers_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.headersTimeoutMs,
+      requestTimeoutMs: s.int('request_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.requestTimeoutMs,
+      keepAliveTimeoutMs: s.int('keep_alive_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+      maxConnections: s.int('max_connections', 1, 65_536) ?? DEFAULT_LIMITS.maxConnections,
+    },
   };
   s.done();
+  // node measures the headers within the request time: a longer headers timeout would never apply.
+  if (out.limits.headersTimeoutMs > out.limits.requestTimeoutMs)
+    throw s.error('headers_timeout_ms', 'must not exceed server.request_timeout_ms');
   return out;
 }
 

@@ -22,6 +22,8 @@ export type Outcome =
   | 'bad_request'
   | 'unknown_key'
   | 'unavailable'
+  /** The client closed the connection before its request was read: nothing to answer. */
+  | 'aborted'
   | 'error';
 
 export interface MetricsSources {
