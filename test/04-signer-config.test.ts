@@ -36,7 +36,7 @@ describe('config', () => {
   known_keys: true
   max_body_bytes: 4096
 tezos:
-  tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu:
+  tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5:
     allow:
       block:
       attestation: true
@@ -65,7 +65,7 @@ tezos:
       signAhead: false,
     });
     expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm' });
-    const p = c.tezos!.get('tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu')!;
+    const p = c.tezos!.get('tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5')!;
     expect(p.block).toBe(true);
     expect(p.attestation).toBe(true);
     expect(p.preattestation).toBe(false);
