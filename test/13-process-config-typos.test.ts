@@ -12,7 +12,8 @@ import { runCli } from './helpers/signer-process.js';
 const GOOD = 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb';
 /** GOOD with its last character changed: same shape, wrong checksum. */
 const TYPO = 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjc';
-const BASE = 'hsm:\n  library: /usr/lib/softhsm/libsofthsm2.so\n  token_label: t\nwatermark:\n  backend: memory\n';
+const BASE =
+  'hsm:\n  library: /usr/lib/softhsm/libsofthsm2.so\n  token_label: t\nwatermark:\n  backend: memory\n';
 
 function problem(yaml: string): string {
   try {
