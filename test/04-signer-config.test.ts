@@ -64,7 +64,7 @@ tezos:
       sessions: 4,
       signAhead: false,
     });
-    expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm' });
+    expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm', maxChains: 4 });
     const p = c.tezos!.get('tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5')!;
     expect(p.block).toBe(true);
     expect(p.attestation).toBe(true);

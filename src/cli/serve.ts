@@ -15,6 +15,7 @@ import { createLogger, closeLogger } from '../log/logger.js';
 import { instrumentDevice } from '../metrics/instrumented-device.js';
 import { instrumentStore } from '../metrics/instrumented-store.js';
 import { SignerMetrics } from '../metrics/signer-metrics.js';
+import { ChainCap } from '../policy/chain-cap.js';
 import { Policy } from '../policy/policy.js';
 import { createApp } from '../server/app.js';
 import { type Listening, listen } from '../server/listen.js';
@@ -94,11 +95,14 @@ export async function serve(argv: string[]): Promise<number> {
       guard.start();
       await firstHead(guard);
     }
+    // Chains already in the store count towards each key's cap.
+    const chainCap = new ChainCap(config.watermark.maxChains);
+    for (const { slot } of await store.list()) chainCap.note(slot.pkh, slot.chainId);
     const signer = await Signer.create(
       metrics ? instrumentDevice(hsm, metrics) : hsm,
       metrics ? instrumentStore(store, metrics, config.watermark.backend) : store,
       new Policy(config.tezos),
-      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [] },
+      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [], chainCap },
     );
     const observer = new SignObserver({
       logger,

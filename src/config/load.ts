@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { DEFAULT_MAX_CHAINS } from '../policy/chain-cap.js';
 import { ConfigError } from './errors.js';
 import {
   DEFAULT_LOG,
@@ -119,19 +120,20 @@ function parseWatermark(s: Section, base: string): WatermarkConfig {
   const backend = s.oneOf('backend', ['file', 'postgres', 'memory'] as const) ?? 'file';
   const dir = s.string('dir');
   const url = s.string('url');
+  const maxChains = s.int('max_chains', 1, 1000) ?? DEFAULT_MAX_CHAINS;
   s.done();
   if (backend === 'file') {
     if (dir === undefined) throw s.error('dir', 'required for the file backend');
     if (url !== undefined) throw s.error('url', 'only for the postgres backend');
-    return { backend, dir: resolve(base, dir) };
+    return { backend, dir: resolve(base, dir), maxChains };
   }
   if (backend === 'postgres') {
     if (url === undefined) throw s.error('url', 'required for the postgres backend');
     if (dir !== undefined) throw s.error('dir', 'only for the file backend');
-    return { backend, url };
+    return { backend, url, maxChains };
   }
   if (dir !== undefined || url !== undefined) throw s.error('backend', 'memory takes no dir or url');
-  return { backend };
+  return { backend, maxChains };
 }
 
 /** Parses config text; `file` names the file in errors and anchors relative paths. */

@@ -65,6 +65,8 @@ export interface WatermarkConfig {
   backend: 'file' | 'postgres' | 'memory';
   dir?: string;
   url?: string;
+  /** Distinct chain ids a key without a `chains` list may sign on (src/policy/chain-cap.ts). */
+  maxChains: number;
 }
 
 export interface Config {
