@@ -27,8 +27,13 @@ export const LOG_NAME = 'watermarks.log';
 export interface FileStoreOptions {
   /** Compaction threshold (tests lower it); see append-log.ts. */
   compactMinBytes?: number;
-  /** Told what a damaged final batch held when it was dropped on open. Default: process warning. */
+  /**
+   * Told what a damaged final batch held when it was dropped on open, and when writes stop for want
+   * of space and resume (append-log.ts). Default: process warning.
+   */
   onRecovery?: (message: string) => void;
+  /** Least time between probes of a log disabled for want of space (tests lower it). */
+  probeIntervalMs?: number;
 }
 
 /** The store could not be opened; the message names the file and what is wrong with it. */
@@ -131,6 +136,7 @@ export class FileStore extends SerialisedStore {
     }
     const marks = new Map<string, LogEntry>();
     for (const e of parsed.entries) marks.set(slotId(e.slot), e);
+    const notify = opts.onRecovery ?? ((msg: string) => process.emitWarning(msg, 'WatermarkRecovery'));
     const fh = await openLog(path);
     try {
       if (parsed.torn) {
@@ -141,8 +147,7 @@ export class FileStore extends SerialisedStore {
         const msg =
           `watermark log ${path}: dropped ${t.bytes} bytes at offset ${t.offset} (${t.reason}); ` +
           'this batch was never acknowledged, every acknowledged mark is kept';
-        if (opts.onRecovery) opts.onRecovery(msg);
-        else process.emitWarning(msg, 'WatermarkRecovery');
+        notify(msg);
       }
     } catch (err) {
       await fh.close();
@@ -151,6 +156,8 @@ export class FileStore extends SerialisedStore {
     const log = new AppendLog(path, fh, parsed.validLength, {
       compactMinBytes: opts.compactMinBytes,
       snapshot: () => [...marks.values()].map(encodeEntry),
+      notify,
+      ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
     });
     return new FileStore(path, marks, log, unlock, parsed.torn);
   }
@@ -170,6 +177,10 @@ export class FileStore extends SerialisedStore {
     return this.log.append(encodeEntry(entry), () => this.marks.set(id, entry));
   }
 
+  protected override beforeRequest(): Promise<boolean> | null {
+    return this.log.probeDue ? this.log.resume() : null;
+  }
+
   protected ensureOpen(): void {
     if (this.closed) throw new StoreUnavailableError(`watermark store ${this.path} is closed`);
     if (this.log.failed) throw this.log.failed;
@@ -181,6 +192,7 @@ export class FileStore extends SerialisedStore {
 
   /** Ready when writes still work and the path still names the file we append to. */
   async check(): Promise<void> {
+    await this.beforeRequest();
     this.ensureOpen();
     const [onDisk, ours] = await Promise.all([stat(this.path).catch(() => null), this.log.handle.stat()]);
     if (!onDisk || onDisk.ino !== ours.ino || onDisk.dev !== ours.dev)

@@ -13,6 +13,8 @@ export interface StoreConfig {
 export interface OpenStoreOptions {
   /** hsm.sessions: sizes the PostgreSQL pool (a signature holds a connection while the HSM signs). */
   hsmSessions?: number;
+  /** File backend: told of a torn final batch dropped on open, and of writes stopping and resuming. */
+  notify?: (message: string) => void;
 }
 
 export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<WatermarkStore> {
@@ -21,7 +23,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
       return new MemoryStore();
     case 'file':
       if (!cfg.dir) throw new Error('watermark.backend file needs watermark.dir');
-      return FileStore.open(cfg.dir);
+      return FileStore.open(cfg.dir, opts.notify ? { onRecovery: opts.notify } : {});
     case 'postgres': {
       // Loaded only when configured (issue #6), so that `pg` is not loaded otherwise.
       if (!cfg.url) throw new Error('watermark.backend postgres needs watermark.url');
