@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { exposureWarning } from '../src/server/exposure.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
+import { runCli } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
 import { PKH2 } from './helpers/watermark.js';
 
@@ -84,6 +85,10 @@ describe('start-up warnings', () => {
     );
     expect(s.stderr()).not.toMatch(new RegExp(`tezos\\.${t.pkhs.tz3} is configured`));
     expect(await s.stop()).toBe(0);
+    // `config check` says the same before any deployment.
+    const check = await runCli(['config', 'check', config]);
+    expect(check.code).toBe(0);
+    expect(check.stderr).toMatch(/warning: the signing API listens on 0\.0\.0\.0:0, which is not a loopback/);
   });
 
   it.each([
