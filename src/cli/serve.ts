@@ -64,9 +64,17 @@ export async function serve(argv: string[]): Promise<number> {
     // the event loop.
     const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
     blsThread = bls?.thread ?? null;
-    store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions });
+    store = await openStore(config.watermark, {
+      hsmSessions: config.hsm.sessions,
+      onWarning: (m) => logger.warn(m),
+    });
+    const opened = store;
     const metrics = config.server.utilityAddress
-      ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
+      ? new SignerMetrics({
+          poolStats: () => hsm.stats(),
+          ...(guard ? { head: () => guard.state() } : {}),
+          ...(opened.durabilityWarning ? { durability: () => opened.durabilityWarning!() } : {}),
+        })
       : null;
     if (guard) {
       guard.start();

@@ -13,6 +13,8 @@ export interface StoreConfig {
 export interface OpenStoreOptions {
   /** hsm.sessions: sizes the PostgreSQL pool (a signature holds a connection while the HSM signs). */
   hsmSessions?: number;
+  /** Where the store's warnings go (a weakened database, a stale primary); default process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<WatermarkStore> {
@@ -34,7 +36,10 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
           `watermark.backend postgres is not available in this build: ${(err as Error).message}`,
         );
       }
-      return mod.openPostgresStore(cfg.url, opts.hsmSessions ? { hsmSessions: opts.hsmSessions } : {});
+      return mod.openPostgresStore(cfg.url, {
+        ...(opts.hsmSessions ? { hsmSessions: opts.hsmSessions } : {}),
+        ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+      });
     }
     default:
       throw new Error(`unknown watermark.backend ${JSON.stringify((cfg as { backend: unknown }).backend)}`);
