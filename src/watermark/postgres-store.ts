@@ -139,10 +139,10 @@ export class PostgresStore implements WatermarkStore {
       client.release(true);
       throw err;
     }
-    const refuse = await this.checkDurability();
+    const refuse = await this.checkDurability(true);
     if (refuse) throw new Error(refuse);
     this.replicationTimer = setInterval(() => {
-      this.checkDurability().catch((err) => this.warn(`watermark database: ${(err as Error).message}`));
+      this.checkDurability(true).catch((err) => this.warn(`watermark database: ${(err as Error).message}`));
     }, this.replicationCheckInterval);
     this.replicationTimer.unref();
   }
@@ -155,8 +155,11 @@ export class PostgresStore implements WatermarkStore {
     return this.degraded;
   }
 
-  /** Reads the durability settings; warns while weakened; returns why to refuse, or null. */
-  private async checkDurability(): Promise<string | null> {
+  /**
+   * Reads the durability settings and keeps the warning for durabilityWarning(); logs it when `log`
+   * (start and timer, not every readiness probe); returns why to refuse, or null.
+   */
+  private async checkDurability(log: boolean): Promise<string | null> {
     const client = await this.connect();
     let verdict: ReturnType<typeof assessDurability>;
     try {
@@ -167,7 +170,7 @@ export class PostgresStore implements WatermarkStore {
       throw this.unavailable(`checking durability failed: ${(err as Error).message}`, err);
     }
     this.degraded = verdict.warning;
-    if (verdict.warning) this.warn(verdict.warning);
+    if (verdict.warning && log) this.warn(verdict.warning);
     return verdict.refuse;
   }
 
@@ -323,7 +326,7 @@ export class PostgresStore implements WatermarkStore {
    */
   async check(): Promise<void> {
     this.ensureOpen();
-    const refuse = await this.checkDurability();
+    const refuse = await this.checkDurability(false);
     if (refuse) throw this.unavailable(refuse);
   }
 
