@@ -84,11 +84,15 @@ export async function serve(argv: string[]): Promise<number> {
     // the event loop.
     const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
     if (bls) closers.add('tz4 signing thread', () => bls.thread.close());
-    const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, notify: warn });
+    const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, onWarning: warn });
     closers.add('watermark store', () => store.close());
     const guard = config.node ? new ChainHeadGuard(config.node) : null;
     const metrics = config.server.utilityAddress
-      ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
+      ? new SignerMetrics({
+          poolStats: () => hsm.stats(),
+          ...(guard ? { head: () => guard.state() } : {}),
+          ...(store.durabilityWarning ? { durability: () => store.durabilityWarning!() } : {}),
+        })
       : null;
     if (guard) {
       closers.add('chain-head monitor', () => guard.stop());
