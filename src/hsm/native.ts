@@ -128,5 +128,18 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const load = require('node-gyp-build') as (dir: string) => NativeAddon;
 
-export const addon: NativeAddon = load(root);
+/** The addon, or an error that says where to go when none loads on this machine. */
+function loadAddon(): NativeAddon {
+  try {
+    return load(root);
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new Error(
+      `the PKCS#11 addon does not load: ${why}\n` +
+        'build it from source (docs/install.md, "From source"): node native/check-install.cjs in the package',
+    );
+  }
+}
+
+export const addon: NativeAddon = loadAddon();
 addon.setErrorClass(Pkcs11Error);
