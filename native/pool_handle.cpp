@@ -197,7 +197,7 @@ Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(inf
 Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0};
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0, false, 0};
   o.Set("sessions", static_cast<double>(s.sessions));
   o.Set("busy", static_cast<double>(s.busy));
   o.Set("idle", static_cast<double>(s.sessions - s.busy));
@@ -205,6 +205,8 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("recycled", static_cast<double>(s.recycled));
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("errors", static_cast<double>(s.errors));
+  o.Set("unavailable", s.unavailable);
+  o.Set("outages", static_cast<double>(s.outages));
   return o;
 }
 
