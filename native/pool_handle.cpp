@@ -4,6 +4,7 @@
 
 #include "aes.h"
 #include "jobs.h"
+#include "mechanisms.h"
 
 namespace hsm {
 
@@ -42,13 +43,14 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls =
-      DefineClass(env, "PoolHandle",
-                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-                   InstanceMethod("aesGenerate", &PoolHandle::AesGenerate),
-                   InstanceMethod("aesCrypt", &PoolHandle::AesCrypt), InstanceMethod("aesModes", &PoolHandle::AesModes),
-                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls = DefineClass(
+      env, "PoolHandle",
+      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
+       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
+       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("stats", &PoolHandle::Stats),
+       InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -190,6 +192,14 @@ Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
 
 Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new AesModesJob(info.Env()));
+}
+
+Napi::Value PoolHandle::Mechanisms(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new MechanismsJob(info.Env()));
+}
+
+Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new TokenInfoJob(info.Env()));
 }
 
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }
