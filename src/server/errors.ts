@@ -36,6 +36,8 @@ export interface Mapped {
   status: ContentfulStatusCode;
   msg: string;
   retryAfter?: number;
+  /** Not a known refusal: reported on stderr (src/log/error-line.ts). */
+  unexpected?: true;
 }
 
 /** The status and message an error is answered with (also used for metrics and audit lines). */
@@ -63,13 +65,17 @@ export function classify(err: unknown): Mapped {
   if (err instanceof Pkcs11Error && (err.recovery !== 'none' || UNAVAILABLE_CODES.has(err.code))) {
     return { status: 503, msg: `HSM unavailable: ${err.message}`, retryAfter: 1 };
   }
-  return { status: 500, msg: 'internal error' };
+  // The token refused this request and would refuse it again (a mechanism or key it will not use, an
+  // ambiguous key): the operator must act, so no Retry-After, but never "internal error".
+  if (err instanceof Pkcs11Error)
+    return { status: 503, msg: `HSM refused: ${err.message}`, unexpected: true };
+  return { status: 500, msg: 'internal error', unexpected: true };
 }
 
 /** Hono onError handler. Unexpected errors are reported once on stderr as a JSON line (no request payloads). */
 export function onError(err: Error, c: Context): Response {
   const m = classify(err);
-  if (m.status === 500) logUnexpected('internal error', err);
+  if (m.unexpected) logUnexpected(m.msg, err);
   if (m.retryAfter !== undefined) c.header('Retry-After', String(m.retryAfter));
   return c.json(errorBody(m.msg), m.status);
 }
