@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
+import type { NativeMechanism, TokenInfo } from './mechanisms.js';
 import type { PoolStats } from './types.js';
 
 export interface NativeKey {
@@ -60,6 +61,10 @@ export interface NativePool {
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
   aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
+  /** Every mechanism of the selected token's slot with its C_GetMechanismInfo (native/mechanisms.h). */
+  mechanisms(): Promise<NativeMechanism[]>;
+  /** The selected token's CK_TOKEN_INFO. */
+  tokenInfo(): Promise<TokenInfo>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
