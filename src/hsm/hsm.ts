@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
+import { keygenRefusal } from './keygen-refusal.js';
 import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
 import type { Curve, HsmKey, HsmOptions, PoolStats, SealMechanism } from './types.js';
@@ -86,25 +87,34 @@ export class Hsm {
         },
       );
     }
-    return this.#issue(await this.#pool.generate(curve, label, idBytes));
+    try {
+      return this.#issue(await this.#pool.generate(curve, label, idBytes));
+    } catch (err) {
+      throw keygenRefusal(curve, err);
+    }
   }
 
   /**
    * The sealing mechanism to use on this token: 'aes-gcm' when it offers CKM_AES_GCM, else 'aes-cbc-hmac'
-   * when it offers CKM_AES_CBC_PAD, CKM_SHA256_HMAC and generic secret generation; ERR_HSM_MECHANISM
-   * otherwise. Record it with what was sealed: decrypt() needs the same one.
+   * when it offers CKM_AES_CBC_PAD, CKM_SHA256_HMAC and generic secret generation (both need
+   * CKM_AES_KEY_GEN); ERR_HSM_MECHANISM naming the missing mechanisms otherwise. Record it with what
+   * was sealed: decrypt() needs the same one.
    */
   async sealMechanism(): Promise<SealMechanism> {
     this.#checkOpen();
     const modes = await this.#pool.aesModes();
     if (modes.gcm) return 'aes-gcm';
     if (modes.cbcHmac) return 'aes-cbc-hmac';
-    throw new Pkcs11Error('the token offers neither CKM_AES_GCM nor CKM_AES_CBC_PAD with CKM_SHA256_HMAC', {
-      code: 'ERR_HSM_MECHANISM',
-      rv: 0,
-      fn: 'C_GetMechanismInfo',
-      recovery: 'none',
-    });
+    throw new Pkcs11Error(
+      'the token cannot seal tz4 keys: it offers neither AES-GCM nor AES-CBC-PAD + HMAC-SHA256 ' +
+        `(missing: ${modes.missing.join(', ')})`,
+      {
+        code: 'ERR_HSM_MECHANISM',
+        rv: 0,
+        fn: 'C_GetMechanismInfo',
+        recovery: 'none',
+      },
+    );
   }
 
   /**

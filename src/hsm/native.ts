@@ -59,7 +59,7 @@ export interface NativePool {
     input: Uint8Array,
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
-  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
+  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean; missing: string[] }>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
