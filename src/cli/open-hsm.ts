@@ -1,7 +1,9 @@
 // Opens the token a config names: applies hsm.env first (the vendor library reads it when loaded, e.g.
-// SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env.
+// SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env. A failure gets
+// the vendor's hint when one applies (vendor-hints.ts).
 
 import { readPin } from '../config/pin.js';
+import { withVendorHint } from '../config/vendor-hints.js';
 import type { Config } from '../config/types.js';
 import { Hsm } from '../hsm/hsm.js';
 import type { HsmOptions } from '../hsm/types.js';
@@ -18,5 +20,9 @@ export async function openHsm(config: Config): Promise<Hsm> {
   if (hsm.tokenLabel !== undefined) opts.tokenLabel = hsm.tokenLabel;
   if (hsm.tokenSerial !== undefined) opts.tokenSerial = hsm.tokenSerial;
   if (hsm.slot !== undefined) opts.slot = hsm.slot;
-  return Hsm.open(opts);
+  try {
+    return await Hsm.open(opts);
+  } catch (err) {
+    throw withVendorHint(hsm.vendor, hsm.library, err);
+  }
 }
