@@ -11,6 +11,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+const live = new Set<ChildProcess>();
+// A test file that fails before its afterAll still must not leave a daemon behind.
+process.once('exit', () => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
+
 export function startDaemon(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Daemon {
   const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -23,7 +29,13 @@ export function startDaemon(cmd: string, args: string[], env: NodeJS.ProcessEnv 
   proc.on('error', (err) => {
     out += `${cmd}: ${err.message}\n`;
   });
-  const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  live.add(proc);
+  const exited = new Promise<void>((resolve) =>
+    proc.once('close', () => {
+      live.delete(proc);
+      resolve();
+    }),
+  );
   const running = () => proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined;
   return {
     proc,
