@@ -4,6 +4,7 @@
 
 #include "aes.h"
 #include "jobs.h"
+#include "probe.h"
 
 namespace hsm {
 
@@ -42,13 +43,13 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls =
-      DefineClass(env, "PoolHandle",
-                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-                   InstanceMethod("aesGenerate", &PoolHandle::AesGenerate),
-                   InstanceMethod("aesCrypt", &PoolHandle::AesCrypt), InstanceMethod("aesModes", &PoolHandle::AesModes),
-                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls = DefineClass(
+      env, "PoolHandle",
+      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
+       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("probe", &PoolHandle::Probe),
+       InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -190,6 +191,13 @@ Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
 
 Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new AesModesJob(info.Env()));
+}
+
+// probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
+Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  return Submit(info.Env(), new ProbeJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                         info[1].As<Napi::Number>().Uint32Value()));
 }
 
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }

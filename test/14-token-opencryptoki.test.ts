@@ -97,6 +97,30 @@ describe('openCryptoki soft token (no EC mechanism)', () => {
     }
   });
 
+  it('hsm check: no curve, the RSA key not usable and why, tz4 sealing by AES-CBC-PAD + HMAC', async () => {
+    const r = await runCli(['hsm', 'check', '--config', config, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    for (const c of report.curves) {
+      expect(c.signs).toBe(false);
+      expect(c.error).toMatch(
+        /the token cannot generate .* keys: it does not offer CKM_EC_(EDWARDS_)?KEY_PAIR_GEN/,
+      );
+    }
+    expect(report.tz4).toEqual({ mechanism: 'aes-cbc-hmac', error: null });
+    const rsa = report.keys.find((k: { label: string }) => k.label === 'rsa-key');
+    expect(rsa).toMatchObject({
+      pkh: null,
+      curve: null,
+      id: '42',
+      usable: false,
+      reason: 'not an EC or EdDSA key',
+    });
+    const text = await runCli(['hsm', 'check', '--config', config], env);
+    expect(text.stdout).toMatch(/- {2}- {2}label=rsa-key id=42 {2}NOT USABLE: not an EC or EdDSA key/);
+    expect(text.stdout).toMatch(/tz4 sealing {2}aes-cbc-hmac/);
+  });
+
   it('says to start pkcsslotd when it is not running', async () => {
     await ock.stopSlotd();
     try {

@@ -83,4 +83,24 @@ describe('SoftHSM2 over p11-kit RPC', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the token cannot seal tz4 keys: .*\(missing: CKM_AES_GCM, CKM_AES_CBC_PAD\)/);
   });
+
+  it('hsm check over the RPC: P-256 and secp256k1 sign, Ed25519 and tz4 sealing named as missing', async () => {
+    const r = await runCli(['hsm', 'check', '--config', config, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const curve = (c: string) => report.curves.find((x: { curve: string }) => x.curve === c);
+    expect(curve('p256')).toMatchObject({ signs: true, probeOnToken: false });
+    expect(curve('secp256k1')).toMatchObject({ signs: true, probeOnToken: false });
+    expect(curve('ed25519')).toMatchObject({
+      signs: false,
+      error: expect.stringMatching(/CKM_EC_EDWARDS_KEY_PAIR_GEN/),
+    });
+    expect(report.tz4.error).toMatch(/missing: CKM_AES_GCM, CKM_AES_CBC_PAD/);
+    expect(
+      report.keys
+        .filter((k: { usable: boolean }) => k.usable)
+        .map((k: { pkh: string }) => k.pkh)
+        .sort(),
+    ).toEqual([generated.p256, generated.secp256k1].sort());
+  });
 });

@@ -19,7 +19,7 @@ const CURVE_NAMES: Readonly<Record<Curve, string>> = {
 
 /** The error to throw for a failed generation of `curve`: a clear one when the token lacks the curve. */
 export function keygenRefusal(curve: Curve, err: unknown): unknown {
-  if (!(err instanceof Pkcs11Error)) return err;
+  if (!(err instanceof Pkcs11Error) || err.fn !== 'C_GenerateKeyPair') return err;
   const why: Record<string, string> = {
     CKR_MECHANISM_INVALID: `it does not offer ${KEYGEN_MECHANISM[curve]}`,
     CKR_CURVE_NOT_SUPPORTED: `it does not support the curve ${CURVE_NAMES[curve]}`,

@@ -6,6 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
 import type { PoolStats } from './types.js';
 
+export interface SignProbe {
+  micros: number[];
+  /** The token refused session objects: the probe's key pair was made on the token (and destroyed). */
+  onToken: boolean;
+}
+
 export interface NativeKey {
   /** -1 when the key cannot be used (unsupported curve, CKA_ALWAYS_AUTHENTICATE). */
   ref: number;
@@ -60,6 +66,8 @@ export interface NativePool {
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
   aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean; missing: string[] }>;
+  /** µs per C_SignInit + C_Sign with a key pair made for the probe (native/probe.h). */
+  probe(curve: string, count: number): Promise<SignProbe>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
