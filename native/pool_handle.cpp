@@ -4,6 +4,7 @@
 
 #include "aes.h"
 #include "jobs.h"
+#include "mechanisms.h"
 #include "probe.h"
 
 namespace hsm {
@@ -48,7 +49,8 @@ Napi::Function PoolHandle::Define(Napi::Env env) {
       {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
        InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
        InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
-       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("probe", &PoolHandle::Probe),
+       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
+       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("probe", &PoolHandle::Probe),
        InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
@@ -193,6 +195,14 @@ Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new AesModesJob(info.Env()));
 }
 
+Napi::Value PoolHandle::Mechanisms(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new MechanismsJob(info.Env()));
+}
+
+Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new TokenInfoJob(info.Env()));
+}
+
 // probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
 Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
   assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
@@ -205,7 +215,7 @@ Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(inf
 Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0};
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0, false, 0};
   o.Set("sessions", static_cast<double>(s.sessions));
   o.Set("busy", static_cast<double>(s.busy));
   o.Set("idle", static_cast<double>(s.sessions - s.busy));
@@ -213,6 +223,8 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("recycled", static_cast<double>(s.recycled));
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("errors", static_cast<double>(s.errors));
+  o.Set("unavailable", s.unavailable);
+  o.Set("outages", static_cast<double>(s.outages));
   return o;
 }
 

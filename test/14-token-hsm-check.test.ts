@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFaultLibrary } from './helpers/fault-pkcs11.js';
 import { runCli } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 
@@ -76,7 +77,16 @@ describe('hsm check on SoftHSM2', () => {
     }
     expect(report.curves.map((c: { prefix: string }) => c.prefix)).toEqual(['tz1', 'tz2', 'tz3']);
     expect(report.tz4).toEqual({ mechanism: 'aes-gcm', error: null });
-    expect(report.sessions).toEqual({ configured: 2, opened: 2, note: null });
+    expect(report.sessions).toEqual({
+      configured: 2,
+      maxSessionCount: 0,
+      maxRwSessionCount: 0,
+      opened: 2,
+      note: null,
+    });
+    expect(report.token).toMatchObject({ label: 'check-token', manufacturer: 'SoftHSM project' });
+    expect(report.mechanismCount).toBeGreaterThan(20);
+    expect(report.mechanisms.every((m: { offered: boolean }) => m.offered)).toBe(true);
     expect(report.problems).toEqual([]);
     keys = report.keys;
     const after = JSON.parse((await runCli(['keys', 'list', '--config', config, '--json'], env)).stdout);
@@ -118,5 +128,33 @@ describe('hsm check on SoftHSM2', () => {
     expect(help.stdout).toContain('tezos-hsm-signer hsm check --config FILE [--json]');
     const bad = await runCli(['hsm', 'check', '--config', config, '--bogus'], env);
     expect(bad.code).toBe(2);
+  });
+
+  it('caps the pool by ulMaxRwSessionCount (every session is read/write) and says so', async () => {
+    // The wrapper reports ulMaxRwSessionCount 3 over SoftHSM2's unlimited ulMaxSessionCount.
+    const fault = await buildFaultLibrary(dir, ['rw-sessions-3']);
+    const capped = join(dir, 'capped.yaml');
+    await writeFile(
+      capped,
+      `hsm:\n  library: ${fault.library}\n  token_label: ${token.tokenLabel}\n  sessions: 8\nwatermark:\n  backend: memory\n`,
+    );
+    const r = await runCli(['hsm', 'check', '--config', capped, '--json'], {
+      ...env,
+      ...token.env,
+      ...fault.env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.sessions).toEqual({
+      configured: 8,
+      maxSessionCount: 0,
+      maxRwSessionCount: 3,
+      opened: 2,
+      note: "the token's session limit allows 2 worker sessions, not the 8 of hsm.sessions",
+    });
+    const text = await runCli(['hsm', 'check', '--config', capped], { ...env, ...token.env, ...fault.env });
+    expect(text.stdout).toMatch(
+      /sessions {2}hsm\.sessions 8; token max no limit, max read\/write 3; opened 2 \(\+1 for login\)/,
+    );
   });
 });

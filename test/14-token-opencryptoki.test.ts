@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenCryptoki, type OckToken } from './helpers/opencryptoki.js';
+import { offered } from './helpers/hsm-check.js';
 import { runCli, startSigner } from './helpers/signer-process.js';
 import { signVerified, stopSigner } from './helpers/signing-path.js';
 import { consensus } from './helpers/tezos-vectors.js';
@@ -101,6 +102,19 @@ describe('openCryptoki soft token (no EC mechanism)', () => {
     const r = await runCli(['hsm', 'check', '--config', config, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
+    expect(offered(report)).toEqual({
+      CKM_ECDSA: false,
+      CKM_EDDSA: false,
+      CKM_EC_KEY_PAIR_GEN: false,
+      CKM_EC_EDWARDS_KEY_PAIR_GEN: false,
+      CKM_AES_KEY_GEN: true,
+      CKM_AES_GCM: false,
+      CKM_AES_CBC_PAD: true,
+      CKM_SHA256_HMAC: true,
+      CKM_GENERIC_SECRET_KEY_GEN: true,
+    });
+    expect(report.token).toMatchObject({ label: 'baker', slot: String(ock.slot), model: 'IBM SoftTok' });
+    expect(report.sessions).toMatchObject({ configured: 2, opened: 2, note: null });
     for (const c of report.curves) {
       expect(c.signs).toBe(false);
       expect(c.error).toMatch(
@@ -119,6 +133,17 @@ describe('openCryptoki soft token (no EC mechanism)', () => {
     const text = await runCli(['hsm', 'check', '--config', config], env);
     expect(text.stdout).toMatch(/- {2}- {2}label=rsa-key id=42 {2}NOT USABLE: not an EC or EdDSA key/);
     expect(text.stdout).toMatch(/tz4 sealing {2}aes-cbc-hmac/);
+  });
+
+  it('selects the token by its slot id (3 in the packaged opencryptoki.conf, not 0)', async () => {
+    const bySlot = join(dir, 'slot.yaml');
+    await writeFile(
+      bySlot,
+      `hsm:\n  vendor: opencryptoki\n  slot: ${ock.slot}\nwatermark:\n  backend: memory\n`,
+    );
+    const r = await runCli(['hsm', 'check', '--config', bySlot, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).token).toMatchObject({ slot: String(ock.slot), label: ock.tokenLabel });
   });
 
   it('says to start pkcsslotd when it is not running', async () => {

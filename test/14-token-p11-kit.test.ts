@@ -7,10 +7,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offered } from './helpers/hsm-check.js';
 import { type P11KitServer, startP11KitServer } from './helpers/p11-kit.js';
 import { runCli } from './helpers/signer-process.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
-import { createToken, type TestToken } from './helpers/softhsm.js';
+import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
 
 let token: TestToken;
 let server: P11KitServer;
@@ -84,10 +85,27 @@ describe('SoftHSM2 over p11-kit RPC', () => {
     expect(r.stderr).toMatch(/the token cannot seal tz4 keys: .*\(missing: CKM_AES_GCM, CKM_AES_CBC_PAD\)/);
   });
 
-  it('hsm check over the RPC: P-256 and secp256k1 sign, Ed25519 and tz4 sealing named as missing', async () => {
+  it('hsm check over the RPC: P-256 and secp256k1 sign; Ed25519 (a server-side key too) and tz4 sealing named as missing', async () => {
+    // An Ed25519 key made on the SoftHSM2 side: visible through the RPC, but CKM_EDDSA does not cross.
+    await addKey(token, { curve: 'ed25519', label: 'server-ed', id: 'ed' });
     const r = await runCli(['hsm', 'check', '--config', config, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
+    expect(report.keys.find((k: { label: string }) => k.label === 'server-ed')).toMatchObject({
+      curve: 'ed25519',
+      usable: false,
+      reason: expect.stringMatching(/CKM_EDDSA/),
+    });
+    expect(offered(report)).toMatchObject({
+      CKM_ECDSA: true,
+      CKM_EDDSA: false,
+      CKM_EC_KEY_PAIR_GEN: true,
+      CKM_EC_EDWARDS_KEY_PAIR_GEN: false,
+      CKM_AES_GCM: false,
+      CKM_AES_CBC_PAD: false,
+    });
+    expect(report.token).toMatchObject({ label: token.tokenLabel, manufacturer: 'SoftHSM project' });
+    expect(report.sessions).toMatchObject({ configured: 2, opened: 2, note: null });
     const curve = (c: string) => report.curves.find((x: { curve: string }) => x.curve === c);
     expect(curve('p256')).toMatchObject({ signs: true, probeOnToken: false });
     expect(curve('secp256k1')).toMatchObject({ signs: true, probeOnToken: false });

@@ -6,6 +6,7 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offered } from './helpers/hsm-check.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
 import { runCli } from './helpers/signer-process.js';
 import { addKey } from './helpers/softhsm.js';
@@ -102,6 +103,19 @@ describe('tpm2-pkcs11 on swtpm', () => {
     const r = await runCli(['hsm', 'check', '--config', config, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
+    expect(offered(report)).toEqual({
+      CKM_ECDSA: true,
+      CKM_EDDSA: false,
+      CKM_EC_KEY_PAIR_GEN: true,
+      CKM_EC_EDWARDS_KEY_PAIR_GEN: false,
+      CKM_AES_KEY_GEN: true,
+      CKM_AES_GCM: false,
+      CKM_AES_CBC_PAD: true,
+      CKM_SHA256_HMAC: true,
+      CKM_GENERIC_SECRET_KEY_GEN: false,
+    });
+    expect(report.token).toMatchObject({ label: 'baker', manufacturer: 'IBM', model: 'SW   TPM' });
+    expect(report.sessions).toMatchObject({ configured: 2, opened: 2, note: null });
     const curve = (c: string) => report.curves.find((x: { curve: string }) => x.curve === c);
     // tpm2-pkcs11 refuses session objects (CKA_TOKEN false: CKR_ATTRIBUTE_VALUE_INVALID): the probe's key
     // pair is made on the token and destroyed.

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
 import { keygenRefusal } from './keygen-refusal.js';
+import { type MechanismInfo, signableCurves, type TokenInfo, toMechanismInfo } from './mechanisms.js';
 import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool, type SignProbe } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
 import type { Curve, HsmKey, HsmOptions, KeyInventoryEntry, PoolStats, SealMechanism } from './types.js';
@@ -201,6 +202,23 @@ export class Hsm {
     const copy = new Uint8Array(out);
     out.fill(0);
     return copy;
+  }
+
+  /** The mechanisms the token lists, with key sizes and flags (C_GetMechanismList, C_GetMechanismInfo). */
+  async mechanisms(): Promise<MechanismInfo[]> {
+    this.#checkOpen();
+    return (await this.#pool.mechanisms()).map(toMechanismInfo);
+  }
+
+  /** The curves this token can sign with: those whose mechanism (CKM_ECDSA, CKM_EDDSA) it lists for signing. */
+  async signableCurves(): Promise<Set<Curve>> {
+    return signableCurves(await this.mechanisms());
+  }
+
+  /** The token's CK_TOKEN_INFO (label, serial, session limits, memory, versions). */
+  async tokenInfo(): Promise<TokenInfo> {
+    this.#checkOpen();
+    return this.#pool.tokenInfo();
   }
 
   /** One round trip on a pooled session: the token answers and the session is logged in. */

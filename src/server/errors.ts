@@ -14,6 +14,8 @@ import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from '../signer
 import { DecodeError } from '../tezos/request.js';
 import { StoreUnavailableError } from '../watermark/errors.js';
 
+const UNAVAILABLE_CODES = new Set(['ERR_HSM_UNAVAILABLE', 'ERR_HSM_CLOSED']);
+
 export function errorBody(msg: string): [{ kind: 'temporary'; id: 'failure'; msg: string }] {
   return [{ kind: 'temporary', id: 'failure', msg }];
 }
@@ -48,8 +50,8 @@ export function classify(err: unknown): Mapped {
   if (err instanceof HsmFaultError) return { status: 503, msg: err.message, retryAfter: 1 };
   if (err instanceof BlsThreadError) return { status: 503, msg: err.message, retryAfter: 1 };
   // Any PKCS#11 failure other than a plain programming error ('none') means the HSM is unavailable now;
-  // so does a pool already closed (shutting down).
-  if (err instanceof Pkcs11Error && (err.recovery !== 'none' || err.code === 'ERR_HSM_CLOSED')) {
+  // so does an outage (the pool refuses until the token is back) and a pool already closed (shutting down).
+  if (err instanceof Pkcs11Error && (err.recovery !== 'none' || UNAVAILABLE_CODES.has(err.code))) {
     return { status: 503, msg: `HSM unavailable: ${err.message}`, retryAfter: 1 };
   }
   return { status: 500, msg: 'internal error' };
