@@ -58,7 +58,10 @@ describe('utility listener', () => {
     expect(await health.json()).toEqual({ status: 'alive' });
     const ready = await fetch(`${s.utilityUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { hsm: 'ok', watermark: 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { hsm: 'ok', watermark: 'ok', keys: 'ok' },
+    });
     // Not exposed on the signing port, and the signing API is not on the utility port.
     expect((await fetch(`${s.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${s.utilityUrl}/authorized_keys`)).status).toBe(404);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   config = join(dir, 'signer.yaml');
   await writeFile(
     config,
-    `server:\n  address: 127.0.0.1:0\nhsm:\n  library: ${server.library}\n  token_label: ${token.tokenLabel}\n` +
+    `server:\n  address: 127.0.0.1:0\nhsm:\n  vendor: p11-kit\n  token_label: ${token.tokenLabel}\n` +
       `  sessions: 2\n  env:\n    P11_KIT_SERVER_ADDRESS: ${server.env.P11_KIT_SERVER_ADDRESS}\n` +
       'watermark:\n  backend: file\n  dir: ./wm\n',
   );

@@ -12,6 +12,7 @@ import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from 'pino';
 import { createLogger, closeLogger } from '../log/logger.js';
 import { instrumentDevice } from '../metrics/instrumented-device.js';
 import { instrumentStore } from '../metrics/instrumented-store.js';
@@ -41,6 +42,22 @@ async function firstHead(guard: ChainHeadGuard): Promise<void> {
   const deadline = Date.now() + FIRST_HEAD_WAIT_MS;
   while (!guard.state().reachable && Date.now() < deadline) {
     await Promise.race([guard.monitor.changed(), new Promise((r) => setTimeout(r, 100))]);
+  }
+}
+
+/** Keys the token cannot sign with are named at start; no usable key at all is an error-level line. */
+function warnUnsignable(signer: Signer, logger: Logger): void {
+  for (const k of signer.unsignable.values()) {
+    logger.warn(
+      { pkh: k.pkh, label: k.label, curve: k.curve, mechanism: k.mechanism },
+      `key ${k.pkh} (label '${k.label}', ${k.curve}) not offered: the token does not offer ${k.mechanism}`,
+    );
+  }
+  if (signer.keys.size === 0) {
+    logger.error(
+      { unsignable: [...signer.unsignable.keys()] },
+      'no usable key: every request will be refused and /readyz answers 503',
+    );
   }
 }
 
@@ -78,6 +95,7 @@ export async function serve(argv: string[]): Promise<number> {
       new Policy(config.tezos),
       { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [] },
     );
+    warnUnsignable(signer, logger);
     const observer = new SignObserver({
       logger,
       metrics,
@@ -92,7 +110,7 @@ export async function serve(argv: string[]): Promise<number> {
     });
     const server = await listen(app, config.server.address, config.server.tls);
     if (config.server.utilityAddress && metrics) {
-      const checks = standardChecks({ hsm, store, head: guard });
+      const checks = standardChecks({ hsm, store, head: guard, keys: signer });
       utility = await listen(createUtilityApp({ metrics, checks }), config.server.utilityAddress);
       process.stdout.write(`utility on http://${utility.address}\n`);
     }

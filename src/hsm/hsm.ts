@@ -212,7 +212,14 @@ export class Hsm {
 
   /** The curves this token can sign with: those whose mechanism (CKM_ECDSA, CKM_EDDSA) it lists for signing. */
   async signableCurves(): Promise<Set<Curve>> {
-    return signableCurves(await this.mechanisms());
+    try {
+      return signableCurves(await this.mechanisms());
+    } catch (err) {
+      // A library without mechanism queries says nothing either way: every curve is tried.
+      if (err instanceof Pkcs11Error && err.code === 'CKR_FUNCTION_NOT_SUPPORTED')
+        return new Set(['p256', 'secp256k1', 'ed25519']);
+      throw err;
+    }
   }
 
   /** The token's CK_TOKEN_INFO (label, serial, session limits, memory, versions). */
