@@ -12,7 +12,7 @@ APT_PACKAGES := softhsm2 opensc postgresql cmake g++ clang-format \
   opencryptoki \
   g++-aarch64-linux-gnu qemu-user-static
 TOOLS := $(CURDIR)/.tools
-# node@24 from the npm registry lands here when the system node is older than 22 (DESIGN.md §9).
+# node@24 from the npm registry lands here when the system node is older than 22 (docs/install.md).
 export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
 export npm_config_update_notifier := false
 export npm_config_fund := false

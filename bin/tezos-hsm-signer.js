@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in src/cli (compiled to dist/cli by `make build`).
 //
-// `serve` re-executes itself once (same process, process.execve) with V8's young generation capped at
-// 2 × 4 MB semi-spaces: under load V8 grows it to 2 × 16 MB, which was most of the peak RSS growth
-// (issue #7: 1000 keys, 8 clients 150 → 130 MB; throughput and latency unchanged within noise). The cap
-// is V8 heap configuration, fixed before any script runs, hence the re-exec. An operator's own
-// --max-semi-space-size (command line or NODE_OPTIONS) wins; Node without process.execve (< 22.15) runs
-// with V8's default.
+// `serve` re-executes itself once (same process, process.execve) with V8's young generation capped at 4 MB
+// semi-spaces: under load V8 grows them to its default maximum, which was most of the peak RSS growth, while
+// the smaller ones left throughput and latency unchanged (figures: docs/operations.md, "Performance notes").
+// The cap is V8 heap configuration, fixed before any script runs, hence the re-exec. An operator's own
+// --max-semi-space-size (command line or NODE_OPTIONS) wins; Node without process.execve (< 22.15) runs with
+// V8's default.
 const SEMI_SPACE = '--max-semi-space-size';
 if (
   process.argv[2] === 'serve' &&

@@ -1,5 +1,5 @@
 // AES-256 keys inside the token and authenticated encryption on a pool session: the HSM seals tz4 (BLS)
-// secrets it cannot sign with (issue #8, docs/tz4.md). Arguments are checked in src/hsm/aes-args.ts.
+// secrets it cannot sign with (docs/tz4.md). Arguments are checked in src/hsm/aes-args.ts.
 //
 // Two constructions, the sealed file records which:
 //  - Gcm: CKM_AES_GCM, 12-byte IV, AAD, 128-bit tag.

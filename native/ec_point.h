@@ -1,4 +1,5 @@
-// Decoding of CKA_EC_PARAMS and CKA_EC_POINT in the encodings vendors use (DESIGN.md §6).
+// Decoding of CKA_EC_PARAMS and CKA_EC_POINT in the encodings vendors use (docs/hsm.md,
+// "Key encodings"; the standard forms: PKCS#11 v3.0 Current Mechanisms §2.3).
 #pragma once
 
 #include <cstdint>

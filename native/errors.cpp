@@ -166,7 +166,7 @@ const char *RvName(CK_RV rv) {
   }
 }
 
-// DESIGN.md §6 "Error classes". The pool's recovery loop (recovery.cpp) acts on this classification.
+// The classes of docs/hsm.md, "Recovery". The pool's recovery loop (recovery.cpp) acts on this classification.
 Recovery RecoveryOf(CK_RV rv) {
   switch (rv) {
     case CKR_FUNCTION_FAILED:

@@ -1,4 +1,4 @@
-// PKCS#11 failures as C++ exceptions, their CKR_ names and their recovery class (DESIGN.md §6).
+// PKCS#11 failures as C++ exceptions, their CKR_ names and their recovery class (docs/hsm.md, "Recovery").
 #pragma once
 
 #include <stdexcept>

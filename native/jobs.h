@@ -39,7 +39,7 @@ class SignJob : public PromiseJob {
   int ref_;
   CK_MECHANISM_TYPE mechanism_;
   std::vector<uint8_t> data_;  // copied before queuing: the JS buffer may change or be collected
-  uint8_t signature_[64];      // pre-sized: no length query round trip (DESIGN.md §6)
+  uint8_t signature_[64];      // pre-sized: no length query round trip (PKCS#11 v2.40 §5.2)
   CK_ULONG signature_len_ = 0;
 };
 

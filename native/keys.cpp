@@ -110,7 +110,7 @@ std::vector<KeyInfo> ListPrivateKeys(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s) 
 
 CK_OBJECT_HANDLE FindPrivateKey(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, const std::string &label, const Bytes &id) {
   CK_ULONG cls = CKO_PRIVATE_KEY;
-  auto found = FindObjects(fl, s, KeyTemplate(&cls, label, id), 2);  // max 2: detect ambiguity (DESIGN.md §6)
+  auto found = FindObjects(fl, s, KeyTemplate(&cls, label, id), 2);  // max 2: detect ambiguity
   std::string who = "label \"" + label + "\"";
   if (found.empty()) throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "C_FindObjects", "no private key with " + who);
   if (found.size() > 1) {

@@ -1,4 +1,4 @@
-// Private key discovery, lookup and generation on one session (DESIGN.md §6).
+// Private key discovery, lookup and generation on one session.
 #pragma once
 
 #include <string>

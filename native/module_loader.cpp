@@ -70,7 +70,7 @@ void *Open(const std::string &path) {
   int flags = RTLD_NOW | RTLD_LOCAL;
 #if defined(__GLIBC__) && defined(RTLD_DEEPBIND)
   // Node exports its own OpenSSL; without DEEPBIND a vendor library linked to the system libcrypto
-  // (SoftHSM2) may bind to Node's copy instead (DESIGN.md §6).
+  // (SoftHSM2) may bind to Node's copy instead, and crash when the two versions differ.
   flags |= RTLD_DEEPBIND;
 #endif
   void *handle = dlopen(path.c_str(), flags);
@@ -145,7 +145,8 @@ Module::Module(std::string path, void *handle, CK_FUNCTION_LIST *fl)
     : path_(std::move(path)), handle_(handle), fl_(fl), pid_(getpid()) {}
 
 void Module::Initialize() {
-  // CKF_OS_LOCKING_OK: SoftHSM2 runs without locks unless asked (DESIGN.md §6).
+  // CKF_OS_LOCKING_OK: SoftHSM2 runs without locks unless asked (PKCS#11 v2.40 §5.4, C_Initialize
+  // flags), and our workers call it from several threads.
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
   CK_RV rv = fl_->C_Initialize(&args);

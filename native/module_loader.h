@@ -1,5 +1,5 @@
 // One loaded and initialised PKCS#11 library per canonical path per process, shared and refcounted
-// (DESIGN.md §6 "Process-wide").
+// (PKCS#11 v2.40 §5.4: C_Initialize and C_Finalize act on the whole process, not on one caller).
 #pragma once
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-// How the pool reacts to PKCS#11 failures (DESIGN.md §6 "Error classes"). Every PKCS#11 call of a job
+// How the pool reacts to PKCS#11 failures (docs/hsm.md, "Recovery"). Every PKCS#11 call of a job
 // runs inside Execute(); nothing else retries. What recovery in place cannot fix is an outage (outage.h).
 #include <chrono>
 #include <thread>

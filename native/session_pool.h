@@ -54,7 +54,7 @@ struct ResolvedKey {
 class Pool {
  public:
   // Receives finished jobs in batches. Each hand-over wakes the JS thread, which on a busy machine costs
-  // more than a signature (measured ~17 us per wake-up with 2 cores), so while more work is queued a
+  // more than a signature (docs/hsm.md, "How it works"), so while more work is queued a
   // worker hands over up to kMaxBatch jobs at once, holding none longer than kMaxBatchDelay. With an
   // empty queue every job is handed over at once: no added latency unless saturated.
   using CompletionSink = std::function<void(std::vector<Job *> &&)>;
@@ -90,7 +90,8 @@ class Pool {
   bool closing() const { return closing_.load(); }
   bool verifies_signatures() const { return verify_signatures_; }
 
-  // Key handle cache, valid for one pool generation (DESIGN.md §6: cache handles, re-resolve on loss).
+  // Key handle cache, valid for one pool generation: a lookup per sign would double the token round trips,
+  // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id.
   int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
                   std::shared_ptr<const VerifyKey> verify);
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).

@@ -1,5 +1,6 @@
 // C_SignInit done ahead of the next sign while a worker is idle, so a lone sign costs C_Sign + verify
-// only (SoftHSM2 P-256: C_SignInit 45–65 µs of a 190–245 µs round trip; on a network HSM a round trip).
+// only: on SoftHSM2 C_SignInit is a third of a P-256 round trip, on a network HSM a round trip of its
+// own (docs/hsm.md, "Where one sign's time goes").
 // Opt-in (HsmOptions.signAhead): it leaves a signing operation active on an idle session.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Slot and token discovery, token selection and login (DESIGN.md §6).
+// Slot and token discovery, token selection and login (docs/hsm.md).
 #pragma once
 
 #include <string>

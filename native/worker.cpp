@@ -78,7 +78,7 @@ void Pool::WorkerLoop(size_t index) {
       sink_(std::move(done));
       done.clear();
       // The hand-over woke the JS thread. When every core runs a worker it may wait for the end of a time
-      // slice before it settles anything or runs its timers (event-loop lag p99 1.7 ms on 2 cores): if it
+      // slice before it settles anything or runs its timers (event-loop lag: docs/hsm.md): if it
       // looks starved, offer it this core now. Not at every hand-over: each extra wake-up of the JS thread
       // costs more CPU than it settles (bench/hsm.ts, docs/hsm.md).
       if (more && JsStarved()) sched_yield();

@@ -1,4 +1,4 @@
-// Optional shared secret for deployments behind a reverse proxy (issue #5): the proxy adds the header,
+// Optional shared secret for deployments behind a reverse proxy: the proxy adds the header,
 // the signer compares in constant time. Both sides are hashed first so the comparison does not leak the
 // token length either.
 

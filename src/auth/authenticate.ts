@@ -1,4 +1,4 @@
-// Request authentication, octez scheme (shared/DESIGN.md §2). The client signs
+// Request authentication, octez scheme (docs/protocol.md, "Request authentication"). The client signs
 //   0x04 ‖ 0x01 ‖ pkh(21 bytes: tag + hash) ‖ data
 // (Make_authenticated_request with tag 1 for Sign, octez src/lib_signer_services/signer_messages.ml)
 // with one of its keys whose pkh GET /authorized_keys advertised, and sends the b58 signature as

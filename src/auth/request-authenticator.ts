@@ -1,4 +1,4 @@
-// Which client keys may authorise signing with which signer key (issue #5):
+// Which client keys may authorise signing with which signer key:
 // - server.authorized_keys: for every signer key;
 // - tezos.<pkh>.authorized_keys: for that key only, replacing the server-wide list for it.
 // A signer key with no list at all signs without authentication (octez: require_auth off).

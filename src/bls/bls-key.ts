@@ -1,4 +1,4 @@
-// A tz4 (BLS12-381 min-pk) secret held in process memory after unsealing (issue #8).
+// A tz4 (BLS12-381 min-pk) secret held in process memory after unsealing (docs/tz4.md).
 // octez src/lib_crypto/bls.ml signs with Bls12_381_signature.MinPk.Pop.sign over watermark ‖ bytes: for the
 // remote signer that is the whole request (magic byte included), no pre-hash, DST
 // BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_. pop_prove signs the public key bytes (or an override)

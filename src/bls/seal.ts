@@ -1,4 +1,4 @@
-// Sealing a tz4 secret under the HSM's AES key(s), and unsealing it at start (issue #8). A fresh random
+// Sealing a tz4 secret under the HSM's AES key(s), and unsealing it at start (docs/tz4.md). A fresh random
 // nonce per seal (96 bits for GCM, a 128-bit CBC IV): each AES key seals few secrets, far below the 2^32
 // random-nonce GCM limit. The file stores the IV the token reports having used: AWS CloudHSM generates
 // its own GCM IV and writes it over ours (native/aes.cpp).

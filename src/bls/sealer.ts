@@ -1,5 +1,5 @@
-// What sealing needs from an HSM: authenticated encryption under keys that never leave the token (issue
-// #8), AES-GCM or, on tokens without it, AES-CBC + HMAC (native/aes.h). src/hsm Hsm satisfies it; the
+// What sealing needs from an HSM: authenticated encryption under keys that never leave the token,
+// AES-GCM or, on tokens without it, AES-CBC + HMAC (native/aes.h). src/hsm Hsm satisfies it; the
 // sealed-file code depends only on this and on the mechanisms' sizes.
 import { SEAL_PARAMS } from '../hsm/aes-args.js';
 import type { SealMechanism } from '../hsm/types.js';

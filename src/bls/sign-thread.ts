@@ -1,6 +1,7 @@
-// The tz4 keys as the signer uses them: their secrets moved into one worker thread (sign-worker.ts) so
-// BLS arithmetic never blocks the event loop (even blst's ~0.4 ms a signature is too long for it). Requests
-// are answered in order; the thread is unref'd and wiped + terminated by close().
+// The tz4 keys as the signer uses them: their secrets moved into one worker thread (sign-worker.ts) so BLS
+// arithmetic never blocks the event loop (even blst's signature is longer than the loop may stall;
+// docs/performance.md). Requests are answered in order; the thread is unref'd and wiped + terminated by
+// close().
 import { Worker } from 'node:worker_threads';
 import type { BlsKey } from './bls-key.js';
 import type { WorkerOptions, WorkerReply, WorkerRequest } from './sign-worker.js';

@@ -1,5 +1,5 @@
-// Worker thread that holds unsealed tz4 secrets and does the BLS arithmetic (~0.4 ms per signature with
-// blst, ~13 ms with @noble/curves, bench/tz4.ts) off the JS thread that serves HTTP and completes HSM
+// Worker thread that holds unsealed tz4 secrets and does the BLS arithmetic (slower than any other
+// step of a request: docs/performance.md, bench/tz4.ts) off the JS thread that serves HTTP and completes HSM
 // signatures. Protocol: see sign-thread.ts, the only user.
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlsKey } from './bls-key.js';

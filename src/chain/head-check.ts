@@ -1,4 +1,4 @@
-// The chain-head threshold rule (issue #5): a block, preattestation or attestation is signed only when its
+// The chain-head threshold rule: a block, preattestation or attestation is signed only when its
 // level lies within [head − max_level_behind, head + max_level_ahead] of the node's head and on the
 // node's chain. With no usable head, fail closed (503) unless fail_open is set.
 

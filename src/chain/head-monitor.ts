@@ -1,4 +1,5 @@
-// Follows the node's head level (issue #5, the chain-head threshold of the original Python HSM signer).
+// Follows the node's head level for the chain-head threshold (head-check.ts; the original Python HSM
+// signer had the same guard).
 // Primary source: the streaming RPC GET /monitor/heads/main (octez lib_shell_services/monitor_services.ml),
 // one block header JSON per new head. Fallback while the stream is down: polling
 // GET /chains/main/blocks/head/header. The chain id comes from GET /chains/main/chain_id.

@@ -1,5 +1,5 @@
-// `config check FILE`: validates a config file without opening the HSM or binding a port. Errors name
-// the file and the path (shared/CONTRACT.md); what can only be seen at run time (environment variables,
+// `config check FILE`: validates a config file without opening the HSM or binding a port. Errors name the
+// file and the path (README.md, "Configuration"); what can only be seen at run time (environment variables,
 // library present) is checked here too so a deployment fails before the baker needs it.
 
 import { existsSync } from 'node:fs';

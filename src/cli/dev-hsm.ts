@@ -1,5 +1,5 @@
-// `dev-hsm init [--dir ./var]`: the embedded development HSM (DESIGN.md §8). Creates a SoftHSM2 token
-// under DIR/softhsm, one tz1, tz2 and tz3 key generated inside it, DIR/signer.yaml and DIR/env.
+// `dev-hsm init [--dir ./var]`: the embedded development HSM (docs/vendors/softhsm2.md). Creates a SoftHSM2
+// token under DIR/softhsm, one tz1, tz2 and tz3 key generated inside it, DIR/signer.yaml and DIR/env.
 // Idempotent: a second run reuses the token, the PIN and the keys.
 
 import { execFile } from 'node:child_process';
@@ -95,7 +95,8 @@ export async function devHsmInit(argv: string[]): Promise<number> {
     for (const k of keys.values()) process.stdout.write(`  ${k.pkh}  ${k.curve}  ${k.publicKey}\n`);
     const first = keys.keys().next().value;
     if (first !== undefined) {
-      // The mainnet example block of DESIGN.md §4 (level 12, round 0): a repeat gets the same signature.
+      // The mainnet example block (level 12, round 0; test/helpers/tezos-vectors.ts): a repeat gets the same
+      // signature.
       process.stdout.write(
         `example, once serving:\n  curl -s http://127.0.0.1:6732/keys/${first}\n` +
           `  curl -s -X POST -H 'Content-Type: application/json' --data '"${EXAMPLE_BLOCK}"' http://127.0.0.1:6732/keys/${first}\n`,

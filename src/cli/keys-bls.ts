@@ -1,5 +1,5 @@
 // `keys generate --curve bls12-381 --label L --config FILE [--aes-label A] [--json]` and
-// `keys import --curve bls12-381 --label L --config FILE [--file PATH] [--aes-label A] [--json]` (issue #8).
+// `keys import --curve bls12-381 --label L --config FILE [--file PATH] [--aes-label A] [--json]`.
 // No PKCS#11 HSM signs BLS: the tz4 secret is sealed with AES-GCM (or AES-CBC + HMAC on tokens without
 // GCM) under keys that never leave the token (made on first use) and written to
 // <config dir>/bls/<tz4>.sealed with the mechanism it used (docs/tz4.md). An imported

@@ -18,7 +18,7 @@ export async function keysList(argv: string[]): Promise<number> {
       label: k.label,
       id: k.id,
     }));
-    // tz4 keys sealed beside the config (issue #8): listed from their files, not unsealed here.
+    // tz4 keys sealed beside the config (docs/tz4.md): listed from their files, not unsealed here.
     for (const { sealed } of await readSealedDir(blsKeyDir(config.file))) {
       keys.push({
         pkh: sealed.pkh,

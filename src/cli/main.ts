@@ -1,4 +1,4 @@
-// CLI entry: `tezos-hsm-signer <verb> …` (shared/CONTRACT.md, CLI). Returns the exit code.
+// CLI entry: `tezos-hsm-signer <verb> …` (README.md, "CLI"). Returns the exit code.
 
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './args.js';

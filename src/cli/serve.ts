@@ -1,6 +1,6 @@
 // `serve --config FILE`: opens the HSM and the watermark store, serves the octez remote-signer API.
 // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the HSM pool and the store, exit 0.
-// Issue #5 parts are wired here: request authentication, API token, TLS, chain-head guard, audit log,
+// The optional parts are wired here too: request authentication, API token, TLS, chain-head guard, audit log,
 // metrics and the utility listener (/healthz, /readyz, /metrics).
 
 import { ApiToken } from '../auth/api-token.js';
@@ -92,13 +92,13 @@ export async function serve(argv: string[]): Promise<number> {
     };
     const hsm = await openHsm(config);
     closers.add('HSM', () => hsm.close());
-    // Issue #8: tz4 secrets are decrypted by the HSM now; any failure refuses to start.
+    // tz4 secrets are decrypted by the HSM now (docs/tz4.md); any failure refuses to start.
     const blsKeys = await unsealDir(hsm, blsKeyDir(config.file));
     closers.add('tz4 keys', () => {
       for (const k of blsKeys) k.wipe();
     });
-    // Their secrets then move to a worker thread: BLS arithmetic (blst ~0.4 ms, noble ~13 ms) stays off
-    // the event loop.
+    // Their secrets then move to a worker thread: a BLS signature takes longer than the event loop may
+    // stall (docs/performance.md).
     const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
     if (bls) closers.add('tz4 signing thread', () => bls.thread.close());
     const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, onWarning: warn });

@@ -1,4 +1,4 @@
-// Every configuration error names the file and the dotted path inside it (shared/CONTRACT.md, config).
+// Every configuration error names the file and the dotted path inside it (README.md, "Configuration").
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

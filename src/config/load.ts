@@ -1,4 +1,4 @@
-// Loads and validates the YAML config file (shared/CONTRACT.md, config). Unknown keys are errors;
+// Loads and validates the YAML config file (README.md, "Configuration"). Unknown keys are errors;
 // relative paths resolve against the config file's directory.
 
 import { readFile } from 'node:fs/promises';
@@ -99,7 +99,7 @@ function parseHsm(s: Section, base: string): HsmConfig {
   if (tokenLabel !== undefined) out.tokenLabel = tokenLabel;
   if (tokenSerial !== undefined) out.tokenSerial = tokenSerial;
   if (slot !== undefined) {
-    // CloudHSM slot ids exceed 2^53 (DESIGN.md §6): accept strings too.
+    // CloudHSM slot ids exceed 2^53 (docs/vendors/cloudhsm.md): accept strings too.
     const text = typeof slot === 'number' && Number.isSafeInteger(slot) ? String(slot) : slot;
     if (typeof text !== 'string' || !/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) {
       throw s.error('slot', 'expected a non-negative integer (decimal or 0x hex)');

@@ -1,8 +1,8 @@
-// Config sections and keys for operations and security (issue #5):
+// Config sections and keys for operations and security (docs/operations.md):
 //   server.authorized_keys, server.api_token_env, server.tls {cert, key}
 //   node {rpc, max_level_ahead, max_level_behind, fail_open}
 //   log {level, file}
-//   tezos.<pkh>.authorized_keys, tezos.<pkh>.log_payloads, tezos.<tz4>.allow_proof_of_possession (issue #8)
+//   tezos.<pkh>.authorized_keys, tezos.<pkh>.log_payloads, tezos.<tz4>.allow_proof_of_possession
 // Each parser reads only its keys; the caller's Section.done() still refuses unknown ones.
 
 import { existsSync } from 'node:fs';
@@ -43,7 +43,7 @@ export interface KeyOpsConfig {
   /** Replaces server.authorized_keys for this key; null: the server-wide list applies. */
   authorizedKeys: string[] | null;
   logPayloads: boolean;
-  /** tz4 only (issue #8): answer GET /bls_prove_possession/<pkh>. */
+  /** tz4 only (docs/tz4.md): answer GET /bls_prove_possession/<pkh>. */
   allowProofOfPossession: boolean;
 }
 

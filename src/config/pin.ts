@@ -1,5 +1,6 @@
-// Reads the user PIN: from the file named by hsm.pin_file (owner-only permissions), else from the
-// environment variable named by hsm.pin_env. Never from the command line (shared/CONTRACT.md).
+// Reads the user PIN: from the file named by hsm.pin_file (owner-only permissions), else from the environment
+// variable named by hsm.pin_env. Never from the command line, where any local user could read it in the
+// process list.
 
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from './errors.js';

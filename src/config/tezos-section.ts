@@ -1,4 +1,4 @@
-// Parses the `tezos` section: per-key policy (shared/CONTRACT.md, config).
+// Parses the `tezos` section: per-key policy (README.md, "Policy").
 
 import type { KeyPolicy } from '../policy/key-policy.js';
 import { b58decode } from '../tezos/base58.js';
@@ -68,7 +68,7 @@ function keyPolicy(s: Section, extra?: (s: Section) => void): KeyPolicy {
   return p;
 }
 
-/** `perKey` reads further per-key settings (issue #5: authorized_keys, log_payloads) before done(). */
+/** `perKey` reads further per-key settings (authorized_keys, log_payloads; ops-sections.ts) before done(). */
 export function parseTezos(s: Section, perKey?: (pkh: string, s: Section) => void): Map<string, KeyPolicy> {
   const out = new Map<string, KeyPolicy>();
   for (const pkh of s.keys()) {

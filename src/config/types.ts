@@ -1,4 +1,4 @@
-// The validated configuration (shared/CONTRACT.md, config file). Paths are absolute.
+// The validated configuration (README.md, "Configuration"). Paths are absolute.
 
 import type { KeyPolicy } from '../policy/key-policy.js';
 import type { KeyOpsConfig, LogConfig, NodeConfig, ServerSecurityConfig } from './ops-sections.js';
@@ -53,8 +53,8 @@ export interface HsmConfig {
   pinFile: string | null;
   sessions: number;
   /**
-   * Idle sessions pre-run C_SignInit for the key they signed last (docs/hsm.md "signAhead"): ~60 µs off
-   * a lone request on SoftHSM2; switching keys then costs one discarded signature of a zero digest.
+   * Idle sessions pre-run C_SignInit for the key they signed last (docs/hsm.md "signAhead"), taking it
+   * off a lone request's path; switching keys then costs one discarded signature of a zero digest.
    */
   signAhead: boolean;
   /** Variables set in the process environment before the PKCS#11 library is loaded (e.g. SOFTHSM2_CONF). */
@@ -76,10 +76,10 @@ export interface Config {
   watermark: WatermarkConfig;
   /** The `tezos` section by pkh; null when absent (every key, consensus policy). */
   tezos: Map<string, KeyPolicy> | null;
-  /** Chain-head threshold (issue #5); null when the `node` section is absent. */
+  /** Chain-head threshold (src/chain/head-check.ts); null when the `node` section is absent. */
   node: NodeConfig | null;
   log: LogConfig;
-  /** Per-key authentication and audit options from the `tezos` section (issue #5). */
+  /** Per-key authentication and audit options from the `tezos` section (src/config/ops-sections.ts). */
   keyOps: Map<string, KeyOpsConfig>;
 }
 

@@ -1,4 +1,4 @@
-// Per-vendor rules the config can check before the library is loaded (DESIGN.md §6–7). The addon itself
+// Per-vendor rules the config can check before the library is loaded (docs/vendors/). The addon itself
 // already covers the others for every vendor: RW sessions always, the public point read from the
 // private key object when it carries CKA_EC_POINT (CloudHSM), slot chosen by label or serial.
 

@@ -1,4 +1,4 @@
-// PKCS#11 library presets per vendor (shared/DESIGN.md §7): `hsm.vendor` picks the first existing path
+// PKCS#11 library presets per vendor (docs/vendors/): `hsm.vendor` picks the first existing path
 // when `hsm.library` is not given, else reports the first one listed. Each list is the install locations
 // the cited sources use; docs/vendors/<vendor>.md says which were confirmed and which are guesses.
 // A library's own configuration variable (named per vendor below) is set through `hsm.env`, which is

@@ -1,4 +1,4 @@
-// Argument checks for the sealing calls (issue #8): the addon trusts what reaches it.
+// Argument checks for the sealing calls (docs/tz4.md): the addon trusts what reaches it.
 import { checkLabel } from './options.js';
 import type { SealMechanism } from './types.js';
 

@@ -1,4 +1,4 @@
-// Public surface of the PKCS#11 layer (issue #2).
+// Public surface of the PKCS#11 layer (docs/hsm.md).
 export { Pkcs11Error } from './errors.js';
 export { Hsm } from './hsm.js';
 export {

@@ -1,4 +1,4 @@
-// The typed surface of the PKCS#11 layer as the rest of the signer sees it (issue #2).
+// The typed surface of the PKCS#11 layer as the rest of the signer sees it.
 // Nothing here knows about Tezos: curves are named by their PKCS#11 parameters.
 
 /** Curves the addon can sign with; the mechanism follows from the curve (CKM_ECDSA or CKM_EDDSA). */
@@ -62,7 +62,7 @@ export interface PoolStats {
  */
 export type SealMechanism = 'aes-gcm' | 'aes-cbc-hmac';
 
-/** Recovery class attached to every Pkcs11Error (DESIGN.md §6). */
+/** Recovery class attached to every Pkcs11Error (docs/hsm.md, "Recovery"). */
 export type Recovery = 'retry' | 'recycle' | 'relogin' | 'reinitialize' | 'fatal' | 'none';
 
 /** One private key object as Hsm.inventory() reports it. */

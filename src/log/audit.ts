@@ -1,10 +1,10 @@
-// One audit line per signing decision (issue #5). Fields are fixed so operators can grep and alert on
+// One audit line per signing decision. Fields are fixed so operators can grep and alert on
 // them; the request bytes appear only when the key's config says log_payloads: true.
 //
-// Cost (issue #7): lines go through a child logger made once per process logger, with `audit: true`
+// Cost: lines go through a child logger made once per process logger, with `audit: true`
 // pre-serialised in its bindings and redaction of top-level names only. The fields are flat strings and
 // numbers, so the process logger's nested paths ('*.pin') cannot match and would only make pino run the
-// wildcard redactor on every field (≈ 10 → 6 µs per line, bench/ops-overhead.ts).
+// wildcard redactor on every field (docs/performance.md, bench/ops-overhead.ts).
 
 import type { Logger } from 'pino';
 import { REDACT_CENSOR, REDACT_PATHS } from './logger.js';

@@ -19,7 +19,7 @@ type Destination = ReturnType<typeof destination>;
 const destinations = new WeakMap<Logger, Destination>();
 
 /**
- * Asynchronous writes are batched (issue #7): each write is a hop through libuv's thread pool and back,
+ * Asynchronous writes are batched: each write is a hop through libuv's thread pool and back,
  * costing the event loop more than formatting the line, so lines gather up to BATCH_BYTES and at most
  * BATCH_MS; pino writes what is left on exit and closeLogger() on shutdown.
  */

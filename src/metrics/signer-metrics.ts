@@ -1,11 +1,11 @@
-// Prometheus metrics of the signer (issue #5), served on the utility listener's /metrics. One registry per
+// Prometheus metrics of the signer, served on the utility listener's /metrics. One registry per
 // instance (not prom-client's global one) so tests and several servers in one process do not collide.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HeadState } from '../chain/head-monitor.js';
 import type { PoolStats } from '../hsm/types.js';
 
-/** 50 µs … 1 s: a P-256 sign on SoftHSM is ~75 µs, a network HSM a few ms, a stalled one much longer. */
+/** 50 µs … 1 s: from a local software token's sign through a network HSM's to a stalled one's. */
 export const LATENCY_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ];

@@ -1,5 +1,5 @@
-// A watermark taken from another signer, and how it becomes one of ours (issue #5, migration).
-// Our Mark keeps the stored signature so an identical request gets it back (DESIGN.md §5). When the
+// A watermark taken from another signer, and how it becomes one of ours (docs/migrating.md).
+// Our Mark keeps the stored signature so an identical request gets it back (docs/watermark.md). When the
 // other signer kept no signature (Signatory, or an octez mark without one), we must never answer a
 // "repeat" with a made-up one: the hash is set to all zeros, which no request's BLAKE2b-256 equals, so
 // the imported height is refused outright rather than re-signed or answered wrongly.

@@ -1,9 +1,9 @@
-// What one key may sign (shared/CONTRACT.md, config `tezos.<pkh>`).
+// What one key may sign (config `tezos.<pkh>`; README.md, "Policy").
 
 export interface KeyPolicy {
   block: boolean;
   preattestation: boolean;
-  /** Covers tags 21, 23 (with DAL) and 41: they share one watermark slot (DESIGN.md §5). */
+  /** Covers tags 21, 23 (with DAL) and 41: they share one watermark slot (docs/watermark.md). */
   attestation: boolean;
   /** Operation kinds allowed under magic byte 0x03; empty = no generic operation. */
   generic: ReadonlySet<string>;

@@ -5,7 +5,7 @@ import type { SignRequest } from '../tezos/request.js';
 import { PolicyError } from './errors.js';
 import { CONSENSUS_POLICY, type KeyPolicy } from './key-policy.js';
 
-/** Magic byte of an authentication message (DESIGN.md §2): the signer never signs one for a client. */
+/** Magic byte of an authentication message (octez signer_messages.ml): never signed for a client. */
 const MAGIC_AUTHENTICATION = 0x04;
 
 export class Policy {

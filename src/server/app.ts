@@ -1,4 +1,4 @@
-// The octez remote-signer HTTP API as a Hono app (DESIGN.md §2); one router per resource.
+// The octez remote-signer HTTP API as a Hono app (docs/protocol.md, "HTTP API"); one router per resource.
 
 import { Hono } from 'hono';
 import { API_TOKEN_HEADER, type ApiToken } from '../auth/api-token.js';
@@ -15,12 +15,12 @@ import type { SignObserver } from './sign-observer.js';
 export interface AppOptions {
   knownKeys: boolean;
   maxBodyBytes: number;
-  /** Issue #5: octez request authentication. */
+  /** octez request authentication (`authorized_keys`): which client keys may ask for signatures. */
   authenticator?: RequestAuthenticator;
-  /** Issue #5: shared token a reverse proxy adds to every request. */
+  /** Shared token a reverse proxy adds to every request, for deployments where only it may reach us. */
   apiToken?: ApiToken | null;
   observer?: SignObserver;
-  /** Issue #8: tz4 keys allowed to answer GET /bls_prove_possession/<pkh>. */
+  /** tz4 keys allowed to answer GET /bls_prove_possession/<pkh> (opt-in: the proof is key material). */
   proofOfPossession?: (pkh: string) => boolean;
 }
 

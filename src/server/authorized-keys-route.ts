@@ -1,6 +1,6 @@
 // GET /authorized_keys: octez-client asks before every signature, so the answer is a constant.
-// `{}` means no request authentication is required (DESIGN.md §2); else the pkhs of the client keys
-// allowed to authenticate (issue #5, src/auth/request-authenticator.ts).
+// `{}` means no request authentication is required (docs/protocol.md, "HTTP API"); else the pkhs
+// of the client keys allowed to authenticate (src/auth/request-authenticator.ts).
 
 import { Hono } from 'hono';
 

@@ -1,4 +1,4 @@
-// GET /bls_prove_possession/<tz4>?bls_pk=BLpk… (issue #8): the key's proof of possession, as octez's
+// GET /bls_prove_possession/<tz4>?bls_pk=BLpk… (docs/tz4.md): the key's proof of possession, as octez's
 // signer answers it (src/lib_signer_services: {"bls_prove_possession": "BLsig…"}). Opt-in per key with
 // tezos.<pkh>.allow_proof_of_possession; `bls_pk` replaces the signed public key (octez pop_prove ?msg).
 

@@ -2,7 +2,7 @@
 // sign service input is Data_encoding.bytes, in JSON a hex string). Every malformed form is a 400, a body
 // over the limit a 413.
 //
-// Hot path (issue #7): under @hono/node-server the headers come straight from node's IncomingMessage and
+// Hot path (docs/operations.md, "Performance notes"): under @hono/node-server the headers come straight from node's IncomingMessage and
 // a body with a Content-Length (node's parser enforces that framing) is read by the server's direct
 // reader; touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream
 // per request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.

@@ -1,7 +1,7 @@
-// Maps every error to the octez error trace `[{"kind":"temporary","id":"failure","msg":…}]` and one
-// HTTP status (DESIGN.md §2): 400 malformed, 403 policy, 404 unknown key, 409 watermark, 413 too large,
-// 503 HSM or store unavailable (Retry-After; without it for a key whose mechanism the token lacks), 500
-// only for bugs; 499 (audit only) a client that left.
+// Maps every error to the octez error trace `[{"kind":"temporary","id":"failure","msg":…}]` and one HTTP
+// status (docs/protocol.md, "Errors"): 400 malformed, 403 policy, 404 unknown key, 409 watermark, 413 too
+// large, 503 HSM or store unavailable (Retry-After; without it for a key whose mechanism the token lacks),
+// 500 only for bugs; 499 (audit only) a client that left.
 
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';

@@ -1,4 +1,4 @@
-// /keys/<pkh>: GET the public key, POST bytes to sign (DESIGN.md §2).
+// /keys/<pkh>: GET the public key, POST bytes to sign (docs/protocol.md, "HTTP API").
 
 import { Hono } from 'hono';
 import type { SignNote, Signer } from '../signer/signer.js';
@@ -7,7 +7,7 @@ import { httpError } from './errors.js';
 import type { SignObserver } from './sign-observer.js';
 import { logUnexpected } from '../log/error-line.js';
 
-/** Issue #5 hooks on POST: request authentication, then one audit line and metrics per request. */
+/** Hooks on POST, both optional: request authentication, then one audit line and metrics per request. */
 export interface SignHooks {
   /** Throws AuthenticationError (401/403) unless `authentication` is valid for (pkh, msg). */
   authenticate?(pkh: string, msg: Uint8Array, authentication: string | undefined): void;
@@ -48,7 +48,7 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHook
         const seconds = (performance.now() - started) / 1000;
         // null when not served by @hono/node-server (app.request in tests).
         const client = incomingOf(c)?.socket.remoteAddress ?? null;
-        // The audit line and metrics (6–20 µs) are written once the answer is: it leaves in this turn's
+        // The audit line and metrics are written once the answer is (their cost: docs/performance.md): it leaves in this turn's
         // microtasks, immediates run after them and before the next request is read.
         setImmediate(() => {
           try {

@@ -25,7 +25,7 @@ function checkingInterval(limits: ConnectionLimits): number {
   return Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
 }
 
-/** `tls` (issue #5, server.tls): serve HTTPS with this PEM certificate chain and key. */
+/** `tls` (server.tls): serve HTTPS with this PEM certificate chain and key. */
 export function listen(
   app: Hono,
   at: Address,

@@ -1,4 +1,4 @@
-// Readiness for /readyz (issue #5): every dependency a signature needs, checked now, with a time limit so
+// Readiness for /readyz: every dependency a signature needs, checked now, with a time limit so
 // a hung HSM or database answers "not ready" instead of hanging the probe.
 
 export interface ReadinessCheck {

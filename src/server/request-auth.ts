@@ -1,4 +1,4 @@
-// Maps the authenticator's verdict to the HTTP answer: 401 missing, 403 invalid (DESIGN.md §2).
+// Maps the authenticator's verdict to the HTTP answer: 401 missing, 403 invalid (docs/protocol.md, "Errors").
 
 import { AuthenticationError } from '../auth/errors.js';
 import type { RequestAuthenticator } from '../auth/request-authenticator.js';

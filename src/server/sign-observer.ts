@@ -1,4 +1,4 @@
-// One place that turns a finished POST /keys/<pkh> into its audit line and its metrics (issue #5):
+// One place that turns a finished POST /keys/<pkh> into its audit line and its metrics:
 // the outcome comes from the signer's note on success, from the error's class and status otherwise.
 
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// The utility listener (issue #5), a separate Hono app on server.utility_address so probes and scrapes
+// The utility listener, a separate Hono app on server.utility_address so probes and scrapes
 // never queue behind signing traffic and are never exposed with the signing API:
 //   /healthz  the process answers;  /readyz  dependencies answer (503 with reasons otherwise);
 //   /metrics  Prometheus text.

@@ -20,7 +20,7 @@ export interface HsmSignerKey {
   readonly verify: Verifier | null;
 }
 
-/** A tz4 key unsealed into process memory (issue #8, src/bls/): no PKCS#11 HSM signs BLS. */
+/** A tz4 key unsealed into process memory (src/bls/, docs/tz4.md): no PKCS#11 HSM signs BLS. */
 export interface BlsSignerKey {
   readonly pkh: string;
   /** BLpk… */
@@ -36,7 +36,7 @@ export interface BlsSignerKey {
 export type SignerKey = HsmSignerKey | BlsSignerKey;
 
 /**
- * Resolves HSM keys; the same key twice on the token is an error (ambiguous object, DESIGN.md §6).
+ * Resolves HSM keys; the same key twice on the token is an error (ambiguous object: which one would sign?).
  * `deviceVerifies`: the device checks each signature before returning it, so no JS verifier is built.
  */
 export function buildKeyring(keys: readonly HsmKey[], deviceVerifies = false): Map<string, SignerKey> {

@@ -1,4 +1,4 @@
-// The signing flow for one POST /keys/<pkh> (DESIGN.md §2, §5):
+// The signing flow for one POST /keys/<pkh> (docs/architecture.md, "One signing request"):
 // key lookup → refuse magic 0x04 → decode → policy → watermark signOnce (consensus kinds) → HSM sign
 // over BLAKE2b-256(msg) → verify (here, or in the addon when the device says so) → encode. Nothing here
 // allocates key material per request.
@@ -35,10 +35,10 @@ export interface UnsignableKey {
   mechanism: string;
 }
 
-/** Filled by sign() for the caller's audit line and metrics (issue #5). */
+/** Filled by sign() for the caller's audit line and metrics. */
 export interface SignNote {
   req?: SignRequest;
-  /** 'signed': a new signature; 'repeat': the stored one for identical bytes (DESIGN.md §5). */
+  /** 'signed': a new signature; 'repeat': the stored one for identical bytes (docs/watermark.md). */
   outcome?: 'signed' | 'repeat';
   /** Hex BLAKE2b-256 of the request: the watermark's hash and the audit line's requestHash. */
   requestHash?: string;
@@ -47,7 +47,7 @@ export interface SignNote {
 export interface SignerOptions {
   /** Extra check on the decoded request before the watermark (e.g. the chain-head threshold); throws to refuse. */
   check?: (req: SignRequest) => void;
-  /** Unsealed tz4 keys (issue #8), served beside the token's keys. */
+  /** Unsealed tz4 keys (src/bls/), served beside the token's keys. */
   blsKeys?: readonly BlsSigning[];
   /** Bounds the chain ids a key without a `chains` list signs on (watermark.max_chains). */
   chainCap?: ChainCap;

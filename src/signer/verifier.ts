@@ -1,11 +1,11 @@
 // Checks each HSM signature against the key's public key before it leaves the signer: a faulty HSM must
-// not hand the baker a signature that octez will reject (DESIGN.md §2). Built once per key.
+// not hand the baker a signature that octez-client will reject, stalling it. Built once per key.
 //
-// Ed25519 uses a node:crypto KeyObject (OpenSSL, ~60 µs). ECDSA cannot go through crypto.verify: it always
+// Ed25519 uses a node:crypto KeyObject (OpenSSL). ECDSA cannot go through crypto.verify: it always
 // hashes the input (null, undefined or 'sha256' all rehash), and Tezos signs BLAKE2b-256(msg) directly.
 // The SEC 1 v2 §4.1.4 check is x(u1·G + u2·Q) mod n = r with u1 = e·s⁻¹, u2 = r·s⁻¹.
 // - P-256: both scalar multiplications run in OpenSSL through node:crypto ECDH (u1·G as a public key,
-//   x(u2·Q) as a shared secret, ~0.1 ms in all, bench/verify.ts). Only x(u2·Q) is known, so the sum is
+//   x(u2·Q) as a shared secret; costs in docs/performance.md, bench/verify.ts). Only x(u2·Q) is known, so the sum is
 //   checked x-only: for points with x-coordinates xR and xA, x(R+A) and x(R−A) are the roots of
 //   (xR−xA)²·X² − 2((xR·xA + a)(xR + xA) + 2b)·X + (xR·xA − a)² − 4b(xR + xA) = 0 (the x-only addition
 //   law of short Weierstrass curves, as in Brier–Joye ladders). X = x(u2·Q) being a root means
@@ -14,7 +14,8 @@
 //   output is refused as surely as by the full check, and no one without the key can forge either.
 //   Degenerate inputs (u1 = 0, xR = xA) take the @noble/curves path below.
 // - secp256k1: OpenSSL's generic curve code is slower than @noble/curves here, so @noble/curves with
-//   window tables for Q, built on the key's first signature (not at start-up: ~1 MB and ~50 ms per key).
+//   window tables for Q, built on the key's first signature (not at start-up: their memory and time per key would
+//   grow start-up with the number of keys; docs/performance.md).
 
 import { createECDH, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';

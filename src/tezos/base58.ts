@@ -1,7 +1,8 @@
 // Base58check with Tezos prefixes: encode(prefix, payload) and decode(string) back to (prefix, payload).
 // Layout: base58(prefix ‖ payload ‖ sha256d checksum[0..4]) (octez src/lib_crypto/base58.ml), Bitcoin
-// alphabet. Own coding instead of bs58check: its pure-JS SHA-256 and byte-at-a-time base conversion cost
-// ~25 µs per signature answer; node:crypto hashes and the conversion below works on 58^5 limbs.
+// alphabet. Own coding instead of bs58check: its pure-JS SHA-256 and byte-at-a-time base conversion were a
+// visible share of each answer (docs/operations.md, "Performance notes"); node:crypto hashes and the
+// conversion below works on 58^5 limbs.
 import { hash } from 'node:crypto';
 import { PREFIX, type PrefixName } from './prefixes.js';
 

@@ -2,7 +2,7 @@
 // Shell header: octez src/lib_base/block_header.ml (shell_header_encoding); fitness elements:
 // src/proto_alpha/lib_protocol/fitness_repr.ml; protocol part: block_header_repr.ml
 // (contents_encoding: payload_hash, payload_round, proof_of_work_nonce, seed_nonce_hash option,
-// per_block_votes). Offsets in shared/DESIGN.md §4.
+// per_block_votes). Offsets: docs/protocol.md, "Block header".
 import type { Reader } from './reader.js';
 import type { BlockRequest } from './request.js';
 

@@ -1,7 +1,8 @@
-// 0x12 preattestation / 0x13 attestation: magic ‖ chain_id(4) ‖ branch(32) ‖ tag(1) ‖ content.
-// Content layouts from the current protocol's operation_repr.ml (consensus_content_encoding and the
-// attestation_with_dal case) and DESIGN.md §4: tags 20/21/23 carry a slot (u16) first; BLS-mode tags
-// 40/41 have none. Tag 23 ends with a Z-encoded DAL bitset. The layout follows the tag, never the key.
+// 0x12 preattestation / 0x13 attestation: magic ‖ chain_id(4) ‖ branch(32) ‖ tag(1) ‖ content. Content
+// layouts from the current protocol's operation_repr.ml (consensus_content_encoding and the
+// attestation_with_dal case; docs/protocol.md, "Consensus operations"): tags 20/21/23 carry a slot (u16)
+// first; BLS-mode tags 40/41 have none. Tag 23 ends with a Z-encoded DAL bitset. The layout follows the tag,
+// never the key.
 import type { Reader } from './reader.js';
 import type { ConsensusRequest } from './request.js';
 

@@ -279,7 +279,7 @@ export const GENERIC_OPERATION_KINDS: ReadonlySet<string> = new Set(
 
 /**
  * Consensus operations inside a 0x03 request: signing one there would bypass the watermark slot that the
- * 0x12/0x13 magic bytes get (DESIGN.md §5), so policy never lets `generic` allow them.
+ * 0x12/0x13 magic bytes get (docs/watermark.md), so policy never lets `generic` allow them.
  */
 export const CONSENSUS_OPERATION_KINDS: ReadonlySet<string> = new Set(
   [20, 21, 23].map((t) => OPERATIONS[t]!.kind),

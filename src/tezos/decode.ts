@@ -1,4 +1,5 @@
-// Bytes → typed request, or a DecodeError naming the offset and what was expected (DESIGN.md §4).
+// Bytes → typed request, or a DecodeError naming the offset and what was expected (layouts:
+// docs/protocol.md).
 // One decoder per format; this file only dispatches on the magic byte and maps requests to watermark
 // slots. Any non-DecodeError escaping a decoder is a bug: it is converted so callers see one error type.
 import { decodeBlock } from './decode-block.js';
@@ -55,7 +56,7 @@ export function decodeRequest(bytes: Uint8Array): SignRequest {
 
 /**
  * Watermark slot of a request: 0x11 block, 0x12 preattestation, 0x13 attestation (tags 21/23/41 share
- * it, DESIGN.md §5); legacy 0x01 shares 'block' and 0x02 'attestation'. null: not watermarked.
+ * it, docs/watermark.md); legacy 0x01 shares 'block' and 0x02 'attestation'. null: not watermarked.
  */
 export function consensusKindOf(req: SignRequest): ConsensusKind | null {
   switch (req.kind) {

@@ -1,5 +1,5 @@
 // Public keys and key hashes: from the HSM's point to edpk/sppk/p2pk and tz1/tz2/tz3, BLpk/tz4 parsing,
-// and the 21-byte binary pkh used in the authentication message (DESIGN.md §2–3).
+// and the 21-byte binary pkh used in the authentication message (docs/protocol.md).
 // Binary tags 00 ed25519 / 01 secp256k1 / 02 p256 / 03 bls: octez src/lib_crypto/signature_v2.ml
 // (Public_key_hash.encoding and Public_key.encoding).
 import { p256 } from '@noble/curves/nist.js';

@@ -1,6 +1,6 @@
 // Base58check prefixes of every Tezos string the signer reads or writes, with the payload length each
 // carries. Values from octez src/lib_crypto/base58.ml (Prefix module), cross-checked with
-// @taquito/utils constants.ts (DESIGN.md §3).
+// @taquito/utils constants.ts.
 
 export interface Prefix {
   readonly bytes: Uint8Array;

@@ -1,7 +1,7 @@
-// The decoded form of a signing request (issue #3). One decoder (src/tezos/decode*.ts) produces these;
-// policy and the watermark consume them. Facts: shared/DESIGN.md §4.
+// The decoded form of a signing request. One decoder (src/tezos/decode*.ts) produces these;
+// policy and the watermark consume them. Byte layouts: docs/protocol.md.
 
-/** Watermark slot kind: tags 21/23/41 all map to 'attestation' (DESIGN.md §5). */
+/** Watermark slot kind: tags 21/23/41 all map to 'attestation' (docs/watermark.md says why). */
 export type ConsensusKind = 'block' | 'preattestation' | 'attestation';
 
 export interface BlockRequest {

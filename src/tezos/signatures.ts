@@ -1,6 +1,6 @@
 // Signature encodings: raw r‖s from the HSM → spsig1/p2sig (low-S) and edsig; DER → raw; decoding any
-// signature string back to bytes. octez rejects high-S secp256k1 signatures (src/lib_crypto/secp256k1.ml
-// uses libsecp256k1's normalised verify), so we always normalise; P-256 too (DESIGN.md §3).
+// signature string back to bytes. octez rejects high-S secp256k1 signatures (src/lib_crypto/secp256k1.ml uses
+// libsecp256k1's normalised verify), so we always normalise; P-256 too, harmless there and one rule for both.
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Curve } from '../hsm/types.js';

@@ -3,7 +3,7 @@
 /**
  * The store cannot give a durable answer right now (database unreachable, too slow, commit failed or
  * uncertain). Nothing was signed for the caller: the HTTP layer answers 503 with Retry-After
- * (shared/CONTRACT.md, HTTP) and the baker retries.
+ * (docs/protocol.md, "Errors") and the baker retries.
  */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';

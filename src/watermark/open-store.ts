@@ -1,4 +1,4 @@
-// Builds the watermark store named by the config's `watermark` section (CONTRACT.md).
+// Builds the watermark store named by the config's `watermark` section (README.md, "Configuration").
 
 import { FileStore } from './file-store.js';
 import { MemoryStore } from './memory-store.js';
@@ -26,7 +26,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
       if (!cfg.dir) throw new Error('watermark.backend file needs watermark.dir');
       return FileStore.open(cfg.dir, opts.onWarning ? { onRecovery: opts.onWarning } : {});
     case 'postgres': {
-      // Loaded only when configured (issue #6), so that `pg` is not loaded otherwise.
+      // Loaded only when configured, so that a signer on the file store never loads `pg`.
       if (!cfg.url) throw new Error('watermark.backend postgres needs watermark.url');
       let mod: typeof import('./postgres-store.js');
       try {

@@ -1,4 +1,4 @@
-// Schema of the shared PostgreSQL watermark (issue #6), created or migrated when a store opens.
+// Schema of the shared PostgreSQL watermark (docs/ha.md), created or migrated when a store opens.
 // Versioned and idempotent; replicas starting together serialise on one transaction-scoped advisory
 // lock, so exactly one of them applies each step and the others see it done.
 

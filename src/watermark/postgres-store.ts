@@ -1,4 +1,4 @@
-// The shared high watermark on PostgreSQL (issue #6; shared/DESIGN.md §5, docs/ha.md): several signer
+// The shared high watermark on PostgreSQL (rule: docs/watermark.md; deployment: docs/ha.md): several signer
 // replicas behind one baker refuse what another already signed. Per request, one transaction in two
 // round trips of pipelined, prepared statements: BEGIN + SELECT … FOR UPDATE of the slot row (created by
 // the first request on a slot), ask rule.ts, call sign() while holding the row lock, then UPDATE +

@@ -1,4 +1,4 @@
-// The high-watermark rule, in one place (shared/DESIGN.md §5; octez src/bin_signer/handler.ml,
+// The high-watermark rule, in one place (docs/watermark.md; octez src/bin_signer/handler.ml,
 // check_watermark): every backend (memory, file, postgres) asks this function and nothing else.
 
 import type { Mark } from './store.js';

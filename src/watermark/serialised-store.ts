@@ -36,7 +36,7 @@ export abstract class SerialisedStore implements WatermarkStore {
       const verdict = decide(stored, req);
       if (verdict === 'repeat') return { outcome: 'repeat', signature: stored!.signature };
       if (verdict === 'refuse') return { outcome: 'refused', stored: { ...stored! } };
-      // Order (DESIGN.md §5): check → sign → durable write → answer. A throw in sign() or write()
+      // Order (docs/watermark.md): check → sign → durable write → answer. A throw in sign() or write()
       // rejects with the old mark untouched, and nothing was released to the caller.
       const signature = await sign();
       if (typeof signature !== 'string' || signature.length === 0)

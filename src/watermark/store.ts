@@ -1,5 +1,5 @@
-// The high-watermark store interface (issue #4; rule in shared/DESIGN.md §5, implemented once in
-// src/watermark/rule.ts). Backends: file (default), memory (tests/benches), postgres (issue #6).
+// The high-watermark store interface (rule: docs/watermark.md, implemented once in
+// src/watermark/rule.ts). Backends: file (default), memory (tests/benches), postgres (replicas, docs/ha.md).
 
 import type { ConsensusKind } from '../tezos/request.js';
 

@@ -10,7 +10,7 @@ export const KINDS: readonly ConsensusKind[] = ['block', 'preattestation', 'atte
 // Chain ids and pkhs are base58 (Net…, tz…); anything else would also break the slot id below.
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
 const HEX32 = /^[0-9a-fA-F]{64}$/;
-// Levels and rounds are int32 on the wire (DESIGN.md §4), never negative for a real request.
+// Levels and rounds are int32 on the wire (docs/protocol.md), never negative for a real request.
 const INT32_MAX = 0x7fffffff;
 
 export class WatermarkArgumentError extends Error {
