@@ -1,5 +1,5 @@
 // Raw PKCS#11 (C) vs the addon on the same SoftHSM2 token: signs/s per curve at 1 and 2 threads/sessions,
-// like for like twice: the addon opened with verifySignatures: false vs raw C_Sign (issue #2's ratio), and
+// like for like twice: the addon opened with verifySignatures: false vs raw C_Sign (the HSM-floor target's ratio), and
 // the addon as shipped (every signature verified in the worker) vs raw C_Sign + the same OpenSSL check;
 // and event-loop lag p99 while the addon is saturated.
 // Usage: node --import tsx bench/hsm.ts [SECONDS=2] [REPEAT=3] [CURVES=p256,secp256k1,ed25519]
@@ -22,7 +22,7 @@ export interface HsmBenchRow {
   rawSignsPerSec: number;
   /** The addon opened with verifySignatures: false: C_Sign and the addon's own machinery, nothing else. */
   addonNoVerifySignsPerSec: number;
-  /** addon without verify / raw C_Sign: issue #2's like-for-like ratio. */
+  /** addon without verify / raw C_Sign: the HSM-floor target's like-for-like ratio. */
   ratioNoVerify: number;
   /** Raw C_Sign followed by the same OpenSSL check the addon runs on every signature (raw-sign.c verify). */
   rawVerifySignsPerSec: number;

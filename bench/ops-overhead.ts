@@ -1,4 +1,4 @@
-// Per-request cost of the issue #5 parts on the JS thread: request authentication (BLAKE2b-256 of the
+// Per-request cost of the optional operations parts on the JS thread: request authentication (BLAKE2b-256 of the
 // authentication message + verify, per client-key curve), the audit line (pino, asynchronous
 // destination to /dev/null), the metrics update, and the chain-head check.
 // Run: node --import tsx bench/ops-overhead.ts

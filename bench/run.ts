@@ -1,4 +1,4 @@
-// `npm run bench` (issue #7): on this machine, in one run, the HSM floor (raw C_Sign from C and the addon),
+// `npm run bench` (docs/performance.md): on this machine, in one run, the HSM floor (raw C_Sign from C and the addon),
 // the HTTP floor (empty Hono), the peer (a pkcs11js signer, bench/baseline/) and tezos-hsm-signer with the
 // memory, file and PostgreSQL watermarks, under one load generator in its own process; then start-up,
 // peak RSS, and growth with 1/100/1000 keys and 1/1000 watermark slots. Prints the tables and the targets

@@ -1,5 +1,5 @@
 // tz4 (BLS, unsealed in process) beside P-256 (signed in the HSM) on a real SoftHSM2 token made by
-// dev-hsm init in a temp dir (issue #8):
+// dev-hsm init in a temp dir (docs/tz4.md):
 //   - unseal: one AES-GCM decrypt in the token + public key derivation;
 //   - raw sign: BlsKey.sign with @noble/curves and with @chainsafe/blst vs Hsm.sign (P-256 over a
 //     32-byte digest), sequential;

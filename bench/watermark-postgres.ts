@@ -1,8 +1,8 @@
-// signOnce throughput and latency of the PostgreSQL watermark (issue #6) against a local server started
+// signOnce throughput and latency of the PostgreSQL watermark (docs/ha.md) against a local server started
 // here (fsync on, synchronous_commit on), with 1 and 3 replica processes and 1 and 32 concurrent slots
 // per process. Each request is a new height on its slot, so every one is a full transaction in two
 // round trips (src/watermark/postgres-store.ts): BEGIN + SELECT … FOR UPDATE, sign (a real secp256k1
-// signature in JS, 0.1 to 0.4 ms of CPU, standing in for the HSM), UPDATE + COMMIT (one WAL flush).
+// signature in JS, standing in for the HSM), UPDATE + COMMIT (one WAL flush).
 // Slots are distinct per process: this measures what the database sustains, not contention (that is
 // test/07-postgres-replicas.test.ts).
 // The server has a synchronous standby (as in production), and each case runs twice: watermark.url

@@ -1,4 +1,4 @@
-// Watermark store benchmark (issue #4): one request at a time against a bare durable append (the
+// Watermark store benchmark (docs/watermark.md, "Numbers"): one request at a time against a bare durable append (the
 // store's own cost beyond the disk), file-store throughput with 1, 32 and 256 concurrent requests on
 // different slots (group commit: records per sync grow with concurrency), and per-request cost with
 // few vs many stored slots. The sign() callback is free here:
@@ -40,7 +40,7 @@ function pcts(times: number[]): Pcts {
 }
 
 /**
- * One request at a time (issue #4: the store must add little beyond one durable write at 1 client).
+ * One request at a time (the target: the store adds little beyond one durable write at 1 client).
  * Interleaves, so that disk noise from other jobs hits all three alike: a bare append + fdatasync, a
  * bare append to an O_DSYNC file (what the store does), and FileStore.signOnce on one slot. µs.
  */

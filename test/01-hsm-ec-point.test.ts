@@ -1,4 +1,4 @@
-// CKA_EC_PARAMS / CKA_EC_POINT decoding in every encoding of DESIGN.md §6, through the addon's decoder.
+// CKA_EC_PARAMS / CKA_EC_POINT decoding in every encoding of docs/hsm.md "Key encodings", through the addon's decoder.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';

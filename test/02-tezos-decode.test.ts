@@ -26,7 +26,7 @@ import {
 const decode = (h: string) => decodeRequest(bytes(h));
 
 describe('0x11 Tenderbake block', () => {
-  it('decodes the mainnet example of DESIGN.md §4 (level 12, round 0, 230 bytes)', () => {
+  it('decodes the mainnet example block (level 12, round 0, 230 bytes)', () => {
     expect(BLOCK_L12_R0.length / 2).toBe(230);
     const b = decode(BLOCK_L12_R0);
     if (b.kind !== 'block') throw new Error('not a block');

@@ -1,4 +1,4 @@
-// The high-watermark rule (DESIGN.md §5) and its per-slot serialisation, checked on the pure rule and
+// The high-watermark rule (docs/watermark.md) and its per-slot serialisation, checked on the pure rule and
 // through every in-process backend (memory and file), with real P-256 signatures.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -52,7 +52,7 @@ tezos:
       knownKeys: true,
       maxBodyBytes: 4096,
       limits: DEFAULT_LIMITS,
-      // issue #5 keys, absent here
+      // authentication, audit and chain-head settings, absent here
       authorizedKeys: null,
       apiTokenEnv: null,
       tls: null,

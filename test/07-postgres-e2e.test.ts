@@ -1,4 +1,4 @@
-// End to end (issue #6): three `tezos-hsm-signer serve` processes on one SoftHSM2 token share one
+// End to end (docs/ha.md): three `tezos-hsm-signer serve` processes on one SoftHSM2 token share one
 // PostgreSQL watermark. A baker's requests spread over them still get one signature per height, and a
 // database outage is a 503 with Retry-After, then service resumes without restarting anything.
 

@@ -1,4 +1,4 @@
-// Fail closed (issue #6): when PostgreSQL is down, slow, or loses the session mid-transaction, the store
+// Fail closed (docs/ha.md): when PostgreSQL is down, slow, or loses the session mid-transaction, the store
 // rejects with StoreUnavailableError (503 + Retry-After), never answers a signature without a committed
 // mark, and recovers by itself when the database is back.
 

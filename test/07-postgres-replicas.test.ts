@@ -1,4 +1,4 @@
-// Three signer replicas in three processes sharing one PostgreSQL watermark (issue #6): whatever the
+// Three signer replicas in three processes sharing one PostgreSQL watermark (docs/ha.md): whatever the
 // interleaving, one slot gets one signature per height, and a replica killed while it holds the row lock
 // neither blocks the others nor loses what was acknowledged.
 

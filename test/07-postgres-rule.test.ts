@@ -1,4 +1,4 @@
-// The PostgreSQL watermark store against a real server (issue #6): the full rule table, schema
+// The PostgreSQL watermark store against a real server: the full rule table, schema
 // migration, durability settings, and argument checks. Multi-process races: 07-postgres-replicas.
 
 import pg from 'pg';
@@ -45,7 +45,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-describe('rule table (shared/DESIGN.md §5) on PostgreSQL', () => {
+describe('rule table (docs/watermark.md) on PostgreSQL', () => {
   it('signs the first request on an empty slot and stores a verifiable mark', async () => {
     const k = slot('tz1first');
     const { decision, calls, hash } = await attempt(store, k, 100, 0, 'a');

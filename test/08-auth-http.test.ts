@@ -1,4 +1,4 @@
-// Request authentication, API token and TLS through the real server process (issue #5) over a real
+// Request authentication, API token and TLS through the real server process over a real
 // SoftHSM2 token. The client side is octez-client's, reproduced with @taquito/signer: GET
 // /authorized_keys, sign 0x04 0x01 ‖ pkh ‖ bytes with an authorized key, POST with ?authentication=.
 

@@ -1,4 +1,4 @@
-// The chain-head threshold through the real server process (issue #5): a stub node RPC streams heads,
+// The chain-head threshold through the real server process: a stub node RPC streams heads,
 // the signer refuses blocks and attestations too far from the head (403, head level in the message),
 // and with the node gone answers 503 (fail closed, the default) or signs (fail open); readiness and
 // metrics show the node's state.

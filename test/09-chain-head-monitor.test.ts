@@ -1,4 +1,4 @@
-// Chain-head threshold (issue #5) against a stub node RPC: a tiny node:http server speaking the three
+// Chain-head threshold against a stub node RPC: a tiny node:http server speaking the three
 // routes the monitor uses, with a chunked /monitor/heads/main stream the test drives by hand.
 
 import { afterEach, describe, expect, it } from 'vitest';

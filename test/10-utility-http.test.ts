@@ -1,4 +1,4 @@
-// The utility listener through the real server process (issue #5): /healthz, /readyz (HSM round trip,
+// The utility listener through the real server process: /healthz, /readyz (HSM round trip,
 // watermark store, 503 with reasons) and /metrics (requests by outcome, latency histograms, HSM errors
 // by CKR code from a fault-injecting PKCS#11 wrapper over SoftHSM2, pool gauges, store sync latency),
 // and readiness following a real PostgreSQL watermark store going down and up.

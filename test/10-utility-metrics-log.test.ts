@@ -1,4 +1,4 @@
-// Metrics registry and audit logging (issue #5): what /metrics exposes and what an audit line holds.
+// Metrics registry and audit logging: what /metrics exposes and what an audit line holds.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

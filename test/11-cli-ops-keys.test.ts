@@ -1,4 +1,4 @@
-// `keys generate` (issue #5) on a real SoftHSM2 token: the key is made inside the token, its private
+// `keys generate` on a real SoftHSM2 token: the key is made inside the token, its private
 // half is sensitive and non-extractable (checked with pkcs11-tool, independently of our addon), and it
 // signs what verifies under the printed public key.
 

@@ -1,4 +1,4 @@
-// Vendor presets (issue #5, DESIGN.md §7): hsm.vendor picks the library path, and vendor quirks the
+// Vendor presets (docs/vendors/): hsm.vendor picks the library path, and vendor quirks the
 // config can check (CloudHSM's user:password PIN, YubiHSM 2's auth-key-id prefix) fail before the
 // library is loaded, naming the path. `config check` runs as the real CLI process.
 

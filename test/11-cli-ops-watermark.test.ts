@@ -1,4 +1,4 @@
-// CLI for watermarks and config (issue #5): `watermark import|show|set` against the real file store and
+// CLI for watermarks and config: `watermark import|show|set` against the real file store and
 // `config check`, run as the real CLI process. The octez and Signatory files are written in the formats
 // their sources define (octez src/bin_signer/handler.ml High_watermark; Signatory
 // pkg/signatory/watermark/file.go, watermark_v2/<chain>.json).

@@ -1,4 +1,4 @@
-// tz4 BLS keys (issue #8): octez's key vectors, signatures and proofs of possession checked by @taquito/utils
+// tz4 BLS keys (docs/tz4.md): octez's key vectors, signatures and proofs of possession checked by @taquito/utils
 // (an independent verifier over @noble/curves with its own DSTs), blst (native) signatures byte-identical to
 // @noble/curves ones, the signing thread with and without blst, and the sealed-file parser.
 import { execFile } from 'node:child_process';

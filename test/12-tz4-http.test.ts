@@ -1,4 +1,4 @@
-// tz4 end to end (issue #8): `keys import` / `keys generate --curve bls12-381` seal into <config dir>/bls
+// tz4 end to end (docs/tz4.md): `keys import` / `keys generate --curve bls12-381` seal into <config dir>/bls
 // on a real SoftHSM2 token, `serve` unseals them, and the octez HTTP API signs BLS-mode (pre)attestations
 // (tags 40/41) under the watermark; signatures and proofs of possession verified by @taquito/utils.
 // A tampered sealed file or a missing AES key makes serve refuse to start.
@@ -23,7 +23,7 @@ const VECTOR = {
 };
 const MAINNET = '7a06a770';
 
-/** magic ‖ chain ‖ branch ‖ tag ‖ level ‖ round ‖ payload hash (DESIGN.md §4, tags 40/41: no slot). */
+/** magic ‖ chain ‖ branch ‖ tag ‖ level ‖ round ‖ payload hash (docs/protocol.md, tags 40/41: no slot). */
 function consensus(tag: 40 | 41, level: number, round: number, payload = '22'): string {
   const magic = tag === 40 ? '12' : '13';
   const u32 = (n: number) => n.toString(16).padStart(8, '0');

@@ -1,4 +1,4 @@
-// AES-GCM (and the AES-CBC + HMAC fallback) sealing of tz4 secrets on a real SoftHSM2 token (issue #8): key
+// AES-GCM (and the AES-CBC + HMAC fallback) sealing of tz4 secrets on a real SoftHSM2 token (docs/tz4.md): key
 // generation, encrypt/decrypt round trips, tamper / wrong token / missing key refusals; a token that picks its
 // own GCM IV (AWS CloudHSM, fault wrapper gcm-own-iv); sealed files that record their mechanism (version 2,
 // version 1 still read) in a key directory; serve signing with a CBC + HMAC sealed key.
@@ -360,7 +360,7 @@ describe('sealed files record their mechanism', () => {
 });
 
 describe('serve with a key sealed by AES-CBC + HMAC', () => {
-  // An attestation (tag 41, DESIGN.md §4): magic 0x13 ‖ mainnet chain id ‖ branch ‖ tag ‖ level 100 ‖
+  // An attestation (tag 41, docs/protocol.md): magic 0x13 ‖ mainnet chain id ‖ branch ‖ tag ‖ level 100 ‖
   // round 0 ‖ payload hash.
   const ATTESTATION = `137a06a770${'11'.repeat(32)}29${'00000064'}${'00000000'}${'22'.repeat(32)}`;
   // The octez tz4 signing DST (min-pk, proof-of-possession scheme), written out for an independent check.

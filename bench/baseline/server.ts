@@ -20,7 +20,8 @@ interface Key {
   publicKey: string;
 }
 
-// Base58check prefixes and curve facts from shared/DESIGN.md §3 and §6.
+// Base58check prefixes (octez src/lib_crypto/base58.ml) and curve orders (SEC 2), written out here on
+// purpose: the baseline shares no code with src/.
 const PREFIX: Record<Curve, { pkh: number[]; pk: number[]; sig: number[] }> = {
   ed25519: { pkh: [6, 161, 159], pk: [13, 15, 37, 217], sig: [9, 245, 205, 134, 18] },
   secp256k1: { pkh: [6, 161, 161], pk: [3, 254, 226, 86], sig: [13, 115, 101, 19, 63] },
@@ -112,7 +113,7 @@ async function sign(key: Key, digest: Uint8Array): Promise<string> {
     return p11.C_SignAsync(s, Buffer.from(digest), Buffer.alloc(64));
   });
   if (key.curve !== 'ed25519') {
-    // octez rejects high-S ECDSA signatures (DESIGN.md §3).
+    // octez rejects high-S secp256k1 signatures (src/lib_crypto/secp256k1.ml); P-256 is normalised alike.
     const n = ORDER[key.curve];
     const s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
     if (s > n / 2n) raw.set(Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'), 32);
@@ -121,7 +122,7 @@ async function sign(key: Key, digest: Uint8Array): Promise<string> {
 }
 
 // --- Requests and the watermark ----------------------------------------------------------------------
-/** Chain, level and round of a consensus request (DESIGN.md §4), or null for anything else. */
+/** Chain, level and round of a consensus request (docs/protocol.md), or null for anything else. */
 function consensusPosition(msg: Buffer): { chain: string; level: number; round: number } | null {
   const chain = msg.subarray(1, 5).toString('hex');
   if (msg[0] === 0x11 && msg.length >= 87) {

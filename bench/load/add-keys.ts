@@ -5,7 +5,7 @@
 import pkcs11js from 'pkcs11js';
 
 const [library, tokenLabel, pin, count, prefix] = process.argv.slice(2);
-const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex'); // DESIGN.md §6
+const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex'); // DER OID 1.2.840.10045.3.1.7 (prime256v1)
 const p11 = new pkcs11js.PKCS11();
 p11.load(library!);
 p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });

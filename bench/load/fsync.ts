@@ -1,5 +1,5 @@
-// Cost of one small append + fdatasync in a directory (the file watermark's durability step, DESIGN.md §5),
-// median of N, in ms: a term of the issue #4 latency budget.
+// Cost of one small append + fdatasync in a directory (the file watermark's durability step,
+// docs/watermark.md), median of N, in ms: a term of the watermark's latency budget (docs/performance.md).
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentile } from './spec.js';

@@ -1,5 +1,5 @@
 // A server under test as a child process: spawned, timed to readiness (GET /authorized_keys answers 200,
-// CONTRACT.md), its peak RSS read from /proc/<pid>/status (VmHWM), stopped with SIGTERM.
+// as README.md "CLI" defines ready), its peak RSS read from /proc/<pid>/status (VmHWM), stopped with SIGTERM.
 // Every server kind prints `listening on http://HOST:PORT keys: PKH…` on stdout when bound.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

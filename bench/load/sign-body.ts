@@ -1,5 +1,5 @@
 // The one request body every HTTP bench sends: a (pre)attestation (magic 0x13, tag 21 or BLS-mode 41)
-// on its own chain id (bytes 1..5 replaced, DESIGN.md §4), so each client has its own watermark slot.
+// on its own chain id (bytes 1..5 replaced, docs/protocol.md), so each client has its own watermark slot.
 import { consensus } from '../../test/helpers/tezos-vectors.js';
 
 export function signBody(chain: number, level: number, tag = 21): string {

@@ -1,5 +1,6 @@
-// The issue #7, #4 and #2 targets, evaluated on one run's numbers (ratios within the run, never absolute
-// wall-clock figures, so a slower or busier machine moves both sides).
+// The performance targets (docs/performance.md: whole signer, watermark, HSM layer), evaluated on one run's
+// numbers (ratios within the run, never absolute wall-clock figures, so a slower or busier machine moves both
+// sides).
 import type { BenchResults, HttpRow, Target } from './results.js';
 
 function row(
@@ -105,8 +106,8 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       file32.rate >= 0.75 * ceiling,
     );
   }
-  // Issue #2's target predates #4's mandatory in-addon verify: like for like, the addon opened without
-  // it is held to raw C_Sign; the shipped addon is set beside raw C_Sign + the same check, for information.
+  // The HSM-floor target was set before the addon verified every signature: like for like, the addon
+  // opened without the check is held to raw C_Sign; the shipped addon is set beside raw C_Sign + the same check, for information.
   for (const h of r.hsm.filter((x) => x.curve === 'p256')) {
     add(
       '#2',

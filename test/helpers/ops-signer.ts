@@ -1,6 +1,6 @@
-// Runs `tezos-hsm-signer serve` as a child process for the issue #5 end-to-end tests: a dev SoftHSM2
-// token (devToken), a config built from the dev one plus extra YAML, and both listener addresses read
-// from the process's start-up lines.
+// Runs `tezos-hsm-signer serve` as a child process for the end-to-end tests of the operations features (auth,
+// TLS, metrics, chain head): a dev SoftHSM2 token (devToken), a config built from the dev one plus extra
+// YAML, and both listener addresses read from the process's start-up lines.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// A real, throw-away PostgreSQL server for tests (issue #6): Debian's binaries, a temp data directory,
+// A real, throw-away PostgreSQL server for tests: Debian's binaries, a temp data directory,
 // a free port on 127.0.0.1, fsync on. As root the server runs as the `postgres` user (initdb refuses root).
 // Missing binaries are an error, never a skip: the suite must not pass without the database it tests.
 

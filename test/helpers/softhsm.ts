@@ -12,7 +12,7 @@ const run = promisify(execFile);
 
 export const SOFTHSM_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
 
-/** pkcs11-tool --key-type names, checked with SoftHSM 2.6.1 (DESIGN.md §8). */
+/** pkcs11-tool --key-type names, checked with SoftHSM 2.6.1 and opensc's pkcs11-tool. */
 const KEY_TYPES: Record<Curve, string> = {
   p256: 'EC:prime256v1',
   secp256k1: 'EC:secp256k1',

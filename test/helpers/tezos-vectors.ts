@@ -1,5 +1,6 @@
 // Request vectors shared by the decoder tests and bench/fuzz-decoder.ts. The block is the mainnet example
-// of shared/DESIGN.md §4; the others are built field by field following the same layouts.
+// (level 12, round 0) shown in the original Python HSM signer's README; the others are built field by field
+// following the same layouts.
 
 export const MAINNET = '7a06a770';
 export const BLOCK_L12_R0 =
@@ -10,7 +11,7 @@ export const u16 = (n: number) => n.toString(16).padStart(4, '0');
 export const fill = (byte: number, len: number) => byte.toString(16).padStart(2, '0').repeat(len);
 export const bytes = (hexString: string) => Uint8Array.from(Buffer.from(hexString, 'hex'));
 
-/** Re-encode the example block with another fitness tail and payload round (offsets from DESIGN.md §4). */
+/** Re-encode the example block with another fitness tail and payload round (offsets: docs/protocol.md). */
 export function blockWith(o: {
   level?: number;
   lockedRound?: number | null;
