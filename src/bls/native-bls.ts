@@ -1,7 +1,7 @@
-// Native BLS for tz4 signing: @chainsafe/blst, supranational's blst through napi-rs, over thirty times
-// faster than @noble/curves (docs/performance.md, bench/tz4.ts). Its prebuilt binary is an npm optional
-// dependency per platform (@chainsafe/blst-linux-x64-gnu, …); where none fits or it fails to load, tz4
-// keys sign with @noble/curves and nativeBls() says why.
+// Native BLS for tz4 signing: @chainsafe/blst, supranational's blst through napi-rs, far faster than
+// @noble/curves (docs/performance.md, bench/tz4.ts). Its prebuilt binary is an npm optional dependency per
+// platform (@chainsafe/blst-linux-x64-gnu, …); where none fits or it fails to load, tz4 keys sign with
+// @noble/curves and nativeBls() says why.
 // blst-ts hard-codes min-pk with the IETF POP-scheme signing DST BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_
 // (as Ethereum), the one octez signs with; it takes no other DST, so proofs of possession
 // (BLS_POP_… DST) stay on @noble/curves (bls-key.ts).
