@@ -47,6 +47,17 @@ async function firstHead(guard: ChainHeadGuard): Promise<void> {
   }
 }
 
+/** Binds `at`, naming the setting in the error (EADDRINUSE alone does not say which port). */
+async function bind(what: string, ...args: Parameters<typeof listen>): Promise<Listening> {
+  try {
+    return await listen(...args);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'address already in use (EADDRINUSE)' : e.message;
+    throw new Error(`cannot listen on ${what} ${args[1].host}:${args[1].port}: ${why}`);
+  }
+}
+
 /** Keys the token cannot sign with are named at start; no usable key at all is an error-level line. */
 function warnUnsignable(signer: Signer, logger: Logger): void {
   for (const k of signer.unsignable.values()) {
@@ -60,17 +71,6 @@ function warnUnsignable(signer: Signer, logger: Logger): void {
       { unsignable: [...signer.unsignable.keys()] },
       'no usable key: every request will be refused and /readyz answers 503',
     );
-  }
-}
-
-/** Binds `at`, naming the setting in the error (EADDRINUSE alone does not say which port). */
-async function bind(what: string, ...args: Parameters<typeof listen>): Promise<Listening> {
-  try {
-    return await listen(...args);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? 'address already in use (EADDRINUSE)' : e.message;
-    throw new Error(`cannot listen on ${what} ${args[1].host}:${args[1].port}: ${why}`);
   }
 }
 
