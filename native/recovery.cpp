@@ -18,6 +18,8 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
   int retries = 0, recycles = 0;
   bool relogged = false, reinitialised = false, reresolved = false, refreshed = false;
   for (;;) {
+    // Answered already (deadline passed): a retry, recycle or reinitialisation would serve nobody.
+    if (job.timed_out.load()) return;
     uint64_t seen_generation = 0, seen_epoch = 0;
     try {
       module_->CheckPid();

@@ -10,10 +10,11 @@ export function instrumentDevice(device: SigningDevice, metrics: SignerMetrics):
   return {
     keys: () => device.keys(),
     verifiesSignatures: device.verifiesSignatures,
-    async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
+    timeoutMs: device.timeoutMs,
+    async sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array> {
       const t0 = performance.now();
       try {
-        const sig = await device.sign(key, data);
+        const sig = await device.sign(key, data, deadline);
         metrics.hsmSign(key.curve, (performance.now() - t0) / 1000);
         return sig;
       } catch (err) {
