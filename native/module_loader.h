@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,6 +26,9 @@ class Gate {
   void LockShared();
   void UnlockShared();
   void Lock();
+  // Lock() giving up after `wait`: a call hung inside the library holds its shared lock indefinitely,
+  // and while a writer waits no new reader gets in (writer-preferring).
+  bool TryLockFor(std::chrono::milliseconds wait);
   void Unlock();
 
  private:
@@ -70,7 +74,9 @@ class Module {
   void CheckPid() const;
   // Drains every operation (exclusive gate), finalizes and initialises again when we own the library,
   // and bumps the generation so every pool re-opens its sessions. No-op if `seen` is already stale.
-  void Reinitialize(uint64_t seen);
+  // False when an operation did not finish within kDrainWait (a hung call): nothing was done.
+  bool Reinitialize(uint64_t seen);
+  static constexpr std::chrono::milliseconds kDrainWait{500};
 
  private:
   Module(std::string path, void *handle, CK_FUNCTION_LIST *fl);

@@ -80,15 +80,15 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
         }
         if (!reinitialised) {  // repeated failure: start over from a fresh library state
           reinitialised = true;
-          module_->Reinitialize(seen_generation);
-          continue;
+          // False: a call hung elsewhere holds the gate; waiting on would stall every worker behind it.
+          if (module_->Reinitialize(seen_generation)) continue;
         }
         break;
       case Recovery::Reinitialize:
         if (!reinitialised) {
           reinitialised = true;
-          module_->Reinitialize(seen_generation);  // takes the gate exclusively: drains every worker
-          continue;
+          // Takes the gate exclusively (drains every worker), or gives up behind a hung call.
+          if (module_->Reinitialize(seen_generation)) continue;
         }
         break;
       case Recovery::Fatal:

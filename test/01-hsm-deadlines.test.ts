@@ -132,6 +132,26 @@ describe('deadlines', () => {
   });
 });
 
+describe('reinitialisation behind a hung call', () => {
+  it('gives up draining the gate instead of stalling the pool behind a call that never returns', async () => {
+    const CKR_DEVICE_REMOVED = 0x32;
+    const { hsm, fault, key } = await open({ sessions: 2, timeoutMs: 60_000 });
+    await fault.hold(1);
+    const d1 = randomBytes(32);
+    const held = hsm.sign(key, d1);
+    await logged(fault, 'C_Sign:hold', 1);
+    // The other session's C_Sign fails in a way that asks for a reinitialisation, which must first wait
+    // for every call in flight, including the held one: it gives up, and the sign fails instead of hanging.
+    await fault.inject('C_Sign', CKR_DEVICE_REMOVED, 1);
+    await expect(hsm.sign(key, randomBytes(32))).rejects.toMatchObject({ code: 'CKR_DEVICE_REMOVED' });
+    expect(await fault.calls('C_Sign:released')).toHaveLength(0);
+    expect(await fault.calls('C_Finalize')).toHaveLength(0);
+    await fault.release();
+    expect(verifySignature(key, d1, await held)).toBe(true);
+    await signVerified(hsm, key);
+  });
+});
+
 describe('hand-over', () => {
   it('hands a finished signature over while the next C_Sign on the same session is still held', async () => {
     const { hsm, fault, key } = await open({ sessions: 1, timeoutMs: 60_000 });
