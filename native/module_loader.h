@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "pkcs11_defs.h"
@@ -72,10 +73,11 @@ class Module {
   void CheckPin(const std::string &token, const std::string &pin);
   // Throws unless called from the process that initialised the library (no use after fork).
   void CheckPid() const;
-  // Drains every operation (exclusive gate), finalizes and initialises again when we own the library,
-  // and bumps the generation so every pool re-opens its sessions. No-op if `seen` is already stale.
-  // False when an operation did not finish within kDrainWait (a hung call): nothing was done.
-  bool Reinitialize(uint64_t seen);
+  // Drains every operation (exclusive gate), finalizes when we own the library, initialises again, and
+  // bumps the generation so every pool re-opens its sessions. No-op (CKR_OK) if `seen` is already stale.
+  // Returns C_Initialize's result (CKR_OK also when someone else in this process initialised it), or
+  // nothing when an operation did not finish within kDrainWait (a hung call): then nothing was done.
+  std::optional<CK_RV> Reinitialize(uint64_t seen);
   static constexpr std::chrono::milliseconds kDrainWait{500};
 
  private:

@@ -17,6 +17,7 @@
 #include "ec_point.h"
 #include "job.h"
 #include "module_loader.h"
+#include "outage.h"
 #include "sign_ahead.h"
 #include "token.h"
 #include "verify.h"
@@ -25,6 +26,8 @@ namespace hsm {
 
 struct PoolStats {
   size_t sessions, busy, queued, recycled, signs, errors;
+  bool unavailable;  // in an outage (outage.h)
+  size_t outages;
   size_t timeouts, queue_full, replaced, set_aside, max_queue;
 };
 
@@ -32,6 +35,7 @@ struct PoolStats {
 struct WorkerSession {
   CK_SESSION_HANDLE handle = 0;
   uint64_t generation = 0;
+  uint64_t module_generation = 0;  // the library generation `handle` was opened in
   bool recycle = false;
   SignAhead ahead;  // armed only when the pool signs ahead (worker.cpp ArmAhead)
 };
@@ -123,6 +127,8 @@ class Pool {
 
   // recovery.cpp: the only place where failures are classified and acted upon.
   void Execute(Job &job, WorkerSession &ws);
+  void Attempts(Job &job, WorkerSession &ws, bool probing);
+  bool Probe();
   void EnsureReady(WorkerSession &ws);  // under the module gate
   void Establish();                     // select token, open anchor session, log in (single-flight)
   void Relogin(uint64_t seen_epoch);
@@ -139,6 +145,7 @@ class Pool {
   std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)
   CK_SLOT_ID slot_ = 0;
   CK_SESSION_HANDLE anchor_ = 0;
+  uint64_t anchor_generation_ = 0;       // the library generation anchor_ was opened in
   std::atomic<uint64_t> generation_{0};  // module generation the anchor login belongs to
   std::atomic<uint64_t> login_epoch_{0};
   std::unique_ptr<Pkcs11Failure> fatal_;  // a PIN failure: never try that PIN again
@@ -165,6 +172,7 @@ class Pool {
   std::condition_variable watchdog_cv_;
   std::chrono::steady_clock::time_point watch_until_ = std::chrono::steady_clock::time_point::max();
 
+  Outage outage_;
   std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0}, timeouts_{0}, queue_full_{0}, replaced_{0};
   std::atomic<std::chrono::steady_clock::rep> last_settled_{0};
 };

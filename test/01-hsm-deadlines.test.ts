@@ -81,18 +81,20 @@ describe('deadlines', () => {
   });
 
   it('drops a job still queued at its deadline without calling C_Sign', async () => {
-    const { hsm, fault, key } = await open({ sessions: 1, timeoutMs: 300 });
+    const { hsm, fault, key } = await open({ sessions: 1, timeoutMs: 60_000 });
     await fault.hold(1);
-    const running = hsm.sign(key, randomBytes(32));
-    const queued = hsm.sign(key, randomBytes(32));
+    const d1 = randomBytes(32);
+    // The held call outlives the queued job's deadline, so no replacement session takes the queued job.
+    const running = hsm.sign(key, d1, performance.now() + 60_000);
+    await logged(fault, 'C_Sign:hold', 1);
+    const queued = hsm.sign(key, randomBytes(32), performance.now() + 200);
     await expect(queued).rejects.toMatchObject({ code: 'ERR_HSM_TIMEOUT' });
-    await expect(running).rejects.toMatchObject({ code: 'ERR_HSM_TIMEOUT' });
+    expect(hsm.stats()).toMatchObject({ timeouts: 1, replaced: 0, queued: 0 });
     await fault.release();
-    await logged(fault, 'C_Sign', 1);
+    expect(verifySignature(key, d1, await running)).toBe(true);
     await signVerified(hsm, key);
     // The held call and the last sign reached the token; the queued one never did.
     expect(await fault.calls('C_Sign')).toHaveLength(2);
-    expect(hsm.stats().timeouts).toBe(2);
   });
 
   it('refuses at once with ERR_HSM_BUSY when the queue is full, and serves the queue after', async () => {
@@ -148,7 +150,16 @@ describe('reinitialisation behind a hung call', () => {
     expect(await fault.calls('C_Finalize')).toHaveLength(0);
     await fault.release();
     expect(verifySignature(key, d1, await held)).toBe(true);
-    await signVerified(hsm, key);
+    // The failure counted as an outage (docs/outages.md): signing is back after a probe, with nobody acting.
+    for (let i = 0; ; i++) {
+      try {
+        await signVerified(hsm, key);
+        break;
+      } catch (err) {
+        if (i >= 100 || (err as { code?: string }).code !== 'ERR_HSM_UNAVAILABLE') throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   });
 });
 

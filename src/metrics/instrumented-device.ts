@@ -11,6 +11,7 @@ export function instrumentDevice(device: SigningDevice, metrics: SignerMetrics):
     keys: () => device.keys(),
     verifiesSignatures: device.verifiesSignatures,
     timeoutMs: device.timeoutMs,
+    ...(device.signableCurves ? { signableCurves: device.signableCurves.bind(device) } : {}),
     async sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array> {
       const t0 = performance.now();
       try {

@@ -22,6 +22,8 @@ export type Outcome =
   | 'bad_request'
   | 'unknown_key'
   | 'unavailable'
+  /** The client closed the connection before its request was read: nothing to answer. */
+  | 'aborted'
   | 'error';
 
 export interface MetricsSources {
@@ -29,6 +31,8 @@ export interface MetricsSources {
   poolStats?: () => PoolStats;
   /** The chain-head monitor, sampled at scrape time. */
   head?: () => HeadState;
+  /** Why the watermark store's durability is weakened (null when it is not), sampled at scrape time. */
+  durability?: () => string | null;
 }
 
 export class SignerMetrics {
@@ -105,6 +109,14 @@ export class SignerMetrics {
         },
       });
       new Gauge({
+        name: 'tezos_signer_hsm_unavailable',
+        help: '1 while the HSM is in an outage (requests refused with 503 until a probe finds the token)',
+        registers,
+        collect() {
+          this.set(pool().unavailable ? 1 : 0);
+        },
+      });
+      new Gauge({
         name: 'tezos_signer_hsm_sessions_set_aside',
         help: 'HSM sessions still stuck in a call that outlived its deadline',
         registers,
@@ -114,6 +126,11 @@ export class SignerMetrics {
       });
       // Cumulative counts kept by the pool, mirrored at scrape time.
       const mirrored: Array<[string, string, (s: PoolStats) => number]> = [
+        [
+          'tezos_signer_hsm_outages_total',
+          'HSM outages since start (the token found unavailable after recovery in place failed)',
+          (s) => s.outages,
+        ],
         [
           'tezos_signer_hsm_sessions_recycled_total',
           'HSM sessions closed and reopened after an error',
@@ -146,6 +163,17 @@ export class SignerMetrics {
           },
         });
       }
+    }
+    const durability = sources.durability;
+    if (durability) {
+      new Gauge({
+        name: 'tezos_signer_watermark_durability_degraded',
+        help: '1 when a failover of the watermark database could lose acknowledged marks (no synchronous standby), else 0',
+        registers,
+        collect() {
+          this.set(durability() ? 1 : 0);
+        },
+      });
     }
     const head = sources.head;
     if (head) {
