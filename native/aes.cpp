@@ -38,18 +38,11 @@ struct CK_GCM_PARAMS {
   CK_ULONG ulTagBits;
 };
 
-struct CK_MECHANISM_INFO {
-  CK_ULONG ulMinKeySize;
-  CK_ULONG ulMaxKeySize;
-  CK_FLAGS flags;
-};
-
 // The function list declares these slots untyped (pkcs11_defs.h): give them their v2.40 signatures.
 using CryptInit = CK_RV (*)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
 using Crypt = CK_RV (*)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG *);
 using Verify = CK_RV (*)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG);
 using GenerateKey = CK_RV (*)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_ATTRIBUTE *, CK_ULONG, CK_OBJECT_HANDLE *);
-using GetMechanismInfo = CK_RV (*)(CK_SLOT_ID, CK_MECHANISM_TYPE, CK_MECHANISM_INFO *);
 
 const char *TypeName(CK_ULONG type) { return type == CKK_AES ? "AES" : "HMAC"; }
 
@@ -96,7 +89,7 @@ void GenerateSecret(JobContext &ctx, const std::string &label, CK_ULONG type) {
 
 bool Offers(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_FLAGS flags) {
   CK_MECHANISM_INFO info{};
-  CK_RV rv = reinterpret_cast<GetMechanismInfo>(fl->C_GetMechanismInfo)(slot, type, &info);
+  CK_RV rv = fl->C_GetMechanismInfo(slot, type, &info);
   if (rv == CKR_MECHANISM_INVALID) return false;
   Check(rv, "C_GetMechanismInfo");
   return (info.flags & flags) == flags;

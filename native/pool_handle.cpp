@@ -4,6 +4,7 @@
 
 #include "aes.h"
 #include "jobs.h"
+#include "mechanisms.h"
 
 namespace hsm {
 
@@ -42,13 +43,14 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls =
-      DefineClass(env, "PoolHandle",
-                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-                   InstanceMethod("aesGenerate", &PoolHandle::AesGenerate),
-                   InstanceMethod("aesCrypt", &PoolHandle::AesCrypt), InstanceMethod("aesModes", &PoolHandle::AesModes),
-                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls = DefineClass(
+      env, "PoolHandle",
+      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
+       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
+       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("stats", &PoolHandle::Stats),
+       InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -192,12 +194,20 @@ Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new AesModesJob(info.Env()));
 }
 
+Napi::Value PoolHandle::Mechanisms(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new MechanismsJob(info.Env()));
+}
+
+Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new TokenInfoJob(info.Env()));
+}
+
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }
 
 Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0};
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0, false, 0};
   o.Set("sessions", static_cast<double>(s.sessions));
   o.Set("busy", static_cast<double>(s.busy));
   o.Set("idle", static_cast<double>(s.sessions - s.busy));
@@ -205,6 +215,8 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("recycled", static_cast<double>(s.recycled));
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("errors", static_cast<double>(s.errors));
+  o.Set("unavailable", s.unavailable);
+  o.Set("outages", static_cast<double>(s.outages));
   return o;
 }
 

@@ -4,13 +4,14 @@
 
 namespace hsm {
 
-namespace {
 // Token strings are blank-padded, not NUL-terminated (PKCS#11 v2.40 §3.2 CK_TOKEN_INFO).
 std::string Trim(const CK_UTF8CHAR *text, size_t size) {
   size_t end = size;
   while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\0')) end--;
   return std::string(reinterpret_cast<const char *>(text), end);
 }
+
+namespace {
 
 std::string Describe(const TokenSelector &sel) {
   switch (sel.kind) {

@@ -47,6 +47,15 @@ export const VENDOR_LIBRARIES: Readonly<Record<string, readonly string[]>> = {
   // bitwarden/key-connector (src/KeyConnector/Services/Pkcs11/Pkcs11RsaKeyService.cs). Reads FXPKCS11_CFG
   // (Corda Enterprise HSM docs; tmkms p11hsm README).
   futurex: ['/usr/lib/x86_64-linux-gnu/fxpkcs11/libfxpkcs11.so'],
+  // p11-kit's RPC client module: a token exported by `p11-kit server` on another host or in another
+  // process. Debian/Ubuntu p11-kit-modules on amd64 and arm64 (checked on this machine for amd64), then
+  // Fedora's p11-kit-server package. Reads P11_KIT_SERVER_ADDRESS (set it in hsm.env); the RPC does not
+  // carry CKM_EDDSA, so tz1 keys are not offered through it (docs/vendors/p11-kit.md).
+  'p11-kit': [
+    '/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so',
+    '/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-client.so',
+    '/usr/lib64/pkcs11/p11-kit-client.so',
+  ],
 };
 
 export const VENDORS = Object.keys(VENDOR_LIBRARIES);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
+import { type MechanismInfo, signableCurves, type TokenInfo, toMechanismInfo } from './mechanisms.js';
 import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
 import type { Curve, HsmKey, HsmOptions, PoolStats, SealMechanism } from './types.js';
@@ -150,6 +151,30 @@ export class Hsm {
     const copy = new Uint8Array(out);
     out.fill(0);
     return copy;
+  }
+
+  /** The mechanisms the token lists, with key sizes and flags (C_GetMechanismList, C_GetMechanismInfo). */
+  async mechanisms(): Promise<MechanismInfo[]> {
+    this.#checkOpen();
+    return (await this.#pool.mechanisms()).map(toMechanismInfo);
+  }
+
+  /** The curves this token can sign with: those whose mechanism (CKM_ECDSA, CKM_EDDSA) it lists for signing. */
+  async signableCurves(): Promise<Set<Curve>> {
+    try {
+      return signableCurves(await this.mechanisms());
+    } catch (err) {
+      // A library without mechanism queries says nothing either way: every curve is tried.
+      if (err instanceof Pkcs11Error && err.code === 'CKR_FUNCTION_NOT_SUPPORTED')
+        return new Set(['p256', 'secp256k1', 'ed25519']);
+      throw err;
+    }
+  }
+
+  /** The token's CK_TOKEN_INFO (label, serial, session limits, memory, versions). */
+  async tokenInfo(): Promise<TokenInfo> {
+    this.#checkOpen();
+    return this.#pool.tokenInfo();
   }
 
   /** One round trip on a pooled session: the token answers and the session is logged in. */

@@ -49,6 +49,10 @@ export interface PoolStats {
   recycled: number;
   signs: number;
   errors: number;
+  /** In an outage: jobs are refused with ERR_HSM_UNAVAILABLE until a probe finds the token (docs/outages.md). */
+  unavailable: boolean;
+  /** Outages since the pool opened. */
+  outages: number;
 }
 
 /**
