@@ -5,6 +5,7 @@
 #include "aes.h"
 #include "jobs.h"
 #include "mechanisms.h"
+#include "probe.h"
 
 namespace hsm {
 
@@ -49,8 +50,8 @@ Napi::Function PoolHandle::Define(Napi::Env env) {
        InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
        InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
        InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
-       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("stats", &PoolHandle::Stats),
-       InstanceMethod("close", &PoolHandle::Close)});
+       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("probe", &PoolHandle::Probe),
+       InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -200,6 +201,13 @@ Napi::Value PoolHandle::Mechanisms(const Napi::CallbackInfo &info) {
 
 Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new TokenInfoJob(info.Env()));
+}
+
+// probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
+Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  return Submit(info.Env(), new ProbeJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                         info[1].As<Napi::Number>().Uint32Value()));
 }
 
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }

@@ -28,6 +28,7 @@ class PoolHandle : public Napi::ObjectWrap<PoolHandle> {
   Napi::Value AesModes(const Napi::CallbackInfo &info);
   Napi::Value Mechanisms(const Napi::CallbackInfo &info);
   Napi::Value TokenInfo(const Napi::CallbackInfo &info);
+  Napi::Value Probe(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
 

@@ -15,7 +15,7 @@ struct TokenSummary {
   std::string manufacturer;
   std::string model;
   CK_FLAGS flags;
-  CK_ULONG max_sessions;
+  CK_ULONG max_sessions;  // the lower of ulMaxSessionCount and ulMaxRwSessionCount (token.cpp)
 };
 
 struct TokenSelector {

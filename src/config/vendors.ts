@@ -56,6 +56,17 @@ export const VENDOR_LIBRARIES: Readonly<Record<string, readonly string[]>> = {
     '/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-client.so',
     '/usr/lib64/pkcs11/p11-kit-client.so',
   ],
+  // tpm2-pkcs11 (Debian/Ubuntu libtpm2-pkcs11-1, checked on this machine; Fedora tpm2-pkcs11 package).
+  // Reads TPM2_PKCS11_TCTI (e.g. tabrmd:bus_type=session or device:/dev/tpmrm0) and TPM2_PKCS11_STORE
+  // (the directory of its token database). docs/vendors/tpm2.md.
+  tpm2: ['/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so', '/usr/lib64/pkcs11/libtpm2_pkcs11.so'],
+  // openCryptoki (Debian/Ubuntu package, under the multiarch pkcs11/ folder, checked on this machine;
+  // Fedora/RHEL /usr/lib64/opencryptoki). Needs the pkcsslotd daemon running. docs/vendors/opencryptoki.md.
+  opencryptoki: [
+    '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so',
+    '/usr/lib/x86_64-linux-gnu/opencryptoki/libopencryptoki.so.0',
+    '/usr/lib64/opencryptoki/libopencryptoki.so',
+  ],
 };
 
 export const VENDORS = Object.keys(VENDOR_LIBRARIES);
