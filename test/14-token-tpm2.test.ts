@@ -159,4 +159,18 @@ describe('tpm2-pkcs11 on swtpm', () => {
       new RegExp(`${generated} {2}p256 {2}label=gen-p256 id=[0-9a-f]+ \\[tezos\\] {2}usable`),
     );
   });
+
+  it('says how the TPM is reached when it cannot be (tpm2-abrmd not on the bus named)', async () => {
+    const unreachable = join(dir, 'unreachable.yaml');
+    const base = await readFile(config, 'utf8');
+    await writeFile(
+      unreachable,
+      base.replace(tpm.env.DBUS_SESSION_BUS_ADDRESS!, `unix:path=${join(dir, 'no-bus')}`),
+    );
+    const r = await runCli(['keys', 'list', '--config', unreachable], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /error: C_Initialize failed: CKR_GENERAL_ERROR: tpm2-pkcs11 could not reach the TPM: check TPM2_PKCS11_TCTI/,
+    );
+  });
 });
