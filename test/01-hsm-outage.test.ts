@@ -6,19 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hsm, type HsmKey, type Pkcs11Error } from '../src/hsm/index.js';
-import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import type { Hsm, HsmKey, Pkcs11Error } from '../src/hsm/index.js';
+import { CKR } from './helpers/ckr.js';
+import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { signUntilBack as signUntilHsmBack } from './helpers/sign-until-back.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
-
-const CKR_DEVICE_ERROR = 0x30;
-const CKR_DEVICE_REMOVED = 0x32;
-const CKR_SESSION_CLOSED = 0xb0;
-const CKR_SESSION_HANDLE_INVALID = 0xb3;
-const CKR_SLOT_ID_INVALID = 0x3;
-const CKR_TOKEN_NOT_PRESENT = 0xe0;
-const CKR_CRYPTOKI_NOT_INITIALIZED = 0x190;
 
 let token: TestToken;
 let fault: FaultLibrary;
@@ -27,9 +20,7 @@ let key: HsmKey;
 
 beforeAll(async () => {
   token = await createToken({ label: 'outage-test' });
-  fault = await buildFaultLibrary(token.dir);
-  Object.assign(process.env, token.env, fault.env);
-  hsm = await Hsm.open({ library: fault.library, tokenLabel: token.tokenLabel, pin: token.pin, sessions: 2 });
+  ({ hsm, fault } = await openThroughFault(token, token.dir, [], { sessions: 2 }));
   key = (await hsm.keys()).find((k) => k.curve === 'p256')!;
 });
 
@@ -61,19 +52,19 @@ describe('outages', () => {
     const inits = (await fault.calls('C_Initialize')).length;
     const outages = hsm.stats().outages;
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_CRYPTOKI_NOT_INITIALIZED, count: 1 },
-      { fn: 'C_Initialize', rv: CKR_DEVICE_ERROR, count: 3 },
+      { fn: 'C_Sign', rv: CKR.CRYPTOKI_NOT_INITIALIZED, count: 1 },
+      { fn: 'C_Initialize', rv: CKR.DEVICE_ERROR, count: 3 },
     ]);
     const errors = await signUntilBack();
     expectUnavailable(errors, /CKR_(CRYPTOKI_NOT_INITIALIZED|DEVICE_ERROR)/);
     const calls = (await fault.calls('C_Initialize')).slice(inits);
-    expect(calls.map((c) => c.rv)).toEqual([CKR_DEVICE_ERROR, CKR_DEVICE_ERROR, CKR_DEVICE_ERROR, 0]);
+    expect(calls.map((c) => c.rv)).toEqual([CKR.DEVICE_ERROR, CKR.DEVICE_ERROR, CKR.DEVICE_ERROR, 0]);
     expect(hsm.stats()).toMatchObject({ unavailable: false, outages: outages + 1 });
   });
 
   it('the slot list empty for a while (a client library that lost its server): back without a restart', async () => {
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_DEVICE_REMOVED, count: 1 },
+      { fn: 'C_Sign', rv: CKR.DEVICE_REMOVED, count: 1 },
       { fn: 'C_GetSlotList:empty', rv: 0, count: 6 },
     ]);
     const errors = await signUntilBack();
@@ -87,13 +78,13 @@ describe('outages', () => {
 
   it('the token missing (CKR_TOKEN_NOT_PRESENT, CKR_SLOT_ID_INVALID) for a while', async () => {
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_TOKEN_NOT_PRESENT, count: 1 },
-      { fn: 'C_GetTokenInfo', rv: CKR_TOKEN_NOT_PRESENT, count: 8 },
+      { fn: 'C_Sign', rv: CKR.TOKEN_NOT_PRESENT, count: 1 },
+      { fn: 'C_GetTokenInfo', rv: CKR.TOKEN_NOT_PRESENT, count: 8 },
     ]);
     expectUnavailable(await signUntilBack(), /no token with label "outage-test"/);
     await fault.injectAll([
-      { fn: 'C_SignInit', rv: CKR_SLOT_ID_INVALID, count: 1 },
-      { fn: 'C_GetSlotList', rv: CKR_SLOT_ID_INVALID, count: 4 },
+      { fn: 'C_SignInit', rv: CKR.SLOT_ID_INVALID, count: 1 },
+      { fn: 'C_GetSlotList', rv: CKR.SLOT_ID_INVALID, count: 4 },
     ]);
     expectUnavailable(await signUntilBack(), /CKR_SLOT_ID_INVALID/);
   });
@@ -101,8 +92,8 @@ describe('outages', () => {
   it('sessions closed under the pool are reopened in place: no outage', async () => {
     const { outages, recycled } = hsm.stats();
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_SESSION_CLOSED, count: 1 },
-      { fn: 'C_SignInit', rv: CKR_SESSION_HANDLE_INVALID, count: 1 },
+      { fn: 'C_Sign', rv: CKR.SESSION_CLOSED, count: 1 },
+      { fn: 'C_SignInit', rv: CKR.SESSION_HANDLE_INVALID, count: 1 },
     ]);
     expect(await signUntilBack(1)).toEqual([]);
     expect(hsm.stats().outages).toBe(outages);
@@ -111,7 +102,7 @@ describe('outages', () => {
 
   it('during an outage requests are refused at once; the library is probed at most once per interval', async () => {
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_DEVICE_REMOVED, count: 1 },
+      { fn: 'C_Sign', rv: CKR.DEVICE_REMOVED, count: 1 },
       { fn: 'C_GetSlotList:empty', rv: 0, count: 100_000 },
     ]);
     const first = await hsm.sign(key, randomBytes(32)).catch((e: unknown) => e);

@@ -12,12 +12,10 @@ import { Policy } from '../src/policy/policy.js';
 import { createApp } from '../src/server/app.js';
 import { Signer } from '../src/signer/signer.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
+import { CKR } from './helpers/ckr.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { blockWith } from './helpers/tezos-vectors.js';
-
-const CKR_MECHANISM_INVALID = 0x70;
-const CKR_DEVICE_REMOVED = 0x32;
 
 let token: TestToken;
 let hsm: Hsm;
@@ -69,7 +67,7 @@ async function capturingStderr(f: () => Promise<void>): Promise<string> {
 
 describe('HSM refusals and outages over HTTP', () => {
   it('a mechanism the token refuses at C_SignInit: 503 without Retry-After, one JSON line on stderr', async () => {
-    await fault.inject('C_SignInit', CKR_MECHANISM_INVALID, 1);
+    await fault.inject('C_SignInit', CKR.MECHANISM_INVALID, 1);
     let answer = { status: 0, retryAfter: null as string | null, msg: '' };
     const stderr = await capturingStderr(async () => {
       answer = await post(100);
@@ -91,7 +89,7 @@ describe('HSM refusals and outages over HTTP', () => {
 
   it('the token gone for a while: 503 with Retry-After (never 500), then signatures again', async () => {
     await fault.injectAll([
-      { fn: 'C_Sign', rv: CKR_DEVICE_REMOVED, count: 1 },
+      { fn: 'C_Sign', rv: CKR.DEVICE_REMOVED, count: 1 },
       { fn: 'C_GetSlotList:empty', rv: 0, count: 5 },
     ]);
     const answers: Array<{ status: number; retryAfter: string | null; msg: string }> = [];

@@ -2,8 +2,9 @@
 // SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env. A failure gets
 // the vendor's hint when one applies (vendor-hints.ts).
 
-import { readPin } from '../config/pin.js';
+import { pinSource, readPin } from '../config/pin.js';
 import { withVendorHint } from '../config/vendor-hints.js';
+import { Pkcs11Error } from '../hsm/errors.js';
 import type { Config } from '../config/types.js';
 import { Hsm } from '../hsm/hsm.js';
 import type { HsmOptions } from '../hsm/types.js';
@@ -23,6 +24,8 @@ export async function openHsm(config: Config): Promise<Hsm> {
   try {
     return await Hsm.open(opts);
   } catch (err) {
+    if (err instanceof Pkcs11Error && err.code === 'CKR_PIN_INCORRECT')
+      throw new Pkcs11Error(`${err.message}; ${pinSource(config)}`, err);
     throw withVendorHint(hsm.vendor, hsm.library, err);
   }
 }

@@ -110,6 +110,11 @@ export interface NativeAddon {
    * while on, 0 where not reached.
    */
   stageTrace(on: boolean): Float64Array;
+  /**
+   * Takes an exclusive lock on the open file `fd` that lasts until that open file is closed, by the
+   * process or by its death (native/file_lock.h); false when another open file holds it.
+   */
+  lockFile(fd: number): boolean;
 }
 
 /** The stages stageTrace() stamps, in order (native/stage_trace.h). */
@@ -136,5 +141,18 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const load = require('node-gyp-build') as (dir: string) => NativeAddon;
 
-export const addon: NativeAddon = load(root);
+/** The addon, or an error that says where to go when none loads on this machine. */
+function loadAddon(): NativeAddon {
+  try {
+    return load(root);
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new Error(
+      `the PKCS#11 addon does not load: ${why}\n` +
+        'build it from source (docs/install.md, "From source"): node native/check-install.cjs in the package',
+    );
+  }
+}
+
+export const addon: NativeAddon = loadAddon();
 addon.setErrorClass(Pkcs11Error);
