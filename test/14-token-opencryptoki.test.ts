@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpenCryptoki, type OckToken } from './helpers/opencryptoki.js';
+import { OPENCRYPTOKI_WAIT_MS, type OckToken, startOpenCryptoki } from './helpers/opencryptoki.js';
 import { expectCliRefusal, expectKeygenRefusal, offered } from './helpers/token-cli.js';
 import { runCli, startSigner } from './helpers/signer-process.js';
 import { signVerified, stopSigner } from './helpers/signing-path.js';
@@ -50,7 +50,7 @@ beforeAll(async () => {
     '--id',
     '42',
   ]);
-});
+}, OPENCRYPTOKI_WAIT_MS + 60_000);
 
 afterAll(async () => {
   await ock?.stop();
