@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "ec_point.h"
+#include "file_lock.h"
 #include "jobs.h"
 #include "module_loader.h"
 #include "pool_handle.h"
@@ -200,6 +201,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("verify", Napi::Function::New(env, JsVerify));
   exports.Set("stageTrace", Napi::Function::New(env, JsStageTrace));
   exports.Set("PoolHandle", PoolHandle::Define(env));
+  RegisterFileLock(env, exports);
   return exports;
 }
 

@@ -1,7 +1,6 @@
 // The file backend on a real disk: persistence, torn final batch, corruption, versions, the directory
-// lock, group commit, compaction and failure handling.
+// lock (03-watermark-dir-lock.test.ts has its cases), group commit, compaction and failure handling.
 
-import { spawnSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { appendFile, mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
@@ -184,63 +183,6 @@ describe('openStore()', () => {
     await expect(openStore({ backend: 'sqlite' as 'file' })).rejects.toThrow(
       'unknown watermark.backend "sqlite"',
     );
-  });
-});
-
-describe('file store lock', () => {
-  it('refuses a second opener while the directory is in use, and allows it after close', async () => {
-    const a = await openFile();
-    await expect(FileStore.open(dir)).rejects.toThrow(new RegExp(`in use by process ${process.pid}`));
-    await expect(openStore({ backend: 'file', dir })).rejects.toThrow(/another signer running/);
-    await a.close();
-    const b = await openFile();
-    await b.check();
-  });
-
-  it('takes over a lock left by a dead process', async () => {
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    const deadPid = Number(child.stdout.toString());
-    expect(deadPid).toBeGreaterThan(0);
-    await writeFile(join(dir, 'LOCK'), `${deadPid}\n`);
-    const a = await openFile();
-    expect((await readFile(join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
-    await a.close();
-    await expect(stat(join(dir, 'LOCK'))).rejects.toThrow(/ENOENT/);
-  });
-
-  it('lets exactly one of several concurrent openers take over a stale lock', async () => {
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    await writeFile(join(dir, 'LOCK'), `${child.stdout.toString()}\n`);
-    // Staggered starts, so that some openers act while another is half-way through its take-over.
-    const later = async (ticks: number) => {
-      for (let t = 0; t < ticks; t++) await new Promise((r) => setImmediate(r));
-      return FileStore.open(dir);
-    };
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => later(i)));
-    const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    open.push(...won);
-    expect(won).toHaveLength(1);
-    for (const r of results)
-      if (r.status === 'rejected')
-        expect(String(r.reason)).toMatch(
-          /locked by another process|in use by process|being locked by process/,
-        );
-  });
-
-  it('takes over a lock file holding no pid; refuses while a take-over lock is left behind', async () => {
-    const lock = join(dir, 'LOCK');
-    await writeFile(lock, '');
-    const a = await openFile();
-    expect((await readFile(lock, 'utf8')).trim()).toBe(String(process.pid));
-    await a.close();
-    await writeFile(lock, 'garbage');
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    await writeFile(join(dir, 'LOCK.takeover'), `${child.stdout.toString()}\n`);
-    await expect(FileStore.open(dir)).rejects.toThrow(/LOCK.takeover was left by a crash/);
-    await unlink(join(dir, 'LOCK.takeover'));
-    const b = await openFile();
-    expect((await readFile(lock, 'utf8')).trim()).toBe(String(process.pid));
-    await b.close();
   });
 });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { readPin } from '../src/config/pin.js';
+import { DEFAULT_LIMITS } from '../src/config/types.js';
 import { vendorLibrary } from '../src/config/vendors.js';
 
 const BASE = `
@@ -35,7 +36,7 @@ describe('config', () => {
   known_keys: true
   max_body_bytes: 4096
 tezos:
-  tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu:
+  tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5:
     allow:
       block:
       attestation: true
@@ -50,6 +51,7 @@ tezos:
       utilityAddress: { host: '::1', port: 9583 },
       knownKeys: true,
       maxBodyBytes: 4096,
+      limits: DEFAULT_LIMITS,
       // issue #5 keys, absent here
       authorizedKeys: null,
       apiTokenEnv: null,
@@ -62,8 +64,8 @@ tezos:
       sessions: 4,
       signAhead: false,
     });
-    expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm' });
-    const p = c.tezos!.get('tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu')!;
+    expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm', maxChains: 4 });
+    const p = c.tezos!.get('tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5')!;
     expect(p.block).toBe(true);
     expect(p.attestation).toBe(true);
     expect(p.preattestation).toBe(false);

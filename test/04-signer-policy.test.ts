@@ -5,7 +5,7 @@ import { Policy } from '../src/policy/policy.js';
 import type { SignRequest } from '../src/tezos/request.js';
 
 const PKH = 'tz1VSUr8wwNhLAzempoch5d6hLRiTh8Cjcjb';
-const OTHER = 'tz3Tm6UTWnjVGvSX8kG3jd3KNnC1WBvbH5Eu';
+const OTHER = 'tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5';
 const MAINNET = 'NetXdQprcVkpaWU';
 
 function policy(tezos: string | null): Policy {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
+import { exposureWarning } from '../server/exposure.js';
 import { UsageError } from './args.js';
 
 export async function configCheck(argv: string[]): Promise<number> {
@@ -30,6 +31,8 @@ export async function configCheck(argv: string[]): Promise<number> {
   }
   for (const p of problems) process.stderr.write(`${p.message}\n`);
   if (problems.length > 0) return 1;
+  const exposed = exposureWarning(config);
+  if (exposed) process.stderr.write(`warning: ${exposed}\n`);
   const keys =
     config.tezos === null ? 'every key on the token (consensus policy)' : `${config.tezos.size} key(s)`;
   const auth =

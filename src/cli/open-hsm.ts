@@ -1,7 +1,8 @@
 // Opens the token a config names: applies hsm.env first (the vendor library reads it when loaded, e.g.
 // SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env.
 
-import { readPin } from '../config/pin.js';
+import { pinSource, readPin } from '../config/pin.js';
+import { Pkcs11Error } from '../hsm/errors.js';
 import type { Config } from '../config/types.js';
 import { Hsm } from '../hsm/hsm.js';
 import type { HsmOptions } from '../hsm/types.js';
@@ -18,5 +19,11 @@ export async function openHsm(config: Config): Promise<Hsm> {
   if (hsm.tokenLabel !== undefined) opts.tokenLabel = hsm.tokenLabel;
   if (hsm.tokenSerial !== undefined) opts.tokenSerial = hsm.tokenSerial;
   if (hsm.slot !== undefined) opts.slot = hsm.slot;
-  return Hsm.open(opts);
+  try {
+    return await Hsm.open(opts);
+  } catch (err) {
+    if (err instanceof Pkcs11Error && err.code === 'CKR_PIN_INCORRECT')
+      throw new Pkcs11Error(`${err.message}; ${pinSource(config)}`, err);
+    throw err;
+  }
 }

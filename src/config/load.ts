@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { DEFAULT_MAX_CHAINS } from '../policy/chain-cap.js';
 import { ConfigError } from './errors.js';
 import {
   DEFAULT_LOG,
@@ -19,6 +20,7 @@ import {
   type Address,
   type Config,
   DEFAULT_ADDRESS,
+  DEFAULT_LIMITS,
   DEFAULT_MAX_BODY_BYTES,
   type HsmConfig,
   type ServerConfig,
@@ -45,8 +47,17 @@ function parseServer(s: Section, base: string): ServerConfig {
     utilityAddress: parseAddress(s, 'utility_address') ?? null,
     knownKeys: s.bool('known_keys') ?? false,
     maxBodyBytes: s.int('max_body_bytes', 256, 1024 * 1024) ?? DEFAULT_MAX_BODY_BYTES,
+    limits: {
+      headersTimeoutMs: s.int('headers_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.headersTimeoutMs,
+      requestTimeoutMs: s.int('request_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.requestTimeoutMs,
+      keepAliveTimeoutMs: s.int('keep_alive_timeout_ms', 100, 600_000) ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+      maxConnections: s.int('max_connections', 1, 65_536) ?? DEFAULT_LIMITS.maxConnections,
+    },
   };
   s.done();
+  // node measures the headers within the request time: a longer headers timeout would never apply.
+  if (out.limits.headersTimeoutMs > out.limits.requestTimeoutMs)
+    throw s.error('headers_timeout_ms', 'must not exceed server.request_timeout_ms');
   return out;
 }
 
@@ -109,19 +120,20 @@ function parseWatermark(s: Section, base: string): WatermarkConfig {
   const backend = s.oneOf('backend', ['file', 'postgres', 'memory'] as const) ?? 'file';
   const dir = s.string('dir');
   const url = s.string('url');
+  const maxChains = s.int('max_chains', 1, 1000) ?? DEFAULT_MAX_CHAINS;
   s.done();
   if (backend === 'file') {
     if (dir === undefined) throw s.error('dir', 'required for the file backend');
     if (url !== undefined) throw s.error('url', 'only for the postgres backend');
-    return { backend, dir: resolve(base, dir) };
+    return { backend, dir: resolve(base, dir), maxChains };
   }
   if (backend === 'postgres') {
     if (url === undefined) throw s.error('url', 'required for the postgres backend');
     if (dir !== undefined) throw s.error('dir', 'only for the file backend');
-    return { backend, url };
+    return { backend, url, maxChains };
   }
   if (dir !== undefined || url !== undefined) throw s.error('backend', 'memory takes no dir or url');
-  return { backend };
+  return { backend, maxChains };
 }
 
 /** Parses config text; `file` names the file in errors and anchors relative paths. */

@@ -15,6 +15,14 @@ export function readPin(config: Config, env: NodeJS.ProcessEnv = process.env): s
   return pin;
 }
 
+/** Where the PIN came from and how it was read, for a login that the token refused. */
+export function pinSource(config: Config): string {
+  const { hsm } = config;
+  return hsm.pinFile !== null
+    ? `the PIN is the first line of hsm.pin_file ${hsm.pinFile}, taken verbatim (spaces count) without its line break`
+    : `the PIN is the environment variable ${hsm.pinEnv}, taken verbatim (spaces and line breaks count)`;
+}
+
 function readPinText(config: Config, env: NodeJS.ProcessEnv): string {
   const { hsm, file } = config;
   if (hsm.pinFile !== null) {
@@ -37,8 +45,15 @@ function readPinText(config: Config, env: NodeJS.ProcessEnv): string {
         `${hsm.pinFile} must be readable by its owner only (chmod 600)`,
       );
     }
-    const pin = text.replace(/\r?\n$/, '');
+    // Editors and `echo` add line breaks, sometimes blank lines: the PIN is the first line, verbatim.
+    const pin = text.replace(/(\r?\n[ \t]*)+$/, '');
     if (pin === '') throw new ConfigError(file, 'hsm.pin_file', `${hsm.pinFile} is empty`);
+    if (/[\r\n]/.test(pin))
+      throw new ConfigError(
+        file,
+        'hsm.pin_file',
+        `${hsm.pinFile} has more than one line; the PIN is one line`,
+      );
     return pin;
   }
   const pin = env[hsm.pinEnv];

@@ -1,11 +1,23 @@
 // Parses the `tezos` section: per-key policy (shared/CONTRACT.md, config).
 
 import type { KeyPolicy } from '../policy/key-policy.js';
+import { b58decode } from '../tezos/base58.js';
+import { pkhToBytes } from '../tezos/keys.js';
 import { CONSENSUS_OPERATION_KINDS, GENERIC_OPERATION_KINDS } from '../tezos/decode-operations.js';
 import type { Section } from './reader.js';
 
 const PKH = /^tz[1234][1-9A-HJ-NP-Za-km-z]{33}$/;
 const CHAIN_ID = /^Net[1-9A-HJ-NP-Za-km-z]{12}$/;
+
+/** True when the base58check checksum (and prefix) holds: a typo would otherwise just never match. */
+function checksums(decode: () => unknown): boolean {
+  try {
+    decode();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** An `allow` flag: present with no value (or true) allows; false or absent refuses. */
 function flag(s: Section, key: string): boolean {
@@ -46,6 +58,9 @@ function keyPolicy(s: Section, extra?: (s: Section) => void): KeyPolicy {
   if (chains !== undefined) {
     const bad = chains.find((c) => !CHAIN_ID.test(c));
     if (bad !== undefined) throw s.error('chains', `'${bad}' is not a chain id (Net…)`);
+    const typo = chains.find((c) => !checksums(() => b58decode(c, ['Net'])));
+    if (typo !== undefined)
+      throw s.error('chains', `'${typo}' has a bad base58check checksum: a typo in the chain id?`);
     p.chains = new Set(chains);
   }
   extra?.(s);
@@ -58,6 +73,8 @@ export function parseTezos(s: Section, perKey?: (pkh: string, s: Section) => voi
   const out = new Map<string, KeyPolicy>();
   for (const pkh of s.keys()) {
     if (!PKH.test(pkh)) throw s.error(pkh, 'expected a tz1/tz2/tz3/tz4 public key hash');
+    if (!checksums(() => pkhToBytes(pkh)))
+      throw s.error(pkh, 'bad base58check checksum: a typo in the public key hash?');
     out.set(pkh, keyPolicy(s.section(pkh), perKey && ((k) => perKey(pkh, k))));
   }
   s.done();

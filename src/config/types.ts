@@ -15,7 +15,31 @@ export interface ServerConfig extends ServerSecurityConfig {
   knownKeys: boolean;
   /** Largest POST body accepted (413 above). */
   maxBodyBytes: number;
+  /** Connection limits of both listeners (src/server/listen.ts). */
+  limits: ConnectionLimits;
 }
+
+/**
+ * A signer's clients send a few hundred bytes and get an answer in milliseconds: a client that takes
+ * seconds to send its headers or body is broken or hostile, and holds a socket meanwhile.
+ */
+export interface ConnectionLimits {
+  /** Time to receive a request's headers (server.headers_timeout_ms). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body (server.request_timeout_ms). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (server.keep_alive_timeout_ms). */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this are closed as soon as they are accepted (server.max_connections). */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+};
 
 export interface HsmConfig {
   vendor: string | null;
@@ -41,6 +65,8 @@ export interface WatermarkConfig {
   backend: 'file' | 'postgres' | 'memory';
   dir?: string;
   url?: string;
+  /** Distinct chain ids a key without a `chains` list may sign on (src/policy/chain-cap.ts). */
+  maxChains: number;
 }
 
 export interface Config {

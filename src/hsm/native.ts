@@ -97,6 +97,11 @@ export interface NativeAddon {
    * while on, 0 where not reached.
    */
   stageTrace(on: boolean): Float64Array;
+  /**
+   * Takes an exclusive lock on the open file `fd` that lasts until that open file is closed, by the
+   * process or by its death (native/file_lock.h); false when another open file holds it.
+   */
+  lockFile(fd: number): boolean;
 }
 
 /** The stages stageTrace() stamps, in order (native/stage_trace.h). */

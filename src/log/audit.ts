@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { REDACT_CENSOR, REDACT_PATHS } from './logger.js';
 
-export type AuditDecision = 'signed' | 'repeat' | 'refused' | 'error';
+export type AuditDecision = 'signed' | 'repeat' | 'refused' | 'aborted' | 'error';
 
 export interface AuditEntry {
   pkh: string;

@@ -22,6 +22,8 @@ export type Outcome =
   | 'bad_request'
   | 'unknown_key'
   | 'unavailable'
+  /** The client closed the connection before its request was read: nothing to answer. */
+  | 'aborted'
   | 'error';
 
 export interface MetricsSources {
@@ -29,6 +31,8 @@ export interface MetricsSources {
   poolStats?: () => PoolStats;
   /** The chain-head monitor, sampled at scrape time. */
   head?: () => HeadState;
+  /** Why the watermark store's durability is weakened (null when it is not), sampled at scrape time. */
+  durability?: () => string | null;
 }
 
 export class SignerMetrics {
@@ -112,6 +116,17 @@ export class SignerMetrics {
         collect() {
           this.reset();
           this.inc(pool().recycled);
+        },
+      });
+    }
+    const durability = sources.durability;
+    if (durability) {
+      new Gauge({
+        name: 'tezos_signer_watermark_durability_degraded',
+        help: '1 when a failover of the watermark database could lose acknowledged marks (no synchronous standby), else 0',
+        registers,
+        collect() {
+          this.set(durability() ? 1 : 0);
         },
       });
     }

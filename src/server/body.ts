@@ -9,7 +9,8 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { httpError } from './errors.js';
+import { HTTPException } from 'hono/http-exception';
+import { ClientAbortError, httpError } from './errors.js';
 
 const HEX_BODY = /^[0-9a-fA-F]+$/;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
@@ -42,8 +43,27 @@ function tooLarge(maxBytes: number) {
   return httpError(413, `request body larger than ${maxBytes} bytes`);
 }
 
+/** The body, or ClientAbortError when the client went away before sending all of it. */
 async function readText(c: Context, maxBytes: number): Promise<string> {
   const incoming = incomingOf(c);
+  try {
+    return await readAll(c, incoming, maxBytes);
+  } catch (err) {
+    if (err instanceof HTTPException) throw err; // ours: 413
+    // node marks a request `complete` once its whole body arrived: anything short of that is the client's.
+    if (
+      incoming !== null &&
+      !incoming.complete &&
+      (incoming.destroyed || incoming.socket?.destroyed !== false)
+    )
+      throw new ClientAbortError(
+        `client closed the connection before its request body was complete (${(err as Error).message})`,
+      );
+    throw err;
+  }
+}
+
+async function readAll(c: Context, incoming: IncomingMessage | null, maxBytes: number): Promise<string> {
   // node's parser refuses a malformed Content-Length and delivers exactly that many bytes.
   const declared = incoming?.headers['content-length'];
   if (incoming !== null && declared !== undefined && incoming.headers['transfer-encoding'] === undefined) {

@@ -1,6 +1,6 @@
 // Maps every error to the octez error trace `[{"kind":"temporary","id":"failure","msg":…}]` and one
 // HTTP status (DESIGN.md §2): 400 malformed, 403 policy, 404 unknown key, 409 watermark, 413 too large,
-// 503 HSM or store unavailable (Retry-After), 500 only for bugs.
+// 503 HSM or store unavailable (Retry-After), 500 only for bugs; 499 (audit only) a client that left.
 
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -23,6 +23,14 @@ export function httpError(status: ContentfulStatusCode, msg: string): HTTPExcept
   return new HTTPException(status, { message: msg });
 }
 
+/**
+ * The client closed its connection before its request body was complete (a baker timing out, a reset):
+ * nothing can be answered. Audited with nginx's 499 ("client closed request"), never sent.
+ */
+export class ClientAbortError extends Error {
+  override readonly name = 'ClientAbortError';
+}
+
 export interface Mapped {
   status: ContentfulStatusCode;
   msg: string;
@@ -31,6 +39,7 @@ export interface Mapped {
 
 /** The status and message an error is answered with (also used for metrics and audit lines). */
 export function classify(err: unknown): Mapped {
+  if (err instanceof ClientAbortError) return { status: 499 as ContentfulStatusCode, msg: err.message };
   if (err instanceof HTTPException) return { status: err.status as ContentfulStatusCode, msg: err.message };
   if (err instanceof AuthenticationError) return { status: err.status, msg: err.message };
   if (err instanceof ChainHeadError) {

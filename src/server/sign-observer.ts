@@ -10,7 +10,7 @@ import { PolicyError } from '../policy/errors.js';
 import { WatermarkRefusedError } from '../signer/errors.js';
 import type { SignNote } from '../signer/signer.js';
 import { blake2b256 } from '../tezos/hash.js';
-import { classify } from './errors.js';
+import { ClientAbortError, classify } from './errors.js';
 
 export interface SignRecord {
   pkh: string;
@@ -31,6 +31,7 @@ export interface ObserverDeps {
 
 function outcomeOf(error: unknown, status: number, note: SignNote): Outcome {
   if (error === null) return note.outcome ?? 'signed';
+  if (error instanceof ClientAbortError) return 'aborted';
   if (error instanceof WatermarkRefusedError) return 'watermark_refused';
   if (error instanceof PolicyError) return 'policy_refused';
   if (error instanceof AuthenticationError) return error.status === 401 ? 'auth_missing' : 'auth_invalid';
@@ -42,7 +43,7 @@ function outcomeOf(error: unknown, status: number, note: SignNote): Outcome {
 }
 
 function decisionOf(outcome: Outcome): AuditDecision {
-  if (outcome === 'signed' || outcome === 'repeat') return outcome;
+  if (outcome === 'signed' || outcome === 'repeat' || outcome === 'aborted') return outcome;
   return outcome === 'error' || outcome === 'unavailable' ? 'error' : 'refused';
 }
 

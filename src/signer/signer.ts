@@ -5,6 +5,7 @@
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import type { HsmKey } from '../hsm/types.js';
+import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
 import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
 import { blake2b256 } from '../tezos/hash.js';
@@ -36,6 +37,8 @@ export interface SignerOptions {
   check?: (req: SignRequest) => void;
   /** Unsealed tz4 keys (issue #8), served beside the token's keys. */
   blsKeys?: readonly BlsSigning[];
+  /** Bounds the chain ids a key without a `chains` list signs on (watermark.max_chains). */
+  chainCap?: ChainCap;
 }
 
 export class Signer {
@@ -95,6 +98,7 @@ export class Signer {
       pkh,
       kind,
     };
+    if (this.policy.of(pkh)?.chains === null) this.opts.chainCap?.admit(pkh, slot.chainId);
     const decision = await this.store.signOnce(slot, { level, round, hash }, () =>
       this.signWith(key, msg, digest),
     );

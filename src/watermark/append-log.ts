@@ -13,6 +13,13 @@
 // one thread-pool round trip instead of two (bench/watermark.ts measures both). Where O_DSYNC does not
 // exist the writer falls back to write() + fdatasync().
 //
+// A write that fails for want of space (ENOSPC, EDQUOT, a short write) disables the log until a probe
+// shows space is back: at most once per probe interval, a request (or a readiness check) writes and
+// syncs a probe file next to the log, then cuts the log back to its last durable batch (what lies past
+// it is the failed batch, never acknowledged nor applied) and syncs it; appends then resume at that
+// offset. Any other write error (EIO: a failing device, whose dirty pages Linux may have dropped), and
+// any compaction failure, keep the log disabled until a restart re-reads it.
+//
 // The log grows, so once it is several times the size of the live marks it is rewritten (compaction)
 // to a fresh file that is synced, renamed over the log, and made durable with a directory fsync;
 // amortised this stays O(1) per request.
@@ -41,6 +48,28 @@ export interface AppendLogOptions {
   compactMinBytes?: number;
   /** Lines describing every live mark, for compaction. */
   snapshot: () => string[];
+  /** Least time between two probes of a disabled log (see above); default PROBE_INTERVAL_MS. */
+  probeIntervalMs?: number;
+  /** Told when the log is disabled and when it resumes. */
+  notify?: (message: string) => void;
+}
+
+export const PROBE_INTERVAL_MS = 1_000;
+/** Errors that mean "no space now", which freeing space cures. */
+const SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
+const PROBE_BYTES = 4096;
+
+/** Writes and syncs a probe file of a few pages, then removes it: throws when there is no room. */
+async function probeWrite(path: string): Promise<void> {
+  const fh = await open(path, 'w', 0o600);
+  try {
+    const { bytesWritten } = await fh.write(Buffer.alloc(PROBE_BYTES), 0, PROBE_BYTES, 0);
+    if (bytesWritten !== PROBE_BYTES) throw new Error('short write');
+    await fh.sync();
+  } finally {
+    await fh.close().catch(() => {});
+    await unlink(path).catch(() => {});
+  }
 }
 
 /** O_DSYNC, or 0 on a platform without it (then every batch is followed by an explicit fdatasync). */
@@ -98,6 +127,10 @@ export class AppendLog {
   private queue: Pending[] = [];
   private pumping: Promise<void> | null = null;
   private failure: StoreUnavailableError | null = null;
+  /** The failure is for want of space: a successful probe may lift it. */
+  private resumable = false;
+  private lastProbe = 0;
+  private resuming: Promise<boolean> | null = null;
   private baseline: number;
   private readonly compactMinBytes: number;
   /** Counters for tests and benches: how many batches / syncs / compactions happened. */
@@ -116,6 +149,48 @@ export class AppendLog {
   /** Why the log stopped accepting writes, if it did (a failed write or sync: see pump()). */
   get failed(): StoreUnavailableError | null {
     return this.failure;
+  }
+
+  /** True when the log is disabled for want of space and a probe may be tried now. */
+  get probeDue(): boolean {
+    return (
+      this.failure !== null &&
+      this.resumable &&
+      Date.now() - this.lastProbe >= (this.opts.probeIntervalMs ?? PROBE_INTERVAL_MS)
+    );
+  }
+
+  /**
+   * For a log disabled for want of space, once per probe interval: probe, cut the failed batch off and
+   * resume (see above). Resolves to whether the log takes writes now.
+   */
+  resume(): Promise<boolean> {
+    if (this.failure === null) return Promise.resolve(true);
+    if (!this.probeDue) return Promise.resolve(false);
+    this.resuming ??= this.tryResume().finally(() => {
+      this.resuming = null;
+    });
+    return this.resuming;
+  }
+
+  private async tryResume(): Promise<boolean> {
+    this.lastProbe = Date.now();
+    // No batch is written while the log is disabled (pump() rejects them), so the file is ours.
+    try {
+      await probeWrite(`${this.path}.probe`);
+      await this.fh.truncate(this.size);
+      await this.fh.sync();
+    } catch {
+      return false;
+    }
+    const was = this.failure;
+    this.failure = null;
+    this.resumable = false;
+    this.opts.notify?.(
+      `watermark log ${this.path}: a probe write succeeded, store resumed at offset ${this.size} ` +
+        `(it was disabled: ${was?.message})`,
+    );
+    return true;
   }
 
   get bytes(): number {
@@ -163,8 +238,14 @@ export class AppendLog {
         // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the
         // dirty pages): appending after it could bury a torn batch mid-file. Stop; a restart re-reads
         // the log and discards a torn final batch.
+        const code = (err as NodeJS.ErrnoException).code;
+        this.resumable = code === undefined || SPACE_ERRORS.has(code);
+        this.lastProbe = Date.now();
         this.failure = new StoreUnavailableError(
           `watermark log ${this.path}: write failed, store disabled: ${(err as Error).message}`,
+        );
+        this.opts.notify?.(
+          `${this.failure.message}; ${this.resumable ? 'it resumes once a probe write succeeds' : 'restart the signer once the device is fixed'}`,
         );
         for (const p of batch) p.reject(this.failure);
         continue;
@@ -191,9 +272,11 @@ export class AppendLog {
       // Where it failed decides whether the path still names the file our handle writes to (before the
       // rename) or a new file whose directory entry may not be durable (after it). Do not guess: stop
       // taking writes; a restart re-reads whichever log the path names, and both hold every mark.
+      this.resumable = false;
       this.failure = new StoreUnavailableError(
         `watermark log ${this.path}: compaction failed, store disabled: ${(err as Error).message}`,
       );
+      this.opts.notify?.(`${this.failure.message}; restart the signer once the disk is fixed`);
     }
   }
 

@@ -1,132 +1,69 @@
 // Exclusive ownership of a watermark directory: two signers appending to one log would each sign at
-// the same height. `LOCK` holds the owner's pid; a live owner's lock makes open() fail, a lock left by a
-// dead process (kill -9, power loss) is taken over.
-//
-// Node has no flock(), so the protocol uses only atomic directory operations:
-// - a lock file is written and synced under a unique temporary name, then link()ed into place: it
-//   appears complete or not at all, and link() fails when the name exists (exclusive create);
-// - replacing a stale lock happens only while holding `LOCK.takeover` (created the same way), after
-//   re-reading the lock under it. A live owner's lock is never replaced, so owners never lose it.
+// the same height. The owner holds a kernel lock on `LOCK` (native/file_lock.h) that ends when its
+// open file does, whatever ends the process: a signer killed by kill -9 or the OOM killer leaves no
+// lock behind, even when its restart gets the same pid (pid 1 in a container) or while the dead
+// process is still a zombie. Liveness is never guessed from a pid. `LOCK`'s content (the owner's pid)
+// only informs a refused opener's message; an empty, garbage or foreign pid there means nothing.
 
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addon } from '../hsm/native.js';
 
 export const LOCK_NAME = 'LOCK';
-const TAKEOVER_NAME = 'LOCK.takeover';
+/** Left by versions that locked by pid; it carries no meaning now and is removed. */
+const LEGACY_TAKEOVER_NAME = 'LOCK.takeover';
+/**
+ * A previous owner killed an instant ago may still be closing its files (a process group being torn
+ * down): a restart waits this long for its lock to go before refusing.
+ */
+export const HOLDER_WAIT_MS = 2_000;
+const RETRY_MS = 50;
 
 export class DirLockedError extends Error {
   override readonly name = 'DirLockedError';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+async function holderOf(path: string): Promise<string> {
+  const text = (await readFile(path, 'utf8').catch(() => '')).trim();
+  return /^\d+$/.test(text) ? `process ${text}` : 'another process';
 }
 
-/** The pid in a lock file; null when the file is missing or holds no pid (garbage after power loss). */
-async function readPid(path: string): Promise<number | null> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** Writes our pid to a synced temporary file in `dir` and hands its path to `place`. */
-async function withPidFile<T>(dir: string, place: (tmp: string) => Promise<T>): Promise<T> {
-  const tmp = join(dir, `${LOCK_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(`${process.pid}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    return await place(tmp);
-  } finally {
-    await unlink(tmp).catch(() => {});
-  }
-}
-
-/** Exclusive create of `path` holding our pid; false when it already exists. */
-function createPidFile(dir: string, path: string): Promise<boolean> {
-  return withPidFile(dir, async (tmp) => {
-    try {
-      await link(tmp, path);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
-  });
-}
-
-function inUse(dir: string, path: string, pid: number): DirLockedError {
+async function inUse(dir: string, path: string): Promise<DirLockedError> {
   return new DirLockedError(
-    `watermark directory ${dir} is in use by process ${pid} (lock file ${path}); ` +
+    `watermark directory ${dir} is in use by ${await holderOf(path)} (lock on ${path}); ` +
       'is another signer running on it? Two signers on one watermark could double-sign.',
   );
 }
 
-/** Takes the lock on `dir`; resolves to a release function. */
-export async function lockDir(dir: string): Promise<() => Promise<void>> {
-  const path = join(dir, LOCK_NAME);
-  const release = async () => {
-    await unlink(path).catch(() => {});
-  };
-  // A take-over finishing while we look is retried; a few rounds settle any honest race.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const got = await tryLock(dir, path);
-    if (got) return release;
-  }
-  throw new DirLockedError(`watermark directory ${dir} kept changing owner while opening (${path})`);
+/** The pid, for whoever reads `LOCK`; best effort (a full disk must not stop a restart). */
+async function writeOwner(fh: FileHandle): Promise<void> {
+  try {
+    await fh.truncate(0);
+    await fh.write(`${process.pid}\n`, 0);
+  } catch {}
 }
 
-/** One round: true when we hold the lock, false when a concurrent take-over ended and a retry is due. */
-async function tryLock(dir: string, path: string): Promise<boolean> {
-  if (await createPidFile(dir, path)) return true;
-  const owner = await readPid(path);
-  if (owner !== null && alive(owner)) throw inUse(dir, path, owner);
-
-  const takeover = join(dir, TAKEOVER_NAME);
-  if (!(await createPidFile(dir, takeover))) {
-    const other = await readPid(takeover);
-    if (other === null) return false; // it was released between our create and our read
-    if (alive(other))
-      throw new DirLockedError(
-        `watermark directory ${dir} is being locked by process ${other} (${takeover})`,
-      );
-    throw new DirLockedError(
-      `watermark directory ${dir}: ${takeover} was left by a crash while taking over a stale lock; ` +
-        'remove it if no signer is running on this directory',
-    );
-  }
+/** Takes the lock on `dir`, waiting up to `waitMs` for a dying holder; resolves to a release function. */
+export async function lockDir(dir: string, waitMs = HOLDER_WAIT_MS): Promise<() => Promise<void>> {
+  const path = join(dir, LOCK_NAME);
+  // Never unlinked: a second opener locking a file that was just removed would hold a lock nobody sees.
+  const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   try {
-    // Re-read under the take-over lock: someone may have taken the directory since we looked.
-    const now = await readPid(path);
-    if (now !== null && alive(now)) throw inUse(dir, path, now);
-    return await withPidFile(dir, async (tmp) => {
-      try {
-        // Still the dead owner's file (nobody else may replace it while we hold the take-over
-        // lock): replace it atomically. Gone: create exclusively, as a plain opener would.
-        const present = await readFile(path).then(
-          () => true,
-          () => false,
-        );
-        if (present) await rename(tmp, path);
-        else await link(tmp, path);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw err;
-      }
-    });
-  } finally {
-    await unlink(takeover).catch(() => {});
+    const deadline = Date.now() + waitMs;
+    while (!addon.lockFile(fh.fd)) {
+      if (Date.now() >= deadline) throw await inUse(dir, path);
+      await sleep(RETRY_MS);
+    }
+    await writeOwner(fh);
+    await unlink(join(dir, LEGACY_TAKEOVER_NAME)).catch(() => {});
+  } catch (err) {
+    await fh.close();
+    throw err;
   }
+  return async () => {
+    await fh.truncate(0).catch(() => {});
+    await fh.close();
+  };
 }

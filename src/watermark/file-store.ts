@@ -6,9 +6,9 @@
 
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppendLog, openLog, writeFreshLog } from './append-log.js';
-import { lockDir } from './dir-lock.js';
+import { DirLockedError, lockDir } from './dir-lock.js';
 import { StoreUnavailableError } from './errors.js';
 import {
   encodeEntry,
@@ -27,8 +27,13 @@ export const LOG_NAME = 'watermarks.log';
 export interface FileStoreOptions {
   /** Compaction threshold (tests lower it); see append-log.ts. */
   compactMinBytes?: number;
-  /** Told what a damaged final batch held when it was dropped on open. Default: process warning. */
+  /**
+   * Told what a damaged final batch held when it was dropped on open, and when writes stop for want
+   * of space and resume (append-log.ts). Default: process warning.
+   */
   onRecovery?: (message: string) => void;
+  /** Least time between probes of a log disabled for want of space (tests lower it). */
+  probeIntervalMs?: number;
 }
 
 /** The store could not be opened; the message names the file and what is wrong with it. */
@@ -37,6 +42,33 @@ export class WatermarkOpenError extends Error {
 }
 
 const errMsg = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** What an operator must fix, rather than the name of whichever file the failing call touched. */
+function fsProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EROFS')
+    return 'the filesystem is read-only (EROFS); the signer must write its watermarks there';
+  return errMsg(err);
+}
+
+/** Why `dir` could not be created: Node's recursive mkdir says ENOENT when a parent is not writable. */
+async function mkdirProblem(dir: string, err: unknown): Promise<string> {
+  let d = dir;
+  while (
+    !(await stat(d).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (dirname(d) === d) return fsProblem(err);
+    d = dirname(d);
+  }
+  const denied = await access(d, constants.W_OK).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  return fsProblem(denied ?? err);
+}
 
 export class FileStore extends SerialisedStore {
   private closed = false;
@@ -56,9 +88,17 @@ export class FileStore extends SerialisedStore {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new WatermarkOpenError(`cannot create watermark directory ${dir}: ${errMsg(err)}`);
+      throw new WatermarkOpenError(
+        `cannot create watermark directory ${dir}: ${await mkdirProblem(dir, err)}`,
+      );
     }
-    const unlock = await lockDir(dir);
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await lockDir(dir);
+    } catch (err) {
+      if (err instanceof DirLockedError) throw err;
+      throw new WatermarkOpenError(`cannot lock watermark directory ${dir}: ${fsProblem(err)}`);
+    }
     try {
       return await FileStore.load(dir, opts, unlock);
     } catch (err) {
@@ -96,6 +136,7 @@ export class FileStore extends SerialisedStore {
     }
     const marks = new Map<string, LogEntry>();
     for (const e of parsed.entries) marks.set(slotId(e.slot), e);
+    const notify = opts.onRecovery ?? ((msg: string) => process.emitWarning(msg, 'WatermarkRecovery'));
     const fh = await openLog(path);
     try {
       if (parsed.torn) {
@@ -106,8 +147,7 @@ export class FileStore extends SerialisedStore {
         const msg =
           `watermark log ${path}: dropped ${t.bytes} bytes at offset ${t.offset} (${t.reason}); ` +
           'this batch was never acknowledged, every acknowledged mark is kept';
-        if (opts.onRecovery) opts.onRecovery(msg);
-        else process.emitWarning(msg, 'WatermarkRecovery');
+        notify(msg);
       }
     } catch (err) {
       await fh.close();
@@ -116,6 +156,8 @@ export class FileStore extends SerialisedStore {
     const log = new AppendLog(path, fh, parsed.validLength, {
       compactMinBytes: opts.compactMinBytes,
       snapshot: () => [...marks.values()].map(encodeEntry),
+      notify,
+      ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
     });
     return new FileStore(path, marks, log, unlock, parsed.torn);
   }
@@ -135,6 +177,10 @@ export class FileStore extends SerialisedStore {
     return this.log.append(encodeEntry(entry), () => this.marks.set(id, entry));
   }
 
+  protected override beforeRequest(): Promise<boolean> | null {
+    return this.log.probeDue ? this.log.resume() : null;
+  }
+
   protected ensureOpen(): void {
     if (this.closed) throw new StoreUnavailableError(`watermark store ${this.path} is closed`);
     if (this.log.failed) throw this.log.failed;
@@ -146,6 +192,7 @@ export class FileStore extends SerialisedStore {
 
   /** Ready when writes still work and the path still names the file we append to. */
   async check(): Promise<void> {
+    await this.beforeRequest();
     this.ensureOpen();
     const [onDisk, ours] = await Promise.all([stat(this.path).catch(() => null), this.log.handle.stat()]);
     if (!onDisk || onDisk.ino !== ours.ino || onDisk.dev !== ours.dev)

@@ -15,6 +15,10 @@ export abstract class SerialisedStore implements WatermarkStore {
   protected abstract write(slot: SlotKey, id: string, mark: Mark): Promise<void>;
   /** Throws when the store can no longer take requests (closed, or a failed write). */
   protected abstract ensureOpen(): void;
+  /** Work due before a request is checked (e.g. probing a disabled log), or null: nothing to wait for. */
+  protected beforeRequest(): Promise<unknown> | null {
+    return null;
+  }
   abstract list(): Promise<Array<{ slot: SlotKey; mark: Mark }>>;
   abstract check(): Promise<void>;
   abstract close(): Promise<void>;
@@ -22,6 +26,8 @@ export abstract class SerialisedStore implements WatermarkStore {
   async signOnce(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
     checkSlot(slot);
     checkHeight(req);
+    const pending = this.beforeRequest();
+    if (pending !== null) await pending;
     this.ensureOpen();
     const id = slotId(slot);
     return this.lock.run(id, async () => {
@@ -50,6 +56,8 @@ export abstract class SerialisedStore implements WatermarkStore {
   async set(slot: SlotKey, mark: Mark): Promise<void> {
     checkSlot(slot);
     checkMark(mark);
+    const pending = this.beforeRequest();
+    if (pending !== null) await pending;
     this.ensureOpen();
     const id = slotId(slot);
     await this.lock.run(id, async () => {

@@ -1,7 +1,7 @@
 // Runs `tezos-hsm-signer serve` as a child process for the issue #5 end-to-end tests: a dev SoftHSM2
 // token (devToken), a config built from the dev one plus extra YAML, and both listener addresses read
 // from the process's start-up lines.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,12 +42,29 @@ export interface OpsSigner {
   stop(): Promise<number | string>;
 }
 
-export function startOpsSigner(config: string, env: NodeJS.ProcessEnv = {}): Promise<OpsSigner> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--config', config], {
+export interface StartOptions {
+  /**
+   * Run the signer under a launcher shell in a process group of its own, as `npx tezos-hsm-signer
+   * serve` does: `proc` is then the shell, and `process.kill(-proc.pid)` signals both.
+   */
+  group?: boolean;
+}
+
+export function startOpsSigner(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  opts: StartOptions = {},
+): Promise<OpsSigner> {
+  const argv = [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', config];
+  const options: SpawnOptions = {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  };
+  // `; exit` keeps the shell from exec'ing node: the launcher stays the group's parent process.
+  const proc: ChildProcess = opts.group
+    ? spawn('sh', ['-c', '"$@"; exit $?', 'launcher', ...argv], { ...options, detached: true })
+    : spawn(argv[0]!, argv.slice(1), options);
   let out = '';
   let err = '';
   const exited = new Promise<number | string>((resolve) =>
