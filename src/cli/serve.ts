@@ -11,6 +11,7 @@ import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from 'pino';
 import { createLogger, closeLogger } from '../log/logger.js';
 import { instrumentDevice } from '../metrics/instrumented-device.js';
 import { instrumentStore } from '../metrics/instrumented-store.js';
@@ -54,6 +55,22 @@ async function bind(what: string, ...args: Parameters<typeof listen>): Promise<L
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? 'address already in use (EADDRINUSE)' : e.message;
     throw new Error(`cannot listen on ${what} ${args[1].host}:${args[1].port}: ${why}`);
+  }
+}
+
+/** Keys the token cannot sign with are named at start; no usable key at all is an error-level line. */
+function warnUnsignable(signer: Signer, logger: Logger): void {
+  for (const k of signer.unsignable.values()) {
+    logger.warn(
+      { pkh: k.pkh, label: k.label, curve: k.curve, mechanism: k.mechanism },
+      `key ${k.pkh} (label '${k.label}', ${k.curve}) not offered: the token does not offer ${k.mechanism}`,
+    );
+  }
+  if (signer.keys.size === 0) {
+    logger.error(
+      { unsignable: [...signer.unsignable.keys()] },
+      'no usable key: every request will be refused and /readyz answers 503',
+    );
   }
 }
 
@@ -108,6 +125,7 @@ export async function serve(argv: string[]): Promise<number> {
       new Policy(config.tezos),
       { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [], chainCap },
     );
+    warnUnsignable(signer, logger);
     const observer = new SignObserver({
       logger,
       metrics,
@@ -129,7 +147,7 @@ export async function serve(argv: string[]): Promise<number> {
     );
     closers.add('signing listener', () => server.close());
     if (config.server.utilityAddress && metrics) {
-      const checks = standardChecks({ hsm, store, head: guard });
+      const checks = standardChecks({ hsm, store, head: guard, keys: signer });
       const utility = await bind(
         'server.utility_address',
         createUtilityApp({ metrics, checks }),
@@ -143,7 +161,8 @@ export async function serve(argv: string[]): Promise<number> {
     const exposed = exposureWarning(config);
     if (exposed) warn(exposed);
     for (const pkh of config.tezos?.keys() ?? [])
-      if (!signer.keys.has(pkh)) warn(`tezos.${pkh} is configured but no such key is on the token`);
+      if (!signer.keys.has(pkh) && !signer.unsignable.has(pkh))
+        warn(`tezos.${pkh} is configured but no such key is on the token`);
     // Listening for signals before saying so: a supervisor may stop us as soon as it reads the line.
     const signal = new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -4,7 +4,14 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
+import type { NativeMechanism, TokenInfo } from './mechanisms.js';
 import type { PoolStats } from './types.js';
+
+export interface SignProbe {
+  micros: number[];
+  /** The token refused session objects: the probe's key pair was made on the token (and destroyed). */
+  onToken: boolean;
+}
 
 export interface NativeKey {
   /** -1 when the key cannot be used (unsupported curve, CKA_ALWAYS_AUTHENTICATE). */
@@ -59,7 +66,13 @@ export interface NativePool {
     input: Uint8Array,
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
-  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
+  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean; missing: string[] }>;
+  /** Every mechanism of the selected token's slot with its C_GetMechanismInfo (native/mechanisms.h). */
+  mechanisms(): Promise<NativeMechanism[]>;
+  /** The selected token's CK_TOKEN_INFO. */
+  tokenInfo(): Promise<TokenInfo>;
+  /** µs per C_SignInit + C_Sign with a key pair made for the probe (native/probe.h). */
+  probe(curve: string, count: number): Promise<SignProbe>;
   stats(): PoolStats;
   close(): Promise<void>;
 }

@@ -108,7 +108,24 @@ export class SignerMetrics {
           this.set(pool().queued);
         },
       });
+      new Gauge({
+        name: 'tezos_signer_hsm_unavailable',
+        help: '1 while the HSM is in an outage (requests refused with 503 until a probe finds the token)',
+        registers,
+        collect() {
+          this.set(pool().unavailable ? 1 : 0);
+        },
+      });
       // Cumulative counts kept by the pool, mirrored at scrape time.
+      new Counter({
+        name: 'tezos_signer_hsm_outages_total',
+        help: 'HSM outages since start (the token found unavailable after recovery in place failed)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pool().outages);
+        },
+      });
       new Counter({
         name: 'tezos_signer_hsm_sessions_recycled_total',
         help: 'HSM sessions closed and reopened after an error',

@@ -44,11 +44,18 @@ export async function checkReadiness(
   };
 }
 
-/** The standard checks: HSM round trip, watermark store writable, node head when failing closed. */
+/**
+ * The standard checks: HSM round trip, watermark store writable, node head when failing closed, and
+ * (given `keys`) at least one key the token can sign with.
+ */
 export function standardChecks(deps: {
   hsm: { ping(): Promise<void> };
   store: { check(): Promise<void>; durabilityWarning?(): string | null };
   head?: { state(): { reachable: boolean; lastError: string | null }; failOpen: boolean } | null;
+  keys?: {
+    keys: ReadonlyMap<string, unknown>;
+    unsignable: ReadonlyMap<string, { pkh: string; mechanism: string }>;
+  };
 }): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [
     { name: 'hsm', run: () => deps.hsm.ping() },
@@ -58,6 +65,17 @@ export function standardChecks(deps: {
       warning: () => deps.store.durabilityWarning?.() ?? null,
     },
   ];
+  const keys = deps.keys;
+  if (keys) {
+    checks.push({
+      name: 'keys',
+      run() {
+        if (keys.keys.size > 0) return;
+        const why = [...keys.unsignable.values()].map((k) => `${k.pkh} needs ${k.mechanism}`);
+        throw new Error(`no key the token can sign with${why.length > 0 ? ` (${why.join(', ')})` : ''}`);
+      },
+    });
+  }
   const head = deps.head;
   if (head) {
     checks.push({
