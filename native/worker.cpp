@@ -89,6 +89,7 @@ void Pool::WorkerLoop(size_t index) {
 }
 
 void Pool::ArmAhead(WorkerSession &ws) {
+  if (outage_.down()) return;  // nothing to prepare on a token that is gone; the probe starts afresh
   SharedGuard gate(module_->gate());
   if (ws.handle == 0 || ws.recycle || ws.generation != generation_ || generation_ != module_->generation()) return;
   ws.ahead.Arm(module_->fl(), ws.handle);
