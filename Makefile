@@ -17,8 +17,12 @@ export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
 export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
+PREBUILD_SOURCES := CMakeLists.txt $(wildcard native/*.cpp native/*.h) native/prebuild.sh \
+  native/cmake-js-as-node-gyp.sh native/aarch64-linux-gnu.cmake
+PREBUILD_X64 := prebuilds/linux-x64/tezos-hsm-signer.glibc.node
+PREBUILD_ARM64 := prebuilds/linux-arm64/tezos-hsm-signer.glibc.node
 
-.PHONY: build test run lint coverage bench prebuild clean deps sysdeps node native ts
+.PHONY: build test test-arm64 run lint coverage bench prebuild package clean deps sysdeps node native ts
 
 sysdeps: .tools/sysdeps.stamp
 .tools/sysdeps.stamp: Makefile
@@ -64,8 +68,9 @@ build: native ts
 lint: deps
 	npm run --silent lint
 
-# The last line is the plain 'N passed, N failed' summary that CI reads.
-test: build lint
+# The last line is the plain 'N passed, N failed' summary that CI reads. The package test
+# (test/15-package-*) installs the packed tarball, so the linux-x64 prebuild is built first.
+test: build lint $(PREBUILD_X64)
 	@mkdir -p build
 	npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json; rc=$$?; \
 	node -e 'const r=require("./build/vitest.json");console.log(`vitest: $${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
@@ -77,8 +82,28 @@ coverage: build
 bench: build
 	npm run --silent bench
 
-prebuild: deps
-	npm run --silent prebuild
+# Node-API prebuilds shipped in the package (native/prebuild.sh): linux-x64 and, cross-compiled,
+# linux-arm64 (variables at the top). Each is rebuilt when the addon's sources change.
+prebuild: $(PREBUILD_X64) $(PREBUILD_ARM64)
+$(PREBUILD_X64): $(PREBUILD_SOURCES) node_modules/.install.stamp
+	sh native/prebuild.sh x64
+$(PREBUILD_ARM64): $(PREBUILD_SOURCES) node_modules/.install.stamp
+	sh native/prebuild.sh arm64
+
+# The npm tarball (build/tezos-hsm-signer-<version>.tgz) from a clean dist/ and both prebuilds.
+package: native prebuild
+	rm -rf dist && npm run --silent build:ts
+	@mkdir -p build
+	npm pack --pack-destination build
+
+# The arm64 prebuild under qemu user emulation, with Node and SoftHSM2 for arm64 unpacked into
+# .tools/arm64 (test/fixtures/arm64-root.sh; nothing installed in the system).
+ARM64_ROOT := $(TOOLS)/arm64
+$(ARM64_ROOT)/.stamp: test/fixtures/arm64-root.sh .tools/node.stamp .tools/sysdeps.stamp
+	sh test/fixtures/arm64-root.sh $(ARM64_ROOT)
+	@touch $@
+test-arm64: build $(PREBUILD_X64) $(PREBUILD_ARM64) $(ARM64_ROOT)/.stamp
+	ARM64_ROOT=$(ARM64_ROOT) npx vitest run test/15-package-arm64.test.ts
 
 run: build
 	node bin/tezos-hsm-signer.js dev-hsm init --dir ./var

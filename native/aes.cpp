@@ -38,18 +38,11 @@ struct CK_GCM_PARAMS {
   CK_ULONG ulTagBits;
 };
 
-struct CK_MECHANISM_INFO {
-  CK_ULONG ulMinKeySize;
-  CK_ULONG ulMaxKeySize;
-  CK_FLAGS flags;
-};
-
 // The function list declares these slots untyped (pkcs11_defs.h): give them their v2.40 signatures.
 using CryptInit = CK_RV (*)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
 using Crypt = CK_RV (*)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG *);
 using Verify = CK_RV (*)(CK_SESSION_HANDLE, CK_BYTE *, CK_ULONG, CK_BYTE *, CK_ULONG);
 using GenerateKey = CK_RV (*)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_ATTRIBUTE *, CK_ULONG, CK_OBJECT_HANDLE *);
-using GetMechanismInfo = CK_RV (*)(CK_SLOT_ID, CK_MECHANISM_TYPE, CK_MECHANISM_INFO *);
 
 const char *TypeName(CK_ULONG type) { return type == CKK_AES ? "AES" : "HMAC"; }
 
@@ -96,7 +89,7 @@ void GenerateSecret(JobContext &ctx, const std::string &label, CK_ULONG type) {
 
 bool Offers(CK_FUNCTION_LIST *fl, CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_FLAGS flags) {
   CK_MECHANISM_INFO info{};
-  CK_RV rv = reinterpret_cast<GetMechanismInfo>(fl->C_GetMechanismInfo)(slot, type, &info);
+  CK_RV rv = fl->C_GetMechanismInfo(slot, type, &info);
   if (rv == CKR_MECHANISM_INVALID) return false;
   Check(rv, "C_GetMechanismInfo");
   return (info.flags & flags) == flags;
@@ -130,16 +123,29 @@ void AesGenerateJob::Attempt(JobContext &ctx) {
 
 void AesModesJob::Attempt(JobContext &ctx) {
   CK_SLOT_ID slot = ctx.pool.slot();
-  gcm_ = Offers(ctx.fl, slot, CKM_AES_GCM, CKF_ENCRYPT | CKF_DECRYPT);
-  cbc_hmac_ = Offers(ctx.fl, slot, CKM_AES_CBC_PAD, CKF_ENCRYPT | CKF_DECRYPT) &&
-              Offers(ctx.fl, slot, CKM_SHA256_HMAC, CKF_SIGN | CKF_VERIFY) &&
-              Offers(ctx.fl, slot, CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE);
+  missing_.clear();
+  // Every mechanism is asked (no short-circuit) so that a refusal can name all that are missing.
+  auto offers = [&](CK_MECHANISM_TYPE type, CK_FLAGS flags, const char *name) {
+    bool ok = Offers(ctx.fl, slot, type, flags);
+    if (!ok) missing_.emplace_back(name);
+    return ok;
+  };
+  bool keygen = offers(CKM_AES_KEY_GEN, CKF_GENERATE, "CKM_AES_KEY_GEN");
+  bool gcm = offers(CKM_AES_GCM, CKF_ENCRYPT | CKF_DECRYPT, "CKM_AES_GCM");
+  bool cbc = offers(CKM_AES_CBC_PAD, CKF_ENCRYPT | CKF_DECRYPT, "CKM_AES_CBC_PAD");
+  bool hmac = offers(CKM_SHA256_HMAC, CKF_SIGN | CKF_VERIFY, "CKM_SHA256_HMAC");
+  bool secret = offers(CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE, "CKM_GENERIC_SECRET_KEY_GEN");
+  gcm_ = keygen && gcm;
+  cbc_hmac_ = keygen && cbc && hmac && secret;
 }
 
 Napi::Value AesModesJob::Result(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("gcm", gcm_);
   o.Set("cbcHmac", cbc_hmac_);
+  Napi::Array missing = Napi::Array::New(env, missing_.size());
+  for (size_t i = 0; i < missing_.size(); i++) missing.Set(static_cast<uint32_t>(i), missing_[i]);
+  o.Set("missing", missing);
   return o;
 }
 

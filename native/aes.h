@@ -13,6 +13,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "jobs.h"
 
@@ -36,7 +37,8 @@ class AesGenerateJob : public PromiseJob {
   AesMode mode_;
 };
 
-// Which constructions the token offers (C_GetMechanismInfo): { gcm: boolean, cbcHmac: boolean }.
+// Which constructions the token offers (C_GetMechanismInfo): { gcm: boolean, cbcHmac: boolean, missing:
+// string[] } (the CKM_ names of those it lacks or offers without the needed flags).
 class AesModesJob : public PromiseJob {
  public:
   using PromiseJob::PromiseJob;
@@ -45,6 +47,7 @@ class AesModesJob : public PromiseJob {
  private:
   Napi::Value Result(Napi::Env env) override;
   bool gcm_ = false, cbc_hmac_ = false;
+  std::vector<std::string> missing_;
 };
 
 // Single-part C_Encrypt / C_Decrypt under the keys labelled `label`. Encrypt returns { iv, sealed }:

@@ -180,8 +180,10 @@ Recovery RecoveryOf(CK_RV rv) {
       return Recovery::Recycle;
     case CKR_USER_NOT_LOGGED_IN:
       return Recovery::Relogin;
+    case CKR_SLOT_ID_INVALID:  // the slot went away with its token (or the library forgot it)
     case CKR_DEVICE_REMOVED:
     case CKR_TOKEN_NOT_PRESENT:
+    case CKR_TOKEN_NOT_RECOGNIZED:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
       return Recovery::Reinitialize;
     case CKR_PIN_INCORRECT:

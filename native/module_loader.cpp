@@ -181,19 +181,22 @@ void Module::CheckPid() const {
   }
 }
 
-void Module::Reinitialize(uint64_t seen) {
+CK_RV Module::Reinitialize(uint64_t seen) {
   gate_.Lock();
+  CK_RV rv = CKR_OK;
   if (generation_.load() == seen) {
-    if (owns_) {
-      fl_->C_Finalize(nullptr);
-      CK_C_INITIALIZE_ARGS args{};
-      args.flags = CKF_OS_LOCKING_OK;
-      CK_RV rv = fl_->C_Initialize(&args);
-      owns_ = rv == CKR_OK;
-    }
+    if (owns_) fl_->C_Finalize(nullptr);
+    // Always initialise again, owned or not: a C_Initialize that failed (the library's daemon or server
+    // was down) left the library uninitialised, and only a later C_Initialize can bring it back.
+    CK_C_INITIALIZE_ARGS args{};
+    args.flags = CKF_OS_LOCKING_OK;
+    rv = fl_->C_Initialize(&args);
+    owns_ = rv == CKR_OK;
+    if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) rv = CKR_OK;  // another user in this process owns it
     generation_++;
   }
   gate_.Unlock();
+  return rv;
 }
 
 }  // namespace hsm

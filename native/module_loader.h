@@ -68,9 +68,10 @@ class Module {
   void CheckPin(const std::string &token, const std::string &pin);
   // Throws unless called from the process that initialised the library (no use after fork).
   void CheckPid() const;
-  // Drains every operation (exclusive gate), finalizes and initialises again when we own the library,
-  // and bumps the generation so every pool re-opens its sessions. No-op if `seen` is already stale.
-  void Reinitialize(uint64_t seen);
+  // Drains every operation (exclusive gate), finalizes when we own the library, initialises again, and
+  // bumps the generation so every pool re-opens its sessions. No-op (CKR_OK) if `seen` is already stale.
+  // Returns C_Initialize's result (CKR_OK also when someone else in this process initialised it).
+  CK_RV Reinitialize(uint64_t seen);
 
  private:
   Module(std::string path, void *handle, CK_FUNCTION_LIST *fl);

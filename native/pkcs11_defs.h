@@ -92,6 +92,13 @@ struct CK_C_INITIALIZE_ARGS {
   CK_VOID_PTR pReserved;
 };
 
+// v2.40 §3.5 CK_MECHANISM_INFO (key sizes in bits or bytes, per mechanism).
+struct CK_MECHANISM_INFO {
+  CK_ULONG ulMinKeySize;
+  CK_ULONG ulMaxKeySize;
+  CK_FLAGS flags;
+};
+
 typedef CK_RV (*CK_C_GenerateKeyPair)(CK_SESSION_HANDLE, CK_MECHANISM *, CK_ATTRIBUTE *, CK_ULONG, CK_ATTRIBUTE *,
                                       CK_ULONG, CK_OBJECT_HANDLE *, CK_OBJECT_HANDLE *);
 
@@ -106,8 +113,8 @@ struct CK_FUNCTION_LIST {
   CK_RV (*C_GetSlotList)(CK_BBOOL, CK_SLOT_ID *, CK_ULONG *);
   CK_RV (*C_GetSlotInfo)(CK_SLOT_ID, CK_SLOT_INFO *);
   CK_RV (*C_GetTokenInfo)(CK_SLOT_ID, CK_TOKEN_INFO *);
-  CK_VOID_PTR C_GetMechanismList;
-  CK_VOID_PTR C_GetMechanismInfo;
+  CK_RV (*C_GetMechanismList)(CK_SLOT_ID, CK_MECHANISM_TYPE *, CK_ULONG *);
+  CK_RV (*C_GetMechanismInfo)(CK_SLOT_ID, CK_MECHANISM_TYPE, CK_MECHANISM_INFO *);
   CK_VOID_PTR C_InitToken;
   CK_VOID_PTR C_InitPIN;
   CK_VOID_PTR C_SetPIN;
@@ -224,6 +231,7 @@ constexpr CK_MECHANISM_TYPE CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
 constexpr CK_MECHANISM_TYPE CKM_EDDSA = 0x1057;
 
 constexpr CK_RV CKR_OK = 0x0;
+constexpr CK_RV CKR_SLOT_ID_INVALID = 0x3;
 constexpr CK_RV CKR_GENERAL_ERROR = 0x5;
 constexpr CK_RV CKR_FUNCTION_FAILED = 0x6;
 constexpr CK_RV CKR_ATTRIBUTE_SENSITIVE = 0x11;
@@ -240,6 +248,7 @@ constexpr CK_RV CKR_PIN_LOCKED = 0xA4;
 constexpr CK_RV CKR_SESSION_CLOSED = 0xB0;
 constexpr CK_RV CKR_SESSION_HANDLE_INVALID = 0xB3;
 constexpr CK_RV CKR_TOKEN_NOT_PRESENT = 0xE0;
+constexpr CK_RV CKR_TOKEN_NOT_RECOGNIZED = 0xE1;
 constexpr CK_RV CKR_USER_ALREADY_LOGGED_IN = 0x100;
 constexpr CK_RV CKR_USER_NOT_LOGGED_IN = 0x101;
 constexpr CK_RV CKR_BUFFER_TOO_SMALL = 0x150;

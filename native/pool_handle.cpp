@@ -4,6 +4,8 @@
 
 #include "aes.h"
 #include "jobs.h"
+#include "mechanisms.h"
+#include "probe.h"
 
 namespace hsm {
 
@@ -42,13 +44,14 @@ class PoolHandle::CloseWorker : public Napi::AsyncWorker {
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
-  Napi::Function cls =
-      DefineClass(env, "PoolHandle",
-                  {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
-                   InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
-                   InstanceMethod("aesGenerate", &PoolHandle::AesGenerate),
-                   InstanceMethod("aesCrypt", &PoolHandle::AesCrypt), InstanceMethod("aesModes", &PoolHandle::AesModes),
-                   InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
+  Napi::Function cls = DefineClass(
+      env, "PoolHandle",
+      {InstanceMethod("keys", &PoolHandle::Keys), InstanceMethod("sign", &PoolHandle::Sign),
+       InstanceMethod("generate", &PoolHandle::Generate), InstanceMethod("ping", &PoolHandle::Ping),
+       InstanceMethod("aesGenerate", &PoolHandle::AesGenerate), InstanceMethod("aesCrypt", &PoolHandle::AesCrypt),
+       InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
+       InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("probe", &PoolHandle::Probe),
+       InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
   Constructor() = Napi::Persistent(cls);
   return cls;
 }
@@ -192,12 +195,27 @@ Napi::Value PoolHandle::AesModes(const Napi::CallbackInfo &info) {
   return Submit(info.Env(), new AesModesJob(info.Env()));
 }
 
+Napi::Value PoolHandle::Mechanisms(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new MechanismsJob(info.Env()));
+}
+
+Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
+  return Submit(info.Env(), new TokenInfoJob(info.Env()));
+}
+
+// probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
+Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  return Submit(info.Env(), new ProbeJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                         info[1].As<Napi::Number>().Uint32Value()));
+}
+
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }
 
 Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0};
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0, false, 0};
   o.Set("sessions", static_cast<double>(s.sessions));
   o.Set("busy", static_cast<double>(s.busy));
   o.Set("idle", static_cast<double>(s.sessions - s.busy));
@@ -205,6 +223,8 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("recycled", static_cast<double>(s.recycled));
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("errors", static_cast<double>(s.errors));
+  o.Set("unavailable", s.unavailable);
+  o.Set("outages", static_cast<double>(s.outages));
   return o;
 }
 

@@ -26,6 +26,9 @@ class PoolHandle : public Napi::ObjectWrap<PoolHandle> {
   Napi::Value AesGenerate(const Napi::CallbackInfo &info);
   Napi::Value AesCrypt(const Napi::CallbackInfo &info);
   Napi::Value AesModes(const Napi::CallbackInfo &info);
+  Napi::Value Mechanisms(const Napi::CallbackInfo &info);
+  Napi::Value TokenInfo(const Napi::CallbackInfo &info);
+  Napi::Value Probe(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
 

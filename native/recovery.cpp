@@ -1,9 +1,10 @@
 // How the pool reacts to PKCS#11 failures (DESIGN.md §6 "Error classes"). Every PKCS#11 call of a job
-// runs inside Execute(); nothing else retries.
+// runs inside Execute(); nothing else retries. What recovery in place cannot fix is an outage (outage.h).
 #include <chrono>
 #include <thread>
 
 #include "errors.h"
+#include "outage.h"
 #include "session_pool.h"
 
 namespace hsm {
@@ -15,6 +16,38 @@ constexpr int kMaxRecycles = 2;
 }  // namespace
 
 void Pool::Execute(Job &job, WorkerSession &ws) {
+  Outage::Admission admission = outage_.Admit();
+  if (admission == Outage::Admission::Refuse) {
+    job.failure = std::make_unique<Pkcs11Failure>(outage_.Refusal());
+    return;
+  }
+  bool probing = admission == Outage::Admission::Probe;
+  if (probing && !Probe()) {
+    job.failure = std::make_unique<Pkcs11Failure>(outage_.Refusal());
+    return;
+  }
+  Attempts(job, ws, probing);
+  if (!job.failure) return;
+  // Recovery in place did not help: the token is unavailable until a probe finds it again. This job
+  // reports what it met; the jobs refused meanwhile report ERR_HSM_UNAVAILABLE with it as the cause.
+  if (IsOutage(*job.failure)) {
+    outage_.Failed(*job.failure);
+    if (job.failure->rv == CKR_OK) job.failure->recovery = Recovery::Reinitialize;
+  } else if (probing && outage_.down()) {
+    outage_.Failed(*job.failure);  // the probe failed before it reached the token (e.g. a PIN refusal)
+  }
+}
+
+// The one attempt of a backoff interval: start over from a fresh library state. False when even
+// C_Initialize fails (a library whose daemon or server is still down); the outage then goes on.
+bool Pool::Probe() {
+  CK_RV rv = module_->Reinitialize(module_->generation());
+  if (rv == CKR_OK) return true;
+  outage_.Failed(Pkcs11Failure(rv, "C_Initialize", ""));
+  return false;
+}
+
+void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
   int retries = 0, recycles = 0;
   bool relogged = false, reinitialised = false, reresolved = false, refreshed = false;
   for (;;) {
@@ -25,6 +58,10 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
       seen_generation = module_->generation();
       seen_epoch = login_epoch_;
       EnsureReady(ws);
+      if (probing) {
+        probing = false;
+        outage_.Recovered();  // the token answered, the pool is logged in and this session is open
+      }
       if (!job.KeepsSignAhead()) ws.ahead.Release(module_->fl(), ws.handle);
       JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle, ws.ahead};
       job.Attempt(ctx);
@@ -37,6 +74,13 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
       return;
     }
     const Pkcs11Failure &f = *job.failure;
+    // The slot list no longer shows the token (a client library that lost its server, a removed
+    // device): once from a fresh library state, then the outage takes over.
+    if (f.code == "ERR_HSM_TOKEN_NOT_FOUND" && job.Idempotent() && !reinitialised) {
+      reinitialised = true;
+      module_->Reinitialize(seen_generation);
+      continue;
+    }
     if (f.rv == CKR_OK) {
       // Not a PKCS#11 return value. A device fault (a signature that does not verify) gets one more
       // attempt on a fresh session; anything else has nothing to recover.
@@ -104,13 +148,16 @@ void Pool::EnsureReady(WorkerSession &ws) {
   if (fatal_) throw *fatal_;
   if (ws.generation == generation_ && !ws.recycle && ws.handle != 0) return;
   auto *fl = module_->fl();
-  if (ws.handle != 0) fl->C_CloseSession(ws.handle);  // errors ignored: the handle may already be dead
+  // A handle from before a reinitialisation died with it, and its number may already name another
+  // worker's new session: close only handles of this library generation (errors ignored).
+  if (ws.handle != 0 && ws.module_generation == module_->generation()) fl->C_CloseSession(ws.handle);
   ws.handle = 0;
   ws.ahead.Forget();
   CK_SESSION_HANDLE h = 0;
   Check(fl->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
   ws.handle = h;
   ws.generation = generation_;
+  ws.module_generation = module_->generation();
   ws.recycle = false;
 }
 
@@ -122,11 +169,12 @@ void Pool::Establish() {
   if (generation_ == target || fatal_) return;
   auto *fl = module_->fl();
   TokenSummary token = SelectToken(fl, selector_);
-  if (anchor_ != 0) fl->C_CloseSession(anchor_);
+  if (anchor_ != 0 && anchor_generation_ == target) fl->C_CloseSession(anchor_);  // as in EnsureReady
   anchor_ = 0;
   CK_SESSION_HANDLE h = 0;
   Check(fl->C_OpenSession(token.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
   anchor_ = h;
+  anchor_generation_ = target;
   slot_ = token.slot;
   max_sessions_ = token.max_sessions;
   std::string token_id = token.serial + "/" + token.label;

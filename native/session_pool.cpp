@@ -94,7 +94,8 @@ void Pool::CloseSessions() {
 
 PoolStats Pool::Stats() const {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  return {session_count_, busy_, queue_.size(), recycled_.load(), signs_.load(), errors_.load()};
+  return {session_count_, busy_,          queue_.size(),  recycled_.load(),
+          signs_.load(),  errors_.load(), outage_.down(), outage_.count()};
 }
 
 int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,

@@ -16,6 +16,7 @@
 #include "ec_point.h"
 #include "job.h"
 #include "module_loader.h"
+#include "outage.h"
 #include "sign_ahead.h"
 #include "token.h"
 #include "verify.h"
@@ -24,12 +25,15 @@ namespace hsm {
 
 struct PoolStats {
   size_t sessions, busy, queued, recycled, signs, errors;
+  bool unavailable;  // in an outage (outage.h)
+  size_t outages;
 };
 
 // Per-worker session state; touched only by its worker thread.
 struct WorkerSession {
   CK_SESSION_HANDLE handle = 0;
   uint64_t generation = 0;
+  uint64_t module_generation = 0;  // the library generation `handle` was opened in
   bool recycle = false;
   SignAhead ahead;  // armed only when the pool signs ahead (worker.cpp ArmAhead)
 };
@@ -105,6 +109,8 @@ class Pool {
 
   // recovery.cpp: the only place where failures are classified and acted upon.
   void Execute(Job &job, WorkerSession &ws);
+  void Attempts(Job &job, WorkerSession &ws, bool probing);
+  bool Probe();
   void EnsureReady(WorkerSession &ws);  // under the module gate
   void Establish();                     // select token, open anchor session, log in (single-flight)
   void Relogin(uint64_t seen_epoch);
@@ -121,6 +127,7 @@ class Pool {
   std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)
   CK_SLOT_ID slot_ = 0;
   CK_SESSION_HANDLE anchor_ = 0;
+  uint64_t anchor_generation_ = 0;       // the library generation anchor_ was opened in
   std::atomic<uint64_t> generation_{0};  // module generation the anchor login belongs to
   std::atomic<uint64_t> login_epoch_{0};
   std::unique_ptr<Pkcs11Failure> fatal_;  // a PIN failure: never try that PIN again
@@ -141,6 +148,7 @@ class Pool {
   std::vector<std::thread> threads_;
   CompletionSink sink_;
 
+  Outage outage_;
   std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0};
   std::atomic<std::chrono::steady_clock::rep> last_settled_{0};
 };

@@ -1,15 +1,28 @@
 #include "token.h"
 
+#include <algorithm>
+
 #include "errors.h"
 
 namespace hsm {
 
-namespace {
 // Token strings are blank-padded, not NUL-terminated (PKCS#11 v2.40 §3.2 CK_TOKEN_INFO).
 std::string Trim(const CK_UTF8CHAR *text, size_t size) {
   size_t end = size;
   while (end > 0 && (text[end - 1] == ' ' || text[end - 1] == '\0')) end--;
   return std::string(reinterpret_cast<const char *>(text), end);
+}
+
+namespace {
+
+// The pool opens read/write sessions only, so the lower of ulMaxSessionCount and ulMaxRwSessionCount
+// bounds it. 0 (CK_EFFECTIVELY_INFINITE) and ~0 (CK_UNAVAILABLE_INFORMATION) set no bound (v2.40 §3.2).
+CK_ULONG SessionLimit(const CK_TOKEN_INFO &info) {
+  auto finite = [](CK_ULONG n) { return n != CK_EFFECTIVELY_INFINITE && n != CK_UNAVAILABLE_INFORMATION; };
+  CK_ULONG all = info.ulMaxSessionCount, rw = info.ulMaxRwSessionCount;
+  if (finite(all) && finite(rw)) return std::min(all, rw);
+  if (finite(rw)) return rw;
+  return all;
 }
 
 std::string Describe(const TokenSelector &sel) {
@@ -39,7 +52,7 @@ std::vector<TokenSummary> ListTokens(CK_FUNCTION_LIST *fl) {
     Check(rv, "C_GetTokenInfo");
     out.push_back({slot, Trim(info.label, sizeof info.label), Trim(info.serialNumber, sizeof info.serialNumber),
                    Trim(info.manufacturerID, sizeof info.manufacturerID), Trim(info.model, sizeof info.model),
-                   info.flags, info.ulMaxSessionCount});
+                   info.flags, SessionLimit(info)});
   }
   return out;
 }

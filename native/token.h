@@ -15,7 +15,7 @@ struct TokenSummary {
   std::string manufacturer;
   std::string model;
   CK_FLAGS flags;
-  CK_ULONG max_sessions;
+  CK_ULONG max_sessions;  // the lower of ulMaxSessionCount and ulMaxRwSessionCount (token.cpp)
 };
 
 struct TokenSelector {
@@ -24,6 +24,8 @@ struct TokenSelector {
   CK_SLOT_ID slot = 0;
 };
 
+// A blank-padded token string (CK_TOKEN_INFO label, serial, …) without its padding.
+std::string Trim(const CK_UTF8CHAR *text, size_t size);
 std::vector<TokenSummary> ListTokens(CK_FUNCTION_LIST *fl);
 // Throws ERR_HSM_TOKEN_NOT_FOUND listing the tokens seen when nothing matches.
 TokenSummary SelectToken(CK_FUNCTION_LIST *fl, const TokenSelector &sel);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey, Pkcs11Error } from '../src/hsm/index.js';
 import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { signUntilBack } from './helpers/sign-until-back.js';
 import { addKey, createToken, initToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
@@ -92,6 +93,7 @@ describe('pool recovery', () => {
     await fault.inject('C_Sign', CKR_DEVICE_ERROR, 1000);
     const err = await hsm.sign(key, randomBytes(32)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Pkcs11Error);
+    // Retries and a reinitialisation did not help: an outage starts (refusals until a probe succeeds).
     expect(err).toMatchObject({
       code: 'CKR_DEVICE_ERROR',
       rv: CKR_DEVICE_ERROR,
@@ -100,7 +102,7 @@ describe('pool recovery', () => {
     });
     expect((err as Error).message).toContain('CKR_DEVICE_ERROR');
     await fault.clear();
-    await signAndVerify(hsm, key);
+    await signUntilBack(hsm, key);
   });
 
   it('never retries a PIN rejected during re-login, and the pool stays failed without new attempts', async () => {

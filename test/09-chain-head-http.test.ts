@@ -89,7 +89,7 @@ describe('chain-head threshold', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { hsm: 'ok', watermark: 'ok', node: 'ok' },
+      checks: { hsm: 'ok', watermark: 'ok', node: 'ok', keys: 'ok' },
     });
     const metrics = await (await fetch(`${closed.utilityUrl}/metrics`)).text();
     expect(metrics).toContain('tezos_signer_chain_head_level 1010');

@@ -3,6 +3,7 @@
 // by CKR code from a fault-injecting PKCS#11 wrapper over SoftHSM2, pool gauges, store sync latency),
 // and readiness following a real PostgreSQL watermark store going down and up.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,10 @@ describe('utility listener', () => {
     expect(await health.json()).toEqual({ status: 'alive' });
     const ready = await fetch(`${s.utilityUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { hsm: 'ok', watermark: 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { hsm: 'ok', watermark: 'ok', keys: 'ok' },
+    });
     // Not exposed on the signing port, and the signing API is not on the utility port.
     expect((await fetch(`${s.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${s.utilityUrl}/authorized_keys`)).status).toBe(404);
@@ -111,8 +115,13 @@ describe('utility listener', () => {
     expect(
       metric(text, 'tezos_signer_requests_total', `pkh="${t.pkhs.tz1}",kind="block",outcome="unavailable"`),
     ).toBe(1);
-    // The HSM recovers: the same height signs once the faults stop.
-    expect(await sign(s.url, t.pkhs.tz1, blockWith({ level: 60, round: 0, payloadRound: 0 }))).toBe(200);
+    // The HSM recovers: the same height signs once the faults stop (503 until the pool's next probe).
+    let status = 503;
+    for (let i = 0; i < 100 && status === 503; i++) {
+      status = await sign(s.url, t.pkhs.tz1, blockWith({ level: 60, round: 0, payloadRound: 0 }));
+      if (status === 503) await sleep(50);
+    }
+    expect(status).toBe(200);
   });
 });
 

@@ -41,7 +41,17 @@ describe('SignerMetrics', () => {
   });
 
   it('samples the session pool and the chain head at scrape time', async () => {
-    let stats: PoolStats = { sessions: 4, busy: 1, idle: 3, queued: 0, recycled: 2, signs: 10, errors: 0 };
+    let stats: PoolStats = {
+      sessions: 4,
+      busy: 1,
+      idle: 3,
+      queued: 0,
+      recycled: 2,
+      signs: 10,
+      errors: 0,
+      unavailable: false,
+      outages: 0,
+    };
     let head: HeadState = {
       level: 123,
       chainId: 'NetXdQprcVkpaWU',
@@ -57,13 +67,16 @@ describe('SignerMetrics', () => {
     expect(text).toContain('tezos_signer_hsm_sessions_recycled_total 2');
     expect(text).toContain('tezos_signer_chain_head_level 123');
     expect(text).toContain('tezos_signer_node_reachable 1');
+    expect(text).toContain('tezos_signer_hsm_unavailable 0');
     expect(text).toContain('process_cpu_user_seconds_total');
-    stats = { ...stats, busy: 4, idle: 0, queued: 7, recycled: 5 };
+    stats = { ...stats, busy: 4, idle: 0, queued: 7, recycled: 5, unavailable: true, outages: 1 };
     head = { ...head, reachable: false, level: null };
     text = await m.text();
     expect(text).toContain('tezos_signer_hsm_sessions{state="busy"} 4');
     expect(text).toContain('tezos_signer_hsm_queue_length 7');
     expect(text).toContain('tezos_signer_hsm_sessions_recycled_total 5');
+    expect(text).toContain('tezos_signer_hsm_unavailable 1');
+    expect(text).toContain('tezos_signer_hsm_outages_total 1');
     expect(text).toContain('tezos_signer_chain_head_level -1');
     expect(text).toContain('tezos_signer_node_reachable 0');
   });

@@ -5,7 +5,7 @@ export interface HttpRow {
   server: 'empty-hono' | 'baseline-pkcs11js' | 'tezos-hsm-signer';
   curve: 'p256' | 'ed25519' | '-';
   /** 'file+sign_ahead': the file watermark with hsm.sign_ahead on (C_SignInit run ahead on idle sessions). */
-  store: 'memory' | 'file' | 'file+sign_ahead' | 'postgres' | '-';
+  store: 'memory' | 'file' | 'file+sign_ahead' | 'postgres' | 'postgres-2hosts' | '-';
   clients: number;
   rate: number;
   p50Ms: number;

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { UsageError } from './args.js';
 import { configCheck } from './config-check.js';
 import { devHsmInit } from './dev-hsm.js';
+import { hsmCheck } from './hsm-check.js';
 import { keysBls, wantsBls } from './keys-bls.js';
 import { keysGenerate } from './keys-generate.js';
 import { keysList } from './keys-list.js';
@@ -22,7 +23,8 @@ const USAGE = `usage:
   tezos-hsm-signer watermark show --config FILE [--pkh PKH] [--json]
   tezos-hsm-signer watermark set --config FILE --pkh PKH --chain NET --kind KIND --level N --round N --yes
   tezos-hsm-signer watermark import --from octez|signatory PATH --config FILE [--yes]
-  tezos-hsm-signer config check FILE`;
+  tezos-hsm-signer config check FILE
+  tezos-hsm-signer hsm check --config FILE [--json]`;
 
 async function run(argv: string[]): Promise<number> {
   const [verb, sub, ...rest] = argv;
@@ -36,6 +38,7 @@ async function run(argv: string[]): Promise<number> {
   if (verb === 'watermark' && sub === 'set') return watermarkSet(rest);
   if (verb === 'watermark' && sub === 'import') return watermarkImport(rest);
   if (verb === 'config' && sub === 'check') return configCheck(rest);
+  if (verb === 'hsm' && sub === 'check') return hsmCheck(rest);
   if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return verb === undefined ? 2 : 0;

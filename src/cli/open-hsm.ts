@@ -1,7 +1,9 @@
 // Opens the token a config names: applies hsm.env first (the vendor library reads it when loaded, e.g.
-// SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env.
+// SOFTHSM2_CONF), then the PIN from hsm.pin_file or the variable named by hsm.pin_env. A failure gets
+// the vendor's hint when one applies (vendor-hints.ts).
 
 import { pinSource, readPin } from '../config/pin.js';
+import { withVendorHint } from '../config/vendor-hints.js';
 import { Pkcs11Error } from '../hsm/errors.js';
 import type { Config } from '../config/types.js';
 import { Hsm } from '../hsm/hsm.js';
@@ -24,6 +26,6 @@ export async function openHsm(config: Config): Promise<Hsm> {
   } catch (err) {
     if (err instanceof Pkcs11Error && err.code === 'CKR_PIN_INCORRECT')
       throw new Pkcs11Error(`${err.message}; ${pinSource(config)}`, err);
-    throw err;
+    throw withVendorHint(hsm.vendor, hsm.library, err);
   }
 }

@@ -11,6 +11,7 @@ import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from 'pino';
 import { createLogger, closeLogger } from '../log/logger.js';
 import { instrumentDevice } from '../metrics/instrumented-device.js';
 import { instrumentStore } from '../metrics/instrumented-store.js';
@@ -57,6 +58,22 @@ async function bind(what: string, ...args: Parameters<typeof listen>): Promise<L
   }
 }
 
+/** Keys the token cannot sign with are named at start; no usable key at all is an error-level line. */
+function warnUnsignable(signer: Signer, logger: Logger): void {
+  for (const k of signer.unsignable.values()) {
+    logger.warn(
+      { pkh: k.pkh, label: k.label, curve: k.curve, mechanism: k.mechanism },
+      `key ${k.pkh} (label '${k.label}', ${k.curve}) not offered: the token does not offer ${k.mechanism}`,
+    );
+  }
+  if (signer.keys.size === 0) {
+    logger.error(
+      { unsignable: [...signer.unsignable.keys()] },
+      'no usable key: every request will be refused and /readyz answers 503',
+    );
+  }
+}
+
 export async function serve(argv: string[]): Promise<number> {
   const values = parseVerbArgs(argv, { config: { type: 'string' } });
   const config = await loadConfig(requireConfig(values));
@@ -84,11 +101,15 @@ export async function serve(argv: string[]): Promise<number> {
     // the event loop.
     const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
     if (bls) closers.add('tz4 signing thread', () => bls.thread.close());
-    const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, notify: warn });
+    const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, onWarning: warn });
     closers.add('watermark store', () => store.close());
     const guard = config.node ? new ChainHeadGuard(config.node) : null;
     const metrics = config.server.utilityAddress
-      ? new SignerMetrics({ poolStats: () => hsm.stats(), ...(guard ? { head: () => guard.state() } : {}) })
+      ? new SignerMetrics({
+          poolStats: () => hsm.stats(),
+          ...(guard ? { head: () => guard.state() } : {}),
+          ...(store.durabilityWarning ? { durability: () => store.durabilityWarning!() } : {}),
+        })
       : null;
     if (guard) {
       closers.add('chain-head monitor', () => guard.stop());
@@ -104,6 +125,7 @@ export async function serve(argv: string[]): Promise<number> {
       new Policy(config.tezos),
       { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [], chainCap },
     );
+    warnUnsignable(signer, logger);
     const observer = new SignObserver({
       logger,
       metrics,
@@ -125,7 +147,7 @@ export async function serve(argv: string[]): Promise<number> {
     );
     closers.add('signing listener', () => server.close());
     if (config.server.utilityAddress && metrics) {
-      const checks = standardChecks({ hsm, store, head: guard });
+      const checks = standardChecks({ hsm, store, head: guard, keys: signer });
       const utility = await bind(
         'server.utility_address',
         createUtilityApp({ metrics, checks }),
@@ -139,7 +161,8 @@ export async function serve(argv: string[]): Promise<number> {
     const exposed = exposureWarning(config);
     if (exposed) warn(exposed);
     for (const pkh of config.tezos?.keys() ?? [])
-      if (!signer.keys.has(pkh)) warn(`tezos.${pkh} is configured but no such key is on the token`);
+      if (!signer.keys.has(pkh) && !signer.unsignable.has(pkh))
+        warn(`tezos.${pkh} is configured but no such key is on the token`);
     // Listening for signals before saying so: a supervisor may stop us as soon as it reads the line.
     const signal = new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -47,6 +47,26 @@ export const VENDOR_LIBRARIES: Readonly<Record<string, readonly string[]>> = {
   // bitwarden/key-connector (src/KeyConnector/Services/Pkcs11/Pkcs11RsaKeyService.cs). Reads FXPKCS11_CFG
   // (Corda Enterprise HSM docs; tmkms p11hsm README).
   futurex: ['/usr/lib/x86_64-linux-gnu/fxpkcs11/libfxpkcs11.so'],
+  // p11-kit's RPC client module: a token exported by `p11-kit server` on another host or in another
+  // process. Debian/Ubuntu p11-kit-modules on amd64 and arm64 (checked on this machine for amd64), then
+  // Fedora's p11-kit-server package. Reads P11_KIT_SERVER_ADDRESS (set it in hsm.env); the RPC does not
+  // carry CKM_EDDSA, so tz1 keys are not offered through it (docs/vendors/p11-kit.md).
+  'p11-kit': [
+    '/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so',
+    '/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-client.so',
+    '/usr/lib64/pkcs11/p11-kit-client.so',
+  ],
+  // tpm2-pkcs11 (Debian/Ubuntu libtpm2-pkcs11-1, checked on this machine; Fedora tpm2-pkcs11 package).
+  // Reads TPM2_PKCS11_TCTI (e.g. tabrmd:bus_type=session or device:/dev/tpmrm0) and TPM2_PKCS11_STORE
+  // (the directory of its token database). docs/vendors/tpm2.md.
+  tpm2: ['/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so', '/usr/lib64/pkcs11/libtpm2_pkcs11.so'],
+  // openCryptoki (Debian/Ubuntu package, under the multiarch pkcs11/ folder, checked on this machine;
+  // Fedora/RHEL /usr/lib64/opencryptoki). Needs the pkcsslotd daemon running. docs/vendors/opencryptoki.md.
+  opencryptoki: [
+    '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so',
+    '/usr/lib/x86_64-linux-gnu/opencryptoki/libopencryptoki.so.0',
+    '/usr/lib64/opencryptoki/libopencryptoki.so',
+  ],
 };
 
 export const VENDORS = Object.keys(VENDOR_LIBRARIES);

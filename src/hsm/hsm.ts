@@ -2,9 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
-import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool } from './native.js';
+import { keygenRefusal } from './keygen-refusal.js';
+import { type MechanismInfo, signableCurves, type TokenInfo, toMechanismInfo } from './mechanisms.js';
+import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool, type SignProbe } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
-import type { Curve, HsmKey, HsmOptions, PoolStats, SealMechanism } from './types.js';
+import type { Curve, HsmKey, HsmOptions, KeyInventoryEntry, PoolStats, SealMechanism } from './types.js';
 
 const MAX_EDDSA_MESSAGE = 1 << 16;
 
@@ -50,6 +52,28 @@ export class Hsm {
   }
 
   /**
+   * Every private key object on the token, usable or not, with why not (hsm check): the key's curve and
+   * public key when they could be read, and `key` (for sign()) when it is usable.
+   */
+  async inventory(): Promise<KeyInventoryEntry[]> {
+    this.#checkOpen();
+    return (await this.#pool.keys()).map((k) => {
+      const readable = k.curve !== '';
+      const entry = {
+        label: k.label,
+        id: k.id.toString('hex'),
+        curve: readable ? (k.curve as Curve) : null,
+        publicKey: readable ? new Uint8Array(k.publicKey) : null,
+      };
+      if (k.ref >= 0) return { ...entry, usable: true, reason: null, key: this.#issue(k) };
+      const reason = k.alwaysAuthenticate
+        ? 'CKA_ALWAYS_AUTHENTICATE: the token wants the PIN again before every signature'
+        : k.error || 'not usable';
+      return { ...entry, usable: false, reason, key: null };
+    });
+  }
+
+  /**
    * Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature.
    * Verified against the key before it is returned when `verifiesSignatures`.
    * Not `async`: on the hot path the addon's promise is returned as is (argument errors still reject).
@@ -86,25 +110,53 @@ export class Hsm {
         },
       );
     }
-    return this.#issue(await this.#pool.generate(curve, label, idBytes));
+    try {
+      return this.#issue(await this.#pool.generate(curve, label, idBytes));
+    } catch (err) {
+      throw keygenRefusal(curve, err);
+    }
+  }
+
+  /**
+   * Times `count` C_SignInit + C_Sign (µs each) with a key pair made for the probe: session objects
+   * (CKA_TOKEN false), or on tokens that refuse those, token objects labelled "tezos-hsm-signer-probe"
+   * (`onToken`), destroyed at the end. None of the token's keys signs. Rejects with the token's error
+   * (keygenRefusal's message) when it cannot make or sign with a key of that curve.
+   */
+  async probeSignLatency(curve: Curve, count = 20): Promise<SignProbe> {
+    this.#checkOpen();
+    checkCurve(curve);
+    if (!Number.isInteger(count) || count < 1 || count > 1000) {
+      throw new RangeError('count: expected an integer from 1 to 1000');
+    }
+    try {
+      return await this.#pool.probe(curve, count);
+    } catch (err) {
+      throw keygenRefusal(curve, err);
+    }
   }
 
   /**
    * The sealing mechanism to use on this token: 'aes-gcm' when it offers CKM_AES_GCM, else 'aes-cbc-hmac'
-   * when it offers CKM_AES_CBC_PAD, CKM_SHA256_HMAC and generic secret generation; ERR_HSM_MECHANISM
-   * otherwise. Record it with what was sealed: decrypt() needs the same one.
+   * when it offers CKM_AES_CBC_PAD, CKM_SHA256_HMAC and generic secret generation (both need
+   * CKM_AES_KEY_GEN); ERR_HSM_MECHANISM naming the missing mechanisms otherwise. Record it with what
+   * was sealed: decrypt() needs the same one.
    */
   async sealMechanism(): Promise<SealMechanism> {
     this.#checkOpen();
     const modes = await this.#pool.aesModes();
     if (modes.gcm) return 'aes-gcm';
     if (modes.cbcHmac) return 'aes-cbc-hmac';
-    throw new Pkcs11Error('the token offers neither CKM_AES_GCM nor CKM_AES_CBC_PAD with CKM_SHA256_HMAC', {
-      code: 'ERR_HSM_MECHANISM',
-      rv: 0,
-      fn: 'C_GetMechanismInfo',
-      recovery: 'none',
-    });
+    throw new Pkcs11Error(
+      'the token cannot seal tz4 keys: it offers neither AES-GCM nor AES-CBC-PAD + HMAC-SHA256 ' +
+        `(missing: ${modes.missing.join(', ')})`,
+      {
+        code: 'ERR_HSM_MECHANISM',
+        rv: 0,
+        fn: 'C_GetMechanismInfo',
+        recovery: 'none',
+      },
+    );
   }
 
   /**
@@ -150,6 +202,30 @@ export class Hsm {
     const copy = new Uint8Array(out);
     out.fill(0);
     return copy;
+  }
+
+  /** The mechanisms the token lists, with key sizes and flags (C_GetMechanismList, C_GetMechanismInfo). */
+  async mechanisms(): Promise<MechanismInfo[]> {
+    this.#checkOpen();
+    return (await this.#pool.mechanisms()).map(toMechanismInfo);
+  }
+
+  /** The curves this token can sign with: those whose mechanism (CKM_ECDSA, CKM_EDDSA) it lists for signing. */
+  async signableCurves(): Promise<Set<Curve>> {
+    try {
+      return signableCurves(await this.mechanisms());
+    } catch (err) {
+      // A library without mechanism queries says nothing either way: every curve is tried.
+      if (err instanceof Pkcs11Error && err.code === 'CKR_FUNCTION_NOT_SUPPORTED')
+        return new Set(['p256', 'secp256k1', 'ed25519']);
+      throw err;
+    }
+  }
+
+  /** The token's CK_TOKEN_INFO (label, serial, session limits, memory, versions). */
+  async tokenInfo(): Promise<TokenInfo> {
+    this.#checkOpen();
+    return this.#pool.tokenInfo();
   }
 
   /** One round trip on a pooled session: the token answers and the session is logged in. */

@@ -4,7 +4,14 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
+import type { NativeMechanism, TokenInfo } from './mechanisms.js';
 import type { PoolStats } from './types.js';
+
+export interface SignProbe {
+  micros: number[];
+  /** The token refused session objects: the probe's key pair was made on the token (and destroyed). */
+  onToken: boolean;
+}
 
 export interface NativeKey {
   /** -1 when the key cannot be used (unsupported curve, CKA_ALWAYS_AUTHENTICATE). */
@@ -59,7 +66,13 @@ export interface NativePool {
     input: Uint8Array,
   ): Promise<Buffer>;
   /** The sealing constructions the token offers (C_GetMechanismInfo). */
-  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean }>;
+  aesModes(): Promise<{ gcm: boolean; cbcHmac: boolean; missing: string[] }>;
+  /** Every mechanism of the selected token's slot with its C_GetMechanismInfo (native/mechanisms.h). */
+  mechanisms(): Promise<NativeMechanism[]>;
+  /** The selected token's CK_TOKEN_INFO. */
+  tokenInfo(): Promise<TokenInfo>;
+  /** µs per C_SignInit + C_Sign with a key pair made for the probe (native/probe.h). */
+  probe(curve: string, count: number): Promise<SignProbe>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -128,5 +141,18 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const load = require('node-gyp-build') as (dir: string) => NativeAddon;
 
-export const addon: NativeAddon = load(root);
+/** The addon, or an error that says where to go when none loads on this machine. */
+function loadAddon(): NativeAddon {
+  try {
+    return load(root);
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new Error(
+      `the PKCS#11 addon does not load: ${why}\n` +
+        'build it from source (docs/install.md, "From source"): node native/check-install.cjs in the package',
+    );
+  }
+}
+
+export const addon: NativeAddon = loadAddon();
 addon.setErrorClass(Pkcs11Error);

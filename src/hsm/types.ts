@@ -49,6 +49,10 @@ export interface PoolStats {
   recycled: number;
   signs: number;
   errors: number;
+  /** In an outage: jobs are refused with ERR_HSM_UNAVAILABLE until a probe finds the token (docs/outages.md). */
+  unavailable: boolean;
+  /** Outages since the pool opened. */
+  outages: number;
 }
 
 /**
@@ -60,3 +64,18 @@ export type SealMechanism = 'aes-gcm' | 'aes-cbc-hmac';
 
 /** Recovery class attached to every Pkcs11Error (DESIGN.md §6). */
 export type Recovery = 'retry' | 'recycle' | 'relogin' | 'reinitialize' | 'fatal' | 'none';
+
+/** One private key object as Hsm.inventory() reports it. */
+export interface KeyInventoryEntry {
+  label: string;
+  /** CKA_ID, hex. */
+  id: string;
+  /** null when the key is not an EC/EdDSA key of a supported curve or its public half is unreadable. */
+  curve: Curve | null;
+  publicKey: Uint8Array | null;
+  usable: boolean;
+  /** Why the signer cannot use it (null when usable). */
+  reason: string | null;
+  /** For sign(), when usable. */
+  key: HsmKey | null;
+}

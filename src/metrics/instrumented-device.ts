@@ -10,6 +10,7 @@ export function instrumentDevice(device: SigningDevice, metrics: SignerMetrics):
   return {
     keys: () => device.keys(),
     verifiesSignatures: device.verifiesSignatures,
+    ...(device.signableCurves ? { signableCurves: device.signableCurves.bind(device) } : {}),
     async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
       const t0 = performance.now();
       try {

@@ -30,6 +30,7 @@ export function instrumentStore(
     list: () => store.list(),
     set: (slot, mark) => store.set(slot, mark),
     check: () => store.check(),
+    ...(store.durabilityWarning ? { durabilityWarning: () => store.durabilityWarning!() } : {}),
     close: () => store.close(),
   };
 }

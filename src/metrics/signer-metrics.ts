@@ -31,6 +31,8 @@ export interface MetricsSources {
   poolStats?: () => PoolStats;
   /** The chain-head monitor, sampled at scrape time. */
   head?: () => HeadState;
+  /** Why the watermark store's durability is weakened (null when it is not), sampled at scrape time. */
+  durability?: () => string | null;
 }
 
 export class SignerMetrics {
@@ -106,7 +108,24 @@ export class SignerMetrics {
           this.set(pool().queued);
         },
       });
+      new Gauge({
+        name: 'tezos_signer_hsm_unavailable',
+        help: '1 while the HSM is in an outage (requests refused with 503 until a probe finds the token)',
+        registers,
+        collect() {
+          this.set(pool().unavailable ? 1 : 0);
+        },
+      });
       // Cumulative counts kept by the pool, mirrored at scrape time.
+      new Counter({
+        name: 'tezos_signer_hsm_outages_total',
+        help: 'HSM outages since start (the token found unavailable after recovery in place failed)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pool().outages);
+        },
+      });
       new Counter({
         name: 'tezos_signer_hsm_sessions_recycled_total',
         help: 'HSM sessions closed and reopened after an error',
@@ -114,6 +133,17 @@ export class SignerMetrics {
         collect() {
           this.reset();
           this.inc(pool().recycled);
+        },
+      });
+    }
+    const durability = sources.durability;
+    if (durability) {
+      new Gauge({
+        name: 'tezos_signer_watermark_durability_degraded',
+        help: '1 when a failover of the watermark database could lose acknowledged marks (no synchronous standby), else 0',
+        registers,
+        collect() {
+          this.set(durability() ? 1 : 0);
         },
       });
     }

@@ -5,6 +5,7 @@ import type { SignNote, Signer } from '../signer/signer.js';
 import { incomingOf, readHexBody } from './body.js';
 import { httpError } from './errors.js';
 import type { SignObserver } from './sign-observer.js';
+import { logUnexpected } from '../log/error-line.js';
 
 /** Issue #5 hooks on POST: request authentication, then one audit line and metrics per request. */
 export interface SignHooks {
@@ -53,7 +54,7 @@ export function keysRoutes(signer: Signer, maxBodyBytes: number, hooks: SignHook
           try {
             observer.record({ pkh, msg, note, error, seconds, client });
           } catch (err) {
-            console.error('audit/metrics failed:', err); // never take the process down from here
+            logUnexpected('audit/metrics failed', err); // never take the process down from here
           }
         });
       }

@@ -5,11 +5,15 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves when healthy; rejects (or throws) with the reason otherwise. */
   run(): Promise<void> | void;
+  /** Read after a successful run: something weakened that does not stop service (shown, not refused). */
+  warning?(): string | null;
 }
 
 export interface ReadinessReport {
   ready: boolean;
   checks: Record<string, 'ok' | string>;
+  /** Per check, what is weakened although ready; absent when nothing is. */
+  warnings?: Record<string, string>;
 }
 
 export async function checkReadiness(
@@ -17,34 +21,61 @@ export async function checkReadiness(
   timeoutMs = 2_000,
 ): Promise<ReadinessReport> {
   const results = await Promise.all(
-    checks.map(async (c): Promise<[string, string]> => {
+    checks.map(async (c): Promise<[string, string, string | null]> => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       });
       try {
         await Promise.race([Promise.resolve().then(() => c.run()), timeout]);
-        return [c.name, 'ok'];
+        return [c.name, 'ok', c.warning?.() ?? null];
       } catch (err) {
-        return [c.name, err instanceof Error ? err.message : String(err)];
+        return [c.name, err instanceof Error ? err.message : String(err), null];
       } finally {
         clearTimeout(timer);
       }
     }),
   );
-  return { ready: results.every(([, r]) => r === 'ok'), checks: Object.fromEntries(results) };
+  const warnings = results.flatMap(([name, , w]) => (w ? [[name, w]] : []));
+  return {
+    ready: results.every(([, r]) => r === 'ok'),
+    checks: Object.fromEntries(results.map(([name, r]) => [name, r])),
+    ...(warnings.length > 0 ? { warnings: Object.fromEntries(warnings) } : {}),
+  };
 }
 
-/** The standard checks: HSM round trip, watermark store writable, node head when failing closed. */
+/**
+ * The standard checks: HSM round trip, watermark store writable, node head when failing closed, and
+ * (given `keys`) at least one key the token can sign with.
+ */
 export function standardChecks(deps: {
   hsm: { ping(): Promise<void> };
-  store: { check(): Promise<void> };
+  store: { check(): Promise<void>; durabilityWarning?(): string | null };
   head?: { state(): { reachable: boolean; lastError: string | null }; failOpen: boolean } | null;
+  keys?: {
+    keys: ReadonlyMap<string, unknown>;
+    unsignable: ReadonlyMap<string, { pkh: string; mechanism: string }>;
+  };
 }): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [
     { name: 'hsm', run: () => deps.hsm.ping() },
-    { name: 'watermark', run: () => deps.store.check() },
+    {
+      name: 'watermark',
+      run: () => deps.store.check(),
+      warning: () => deps.store.durabilityWarning?.() ?? null,
+    },
   ];
+  const keys = deps.keys;
+  if (keys) {
+    checks.push({
+      name: 'keys',
+      run() {
+        if (keys.keys.size > 0) return;
+        const why = [...keys.unsignable.values()].map((k) => `${k.pkh} needs ${k.mechanism}`);
+        throw new Error(`no key the token can sign with${why.length > 0 ? ` (${why.join(', ')})` : ''}`);
+      },
+    });
+  }
   const head = deps.head;
   if (head) {
     checks.push({

@@ -13,7 +13,11 @@ export function createUtilityApp(deps: { metrics: SignerMetrics; checks: readonl
   app.get('/readyz', async (c) => {
     const report = await checkReadiness(deps.checks);
     return c.json(
-      { status: report.ready ? 'ready' : 'not ready', checks: report.checks },
+      {
+        status: report.ready ? 'ready' : 'not ready',
+        checks: report.checks,
+        ...(report.warnings ? { warnings: report.warnings } : {}),
+      },
       report.ready ? 200 : 503,
     );
   });

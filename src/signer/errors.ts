@@ -33,3 +33,19 @@ export class WatermarkRefusedError extends Error {
 export class HsmFaultError extends Error {
   override readonly name = 'HsmFaultError';
 }
+
+/**
+ * The key is on the token but the token does not offer its signing mechanism (a transport that does not
+ * carry CKM_EDDSA, a token without CKM_ECDSA): 503 without Retry-After, since retrying cannot help until
+ * the HSM setup changes (docs/outages.md).
+ */
+export class MechanismMissingError extends Error {
+  override readonly name = 'MechanismMissingError';
+  constructor(
+    readonly pkh: string,
+    readonly curve: string,
+    readonly mechanism: string,
+  ) {
+    super(`key ${pkh} (${curve}) cannot sign here: the token does not offer ${mechanism}`);
+  }
+}

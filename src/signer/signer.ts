@@ -4,7 +4,8 @@
 // allocates key material per request.
 
 import type { BlsSigning } from '../bls/sign-thread.js';
-import type { HsmKey } from '../hsm/types.js';
+import { SIGN_MECHANISMS } from '../hsm/mechanisms.js';
+import type { Curve, HsmKey } from '../hsm/types.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
 import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
@@ -12,7 +13,7 @@ import { blake2b256 } from '../tezos/hash.js';
 import type { GenericRequest, MichelsonRequest, SignRequest } from '../tezos/request.js';
 import { encodeSignature } from '../tezos/signatures.js';
 import type { WatermarkStore } from '../watermark/store.js';
-import { HsmFaultError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
+import { HsmFaultError, MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
 import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './keyring.js';
 
 /** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
@@ -21,6 +22,17 @@ export interface SigningDevice {
   sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array>;
   /** True: sign() only returns signatures it verified against the key (then the signer does not). */
   readonly verifiesSignatures?: boolean;
+  /** The curves whose signing mechanism the token offers (Hsm.signableCurves); absent: all of them. */
+  signableCurves?(): Promise<ReadonlySet<Curve>>;
+}
+
+/** A key on the token that the token cannot sign with: not offered, refused by name. */
+export interface UnsignableKey {
+  pkh: string;
+  label: string;
+  curve: Curve;
+  /** The missing mechanism, e.g. 'CKM_EDDSA'. */
+  mechanism: string;
 }
 
 /** Filled by sign() for the caller's audit line and metrics (issue #5). */
@@ -48,6 +60,8 @@ export class Signer {
     private readonly policy: Policy,
     readonly keys: ReadonlyMap<string, SignerKey>,
     private readonly opts: SignerOptions = {},
+    /** Keys on the token whose signing mechanism it does not offer, by pkh. */
+    readonly unsignable: ReadonlyMap<string, UnsignableKey> = new Map(),
   ) {}
 
   /** Lists the token's keys once and derives pkhs, public keys and verifiers. */
@@ -58,14 +72,17 @@ export class Signer {
     opts: SignerOptions = {},
   ): Promise<Signer> {
     const keyring = buildKeyring(await device.keys(), device.verifiesSignatures === true);
+    const unsignable = await withoutUnsignable(keyring, device);
     addBlsKeys(keyring, opts.blsKeys ?? []);
-    return new Signer(device, store, policy, keyring, opts);
+    return new Signer(device, store, policy, keyring, opts, unsignable);
   }
 
   key(pkh: string): SignerKey {
     const k = this.keys.get(pkh);
-    if (k === undefined) throw new UnknownKeyError(pkh);
-    return k;
+    if (k !== undefined) return k;
+    const missing = this.unsignable.get(pkh);
+    if (missing) throw new MechanismMissingError(pkh, missing.curve, missing.mechanism);
+    throw new UnknownKeyError(pkh);
   }
 
   /** Keys that policy lets sign something (for GET /known_keys). */
@@ -119,4 +136,20 @@ export class Signer {
     }
     return encodeSignature(key.curve, raw);
   }
+}
+
+/** Moves the token's keys whose signing mechanism the token does not offer out of `keyring`. */
+async function withoutUnsignable(
+  keyring: Map<string, SignerKey>,
+  device: SigningDevice,
+): Promise<Map<string, UnsignableKey>> {
+  const out = new Map<string, UnsignableKey>();
+  if (!device.signableCurves) return out;
+  const signable = await device.signableCurves();
+  for (const [pkh, k] of keyring) {
+    if (k.curve === 'bls12-381' || signable.has(k.curve)) continue;
+    out.set(pkh, { pkh, label: k.label, curve: k.curve, mechanism: SIGN_MECHANISMS[k.curve].name });
+    keyring.delete(pkh);
+  }
+  return out;
 }

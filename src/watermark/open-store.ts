@@ -13,8 +13,9 @@ export interface StoreConfig {
 export interface OpenStoreOptions {
   /** hsm.sessions: sizes the PostgreSQL pool (a signature holds a connection while the HSM signs). */
   hsmSessions?: number;
-  /** File backend: told of a torn final batch dropped on open, and of writes stopping and resuming. */
-  notify?: (message: string) => void;
+  /** Where the store's warnings go: a torn final batch dropped on open, writes stopping and resuming,
+   * a weakened database, a stale primary. Default process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<WatermarkStore> {
@@ -23,7 +24,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
       return new MemoryStore();
     case 'file':
       if (!cfg.dir) throw new Error('watermark.backend file needs watermark.dir');
-      return FileStore.open(cfg.dir, opts.notify ? { onRecovery: opts.notify } : {});
+      return FileStore.open(cfg.dir, opts.onWarning ? { onRecovery: opts.onWarning } : {});
     case 'postgres': {
       // Loaded only when configured (issue #6), so that `pg` is not loaded otherwise.
       if (!cfg.url) throw new Error('watermark.backend postgres needs watermark.url');
@@ -36,7 +37,10 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
           `watermark.backend postgres is not available in this build: ${(err as Error).message}`,
         );
       }
-      return mod.openPostgresStore(cfg.url, opts.hsmSessions ? { hsmSessions: opts.hsmSessions } : {});
+      return mod.openPostgresStore(cfg.url, {
+        ...(opts.hsmSessions ? { hsmSessions: opts.hsmSessions } : {}),
+        ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+      });
     }
     default:
       throw new Error(`unknown watermark.backend ${JSON.stringify((cfg as { backend: unknown }).backend)}`);

@@ -3,11 +3,14 @@
 // round trips of pipelined, prepared statements: BEGIN + SELECT … FOR UPDATE of the slot row (created by
 // the first request on a slot), ask rule.ts, call sign() while holding the row lock, then UPDATE +
 // COMMIT, and only then answer. Any database trouble rejects with StoreUnavailableError
-// (503 + Retry-After): never a signature without a committed mark.
+// (503 + Retry-After): never a signature without a committed mark. With several servers in the URL,
+// connections go to the writable primary among them (postgres-primary.ts), found again after a failover.
 
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { StoreUnavailableError } from './errors.js';
+import { ASYNC_COMMIT, assessDurability, readDurability } from './postgres-durability.js';
+import { PrimaryTracker } from './postgres-primary.js';
 import { migrate, WATERMARK_TABLE } from './postgres-schema.js';
 import { parseStoreUrl } from './postgres-url.js';
 import { decide, type Height } from './rule.js';
@@ -37,6 +40,11 @@ export interface PostgresStoreOptions {
   retryAfterSeconds?: number;
   /** Where configuration warnings go (default process.emitWarning). */
   onWarning?: (message: string) => void;
+  /**
+   * How often the replication state is read again (default 30000 ms): a missing synchronous standby is
+   * warned about at this pace for as long as it lasts, and shown by durabilityWarning().
+   */
+  replicationCheckIntervalMs?: number;
 }
 
 interface Row {
@@ -72,11 +80,6 @@ const UPDATE_ROW: pg.QueryConfig = {
           WHERE ${SLOT}`,
 };
 
-// synchronous_commit values under which COMMIT returns before the WAL is flushed to disk.
-const ASYNC_COMMIT = new Set(['off']);
-// Under synchronous replication these acknowledge before the standby has flushed the commit.
-const WEAK_WITH_STANDBY = new Set(['local', 'remote_write']);
-
 export class PostgresStore implements WatermarkStore {
   private readonly pool: pg.Pool;
   private readonly lock = new SlotLock();
@@ -84,9 +87,20 @@ export class PostgresStore implements WatermarkStore {
   private readonly retryAfter: number;
   private readonly warn: (message: string) => void;
   private readonly lockTimeout: number;
+  private readonly primary: PrimaryTracker;
+  private readonly connectTimeout: number;
+  private readonly replicationCheckInterval: number;
+  private replicationTimer: NodeJS.Timeout | null = null;
+  private degraded: string | null = null;
   private closed = false;
 
-  constructor(url: string, opts: PostgresStoreOptions = {}) {
+  /** `url` as in watermark.url (one or several servers, store settings as parameters); `opts` wins. */
+  constructor(url: string, storeOpts: PostgresStoreOptions = {}) {
+    const { hosts, options } = parseStoreUrl(url);
+    const opts = { ...options, ...storeOpts };
+    this.primary = new PrimaryTracker(hosts);
+    this.connectTimeout = opts.connectTimeoutMs ?? 3000;
+    this.replicationCheckInterval = opts.replicationCheckIntervalMs ?? 30_000;
     const statementTimeout = opts.statementTimeoutMs ?? 5000;
     const lockTimeout = opts.lockTimeoutMs ?? 3000;
     this.lockTimeout = lockTimeout;
@@ -94,11 +108,13 @@ export class PostgresStore implements WatermarkStore {
     this.retryAfter = opts.retryAfterSeconds ?? 1;
     this.warn = opts.onWarning ?? ((m) => process.emitWarning(m, 'WatermarkWarning'));
     this.pool = new pg.Pool({
-      connectionString: url,
+      // Each new connection goes to the current server and is checked before use (postgres-primary.ts).
+      Client: this.primary.clientClass(),
+      onConnect: ((client: pg.ClientBase) => this.primary.check(client)) as (c: pg.ClientBase) => void,
       max: opts.poolSize ?? defaultPoolSize(opts.hsmSessions ?? 4),
       // Statements of one transaction go out back to back (signInTransaction: two round trips).
       pipeline: true,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+      connectionTimeoutMillis: this.connectTimeout,
       statement_timeout: statementTimeout,
       lock_timeout: lockTimeout,
       idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 10_000,
@@ -114,30 +130,48 @@ export class PostgresStore implements WatermarkStore {
 
   /** Create or migrate the schema and check durability settings. Called once by openPostgresStore. */
   async init(): Promise<void> {
+    if (this.primary.multiHost) for (const w of await this.primary.survey(this.connectTimeout)) this.warn(w);
     const client = await this.connect();
     try {
       await migrate(client);
-      const { rows } = await client.query<{ sync: string; standby: string }>(
-        "SELECT current_setting('synchronous_commit') AS sync, current_setting('synchronous_standby_names') AS standby",
-      );
-      const sync = rows[0]?.sync ?? '';
-      if (ASYNC_COMMIT.has(sync)) {
-        throw new Error(
-          'watermark database has synchronous_commit = off: a committed mark could be lost in a crash; ' +
-            'set it to on (or remote_apply with a synchronous standby)',
-        );
-      }
-      if (rows[0]?.standby && WEAK_WITH_STANDBY.has(sync)) {
-        this.warn(
-          `watermark database: synchronous_commit = ${sync} does not wait for the synchronous standby to flush; ` +
-            'a failover may lose a mark (use on or remote_apply; docs/ha.md)',
-        );
-      }
       client.release();
     } catch (err) {
       client.release(true);
       throw err;
     }
+    const refuse = await this.checkDurability(true);
+    if (refuse) throw new Error(refuse);
+    this.replicationTimer = setInterval(() => {
+      this.checkDurability(true).catch((err) => this.warn(`watermark database: ${(err as Error).message}`));
+    }, this.replicationCheckInterval);
+    this.replicationTimer.unref();
+  }
+
+  /**
+   * Why a failover could lose an acknowledged mark (no synchronous standby, weak synchronous_commit), or
+   * null; as of the last check (start, readiness probe, every replication_check_interval_ms).
+   */
+  durabilityWarning(): string | null {
+    return this.degraded;
+  }
+
+  /**
+   * Reads the durability settings and keeps the warning for durabilityWarning(); logs it when `log`
+   * (start and timer, not every readiness probe); returns why to refuse, or null.
+   */
+  private async checkDurability(log: boolean): Promise<string | null> {
+    const client = await this.connect();
+    let verdict: ReturnType<typeof assessDurability>;
+    try {
+      verdict = assessDurability(await readDurability(client), this.primary.multiHost);
+      client.release();
+    } catch (err) {
+      client.release(true);
+      throw this.unavailable(`checking durability failed: ${(err as Error).message}`, err);
+    }
+    this.degraded = verdict.warning;
+    if (verdict.warning && log) this.warn(verdict.warning);
+    return verdict.refuse;
   }
 
   async signOnce(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
@@ -286,21 +320,20 @@ export class PostgresStore implements WatermarkStore {
     );
   }
 
-  /** Ready when the database answers, is a writable primary, and commits durably. */
+  /**
+   * Ready when a writable primary answers (every connection is checked for that) and commits durably;
+   * a weakened durability is not a refusal but is reported by durabilityWarning().
+   */
   async check(): Promise<void> {
     this.ensureOpen();
-    const { rows } = await this.poolQuery<{ ro: boolean; sync: string }>(
-      'checking the watermark database',
-      "SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_commit') AS sync",
-    );
-    if (rows[0]?.ro) throw this.unavailable('watermark database is a read-only standby');
-    if (ASYNC_COMMIT.has(rows[0]?.sync ?? ''))
-      throw this.unavailable('watermark database: synchronous_commit is off');
+    const refuse = await this.checkDurability(false);
+    if (refuse) throw this.unavailable(refuse);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.replicationTimer) clearInterval(this.replicationTimer);
     await this.pool.end();
   }
 
@@ -312,12 +345,23 @@ export class PostgresStore implements WatermarkStore {
     return new StoreUnavailableError(message, { cause, retryAfter: this.retryAfter });
   }
 
+  /**
+   * A pooled connection to the writable primary. A new connection that fails or lands on a server that
+   * must not receive marks moves on to the next server of the URL, once round the list.
+   */
   private async connect(): Promise<pg.PoolClient> {
     let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(`watermark database unreachable: ${(err as Error).message}`, err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        client = await this.pool.connect();
+        break;
+      } catch (err) {
+        if (attempt < this.primary.hosts.length) continue;
+        const why = this.primary.multiHost
+          ? `no writable primary among ${this.primary.describe()}`
+          : (err as Error).message;
+        throw this.unavailable(`watermark database unreachable: ${why}`, err);
+      }
     }
     // A checked-out client has no error listener; a connection dropped while sign() runs would otherwise
     // be an uncaught 'error' event. The pending or next query rejects on its own.
@@ -358,9 +402,13 @@ export class PostgresStore implements WatermarkStore {
     sql: string,
     params: unknown[] = [],
   ): Promise<pg.QueryResult<R>> {
+    const client = await this.connect();
     try {
-      return await this.pool.query<R>(sql, params);
+      const result = await client.query<R>(sql, params);
+      client.release();
+      return result;
     } catch (err) {
+      client.release(true);
       throw this.unavailable(`${what} failed: ${(err as Error).message}`, err);
     }
   }
@@ -387,15 +435,14 @@ function toMark(row: Row): Mark | null {
 }
 
 /**
- * Open the shared store: connect, create or migrate the schema, check synchronous_commit. Settings come
- * from the URL's query parameters (postgres-url.ts) and `opts`, which wins.
+ * Open the shared store: find the primary, create or migrate the schema, check synchronous_commit and
+ * replication. Settings come from the URL's query parameters (postgres-url.ts) and `opts`, which wins.
  */
 export async function openPostgresStore(
   url: string,
   opts: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  const { connectionString, options } = parseStoreUrl(url);
-  const store = new PostgresStore(connectionString, { ...options, ...opts });
+  const store = new PostgresStore(url, opts);
   try {
     await store.init();
   } catch (err) {

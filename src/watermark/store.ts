@@ -46,5 +46,10 @@ export interface WatermarkStore {
   set(slot: SlotKey, mark: Mark): Promise<void>;
   /** Readiness: true when the store is writable. */
   check(): Promise<void>;
+  /**
+   * Why marks, although committed, could be lost by a failover of the store's database (it keeps
+   * signing); null when not. Only stores that replicate have one.
+   */
+  durabilityWarning?(): string | null;
   close(): Promise<void>;
 }

@@ -10,16 +10,25 @@ import { SOFTHSM_LIBRARY, type TestToken } from './softhsm.js';
 const run = promisify(execFile);
 const SOURCE = new URL('../fixtures/fault-pkcs11.c', import.meta.url).pathname;
 
+/** 'C_GetSlotList:empty': the call succeeds with no slots (rv ignored), as if the token's server went away. */
+export type FaultFunction =
+  | 'C_Sign'
+  | 'C_SignInit'
+  | 'C_Login'
+  | 'C_OpenSession'
+  | 'C_Initialize'
+  | 'C_GetSlotList'
+  | 'C_GetSlotList:empty'
+  | 'C_GetTokenInfo';
+
 export interface FaultLibrary {
   library: string;
   /** Environment the wrapper reads at C_GetFunctionList (merge into process.env before opening). */
   env: Record<string, string>;
   /** The next `count` calls of `fn` return `rv` (e.g. 'C_Sign', 0x30). */
-  inject(
-    fn: 'C_Sign' | 'C_SignInit' | 'C_Login' | 'C_OpenSession' | 'C_Initialize',
-    rv: number,
-    count?: number,
-  ): Promise<void>;
+  inject(fn: FaultFunction, rv: number, count?: number): Promise<void>;
+  /** Several faults armed at once (each as inject()); replaces what was armed. */
+  injectAll(faults: ReadonlyArray<{ fn: FaultFunction; rv: number; count: number }>): Promise<void>;
   /** The next `count` successful C_Sign calls return a signature with one bit flipped. */
   corrupt(count: number): Promise<void>;
   clear(): Promise<void>;
@@ -49,6 +58,9 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
     },
     async inject(fn, rv, count = 1) {
       await writeFile(control, `${fn} ${rv.toString(16)} ${count}\n`);
+    },
+    async injectAll(faults) {
+      await writeFile(control, faults.map((f) => `${f.fn} ${f.rv.toString(16)} ${f.count}\n`).join(''));
     },
     async corrupt(count) {
       await writeFile(control, `C_Sign:corrupt 0 ${count}\n`);

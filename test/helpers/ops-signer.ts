@@ -38,6 +38,8 @@ export interface OpsSigner {
   url: string;
   utilityUrl: string | null;
   proc: ChildProcess;
+  /** Everything written so far: stdout carries the start-up lines and the JSON log. */
+  stdout(): string;
   stderr(): string;
   stop(): Promise<number | string>;
 }
@@ -83,7 +85,14 @@ export function startOpsSigner(
       const m = /listening on (https?:\/\/\S+) keys:/.exec(out);
       if (m) {
         const u = /utility on (http:\/\/\S+)/.exec(out);
-        resolve({ url: m[1]!, utilityUrl: u ? u[1]! : null, proc, stderr: () => err, stop });
+        resolve({
+          url: m[1]!,
+          utilityUrl: u ? u[1]! : null,
+          proc,
+          stdout: () => out,
+          stderr: () => err,
+          stop,
+        });
       }
     });
     exited.then((code) => reject(new Error(`signer exited (${code}) before listening: ${err}`)));

@@ -31,6 +31,8 @@ export interface PgServer {
   start(): Promise<void>;
   /** SIGKILL the postmaster (crash); start() recovers from the WAL. */
   kill(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT): no checkpoint, sessions cut, as a lost machine looks to clients. */
+  stopImmediate(): Promise<void>;
   /** Stop and delete the data directory. */
   dispose(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export function findPgBin(): string {
   return found;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -101,12 +103,26 @@ async function waitReady(url: string, proc: ChildProcess, log: () => string): Pr
   }
 }
 
-export async function startPostgres(): Promise<PgServer> {
+/** Where a server's files live and whom it runs as. */
+export interface PgCluster {
+  bin: string;
+  dir: string;
+  data: string;
+  user: { uid: number; gid: number } | undefined;
+}
+
+/** A temp directory for a data directory, owned by the user the server runs as. */
+export function clusterDir(): PgCluster {
   const bin = findPgBin();
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'tzsigner-pg-'));
-  const data = join(dir, 'data');
   if (user) chownSync(dir, user.uid, user.gid);
+  return { bin, dir, data: join(dir, 'data'), user };
+}
+
+export async function startPostgres(): Promise<PgServer> {
+  const cluster = clusterDir();
+  const { bin, dir, data, user } = cluster;
   const spawnOpts = user ? { uid: user.uid, gid: user.gid } : {};
   // --no-sync only skips initdb's own final fsync of the template files; the server runs with fsync on.
   execFileSync(
@@ -128,6 +144,13 @@ export async function startPostgres(): Promise<PgServer> {
     'shared_buffers = 32MB',
   ];
   writeFileSync(join(data, 'postgresql.auto.conf'), `${conf.join('\n')}\n`);
+  return runPostgres(cluster);
+}
+
+/** Start a server on an existing data directory (a fresh port) and return its controls. */
+export async function runPostgres(cluster: PgCluster): Promise<PgServer> {
+  const { bin, dir, data, user } = cluster;
+  const spawnOpts = user ? { uid: user.uid, gid: user.gid } : {};
   const port = await freePort();
   const urlFor = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   const url = urlFor('postgres');
@@ -185,6 +208,7 @@ export async function startPostgres(): Promise<PgServer> {
     stop: () => signal('SIGINT'),
     start,
     kill: () => signal('SIGKILL'),
+    stopImmediate: () => signal('SIGQUIT'),
     async dispose() {
       await signal('SIGINT');
       rmSync(dir, { recursive: true, force: true });

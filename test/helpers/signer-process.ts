@@ -1,5 +1,6 @@
-// Starts `tezos-hsm-signer serve` as a child process (from the TypeScript sources) and waits until it
-// prints its listening line; also runs one-shot CLI commands.
+// Starts `tezos-hsm-signer serve` as a child process (from the TypeScript sources, or as a launcher says:
+// an installed package's bin, another architecture's Node) and waits until it prints its listening line;
+// also runs one-shot CLI commands.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -15,16 +16,29 @@ export interface SignerProcess {
   exited: Promise<number | string>;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-    cwd: ROOT,
+/** The command line before the CLI's own arguments, and where it runs. */
+export interface Launcher {
+  command: string;
+  args: string[];
+  cwd: string;
+}
+
+const SOURCES: Launcher = { command: process.execPath, args: ['--import', 'tsx', ENTRY], cwd: ROOT };
+
+function cli(args: string[], env: NodeJS.ProcessEnv, launcher: Launcher): ChildProcess {
+  return spawn(launcher.command, [...launcher.args, ...args], {
+    cwd: launcher.cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export function startSigner(config: string, env: NodeJS.ProcessEnv = {}): Promise<SignerProcess> {
-  const proc = cli(['serve', '--config', config], env);
+export function startSigner(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  launcher = SOURCES,
+): Promise<SignerProcess> {
+  const proc = cli(['serve', '--config', config], env, launcher);
   let out = '';
   let err = '';
   const exited = new Promise<number | string>((resolve) =>
@@ -46,8 +60,9 @@ export function startSigner(config: string, env: NodeJS.ProcessEnv = {}): Promis
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  launcher = SOURCES,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = cli(args, env);
+  const proc = cli(args, env, launcher);
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => {

@@ -60,8 +60,11 @@ async function tool(cmd: string, args: string[], env: Record<string, string>): P
   }
 }
 
-/** Adds a key pair to an existing token with pkcs11-tool --keypairgen. */
-export async function addKey(t: TestToken, key: TokenKeySpec): Promise<void> {
+/** Adds a key pair to an existing token (any PKCS#11 library) with pkcs11-tool --keypairgen. */
+export async function addKey(
+  t: Pick<TestToken, 'library' | 'tokenLabel' | 'pin' | 'env'>,
+  key: TokenKeySpec,
+): Promise<void> {
   await tool(
     'pkcs11-tool',
     [

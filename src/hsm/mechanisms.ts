@@ -1,0 +1,121 @@
+// What the token offers (C_GetMechanismList / C_GetMechanismInfo) and says about itself
+// (C_GetTokenInfo), as plain data: the signer refuses keys whose signing mechanism is missing, and
+// diagnostics print the rest. Values from pkcs11t.h (PKCS#11 v2.40 §2.1, v3.0 §6).
+import { CKM_ECDSA, CKM_EDDSA } from './native.js';
+import type { Curve } from './types.js';
+
+/** CKF_ flags of CK_MECHANISM_INFO, by the name the flags object uses. */
+const MECHANISM_FLAGS = {
+  hw: 0x1,
+  encrypt: 0x100,
+  decrypt: 0x200,
+  digest: 0x400,
+  sign: 0x800,
+  signRecover: 0x1000,
+  verify: 0x2000,
+  verifyRecover: 0x4000,
+  generate: 0x8000,
+  generateKeyPair: 0x10000,
+  wrap: 0x20000,
+  unwrap: 0x40000,
+  derive: 0x80000,
+} as const;
+
+export type MechanismFlag = keyof typeof MECHANISM_FLAGS;
+
+/** Names of the mechanisms the signer and its diagnostics care about; others print as hex. */
+const MECHANISM_NAMES: Readonly<Record<number, string>> = {
+  4160: 'CKM_EC_KEY_PAIR_GEN',
+  [CKM_ECDSA]: 'CKM_ECDSA',
+  4162: 'CKM_ECDSA_SHA1',
+  4164: 'CKM_ECDSA_SHA256',
+  4181: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
+  [CKM_EDDSA]: 'CKM_EDDSA',
+  4224: 'CKM_AES_KEY_GEN',
+  4229: 'CKM_AES_CBC_PAD',
+  4231: 'CKM_AES_GCM',
+  592: 'CKM_SHA256',
+  593: 'CKM_SHA256_HMAC',
+  848: 'CKM_GENERIC_SECRET_KEY_GEN',
+};
+
+export function mechanismName(type: number): string {
+  return MECHANISM_NAMES[type] ?? `0x${type.toString(16).padStart(8, '0')}`;
+}
+
+/** The mechanism each curve signs with (src/hsm/hsm.ts passes it to C_SignInit). */
+export const SIGN_MECHANISMS: Readonly<Record<Curve, { type: number; name: string }>> = {
+  ed25519: { type: CKM_EDDSA, name: 'CKM_EDDSA' },
+  secp256k1: { type: CKM_ECDSA, name: 'CKM_ECDSA' },
+  p256: { type: CKM_ECDSA, name: 'CKM_ECDSA' },
+};
+
+export interface MechanismInfo {
+  type: number;
+  /** 'CKM_…' for known mechanisms, else the hex value. */
+  name: string;
+  /** ulMinKeySize / ulMaxKeySize as the token reports them (bits for EC, per mechanism otherwise). */
+  minKeySize: number;
+  maxKeySize: number;
+  /** The raw CKF_ flags and their decoding. */
+  rawFlags: number;
+  flags: Record<MechanismFlag, boolean>;
+}
+
+export interface TokenInfo {
+  slot: bigint;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  /** CKF_ token flags (CKF_TOKEN_INITIALIZED 0x400, CKF_LOGIN_REQUIRED 0x4, …). */
+  flags: number;
+  /**
+   * Session counts (ulMaxSessionCount, ulSessionCount, ulMaxRwSessionCount, ulRwSessionCount): null when
+   * the token does not say (CK_UNAVAILABLE_INFORMATION); a maximum of 0 means no limit
+   * (CK_EFFECTIVELY_INFINITE).
+   */
+  maxSessionCount: number | null;
+  sessionCount: number | null;
+  maxRwSessionCount: number | null;
+  rwSessionCount: number | null;
+  maxPinLen: number | null;
+  minPinLen: number | null;
+  totalPublicMemory: number | null;
+  freePublicMemory: number | null;
+  totalPrivateMemory: number | null;
+  freePrivateMemory: number | null;
+  /** 'major.minor' */
+  hardwareVersion: string;
+  firmwareVersion: string;
+}
+
+/** The addon's raw mechanism entry. */
+export interface NativeMechanism {
+  type: number;
+  minKeySize: number;
+  maxKeySize: number;
+  flags: number;
+}
+
+export function toMechanismInfo(m: NativeMechanism): MechanismInfo {
+  const flags = Object.fromEntries(
+    Object.entries(MECHANISM_FLAGS).map(([name, bit]) => [name, (m.flags & bit) !== 0]),
+  ) as Record<MechanismFlag, boolean>;
+  return {
+    type: m.type,
+    name: mechanismName(m.type),
+    minKeySize: m.minKeySize,
+    maxKeySize: m.maxKeySize,
+    rawFlags: m.flags,
+    flags,
+  };
+}
+
+/** The curves whose signing mechanism the token lists with CKF_SIGN. */
+export function signableCurves(mechanisms: readonly MechanismInfo[]): Set<Curve> {
+  const signing = new Set(mechanisms.filter((m) => m.flags.sign).map((m) => m.type));
+  return new Set(
+    (Object.keys(SIGN_MECHANISMS) as Curve[]).filter((c) => signing.has(SIGN_MECHANISMS[c].type)),
+  );
+}
