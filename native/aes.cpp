@@ -24,7 +24,6 @@ constexpr CK_MECHANISM_TYPE CKM_AES_CBC_PAD = 0x1085;
 constexpr CK_MECHANISM_TYPE CKM_AES_GCM = 0x1087;
 constexpr CK_FLAGS CKF_ENCRYPT = 0x100, CKF_DECRYPT = 0x200, CKF_SIGN = 0x800, CKF_VERIFY = 0x2000,
                    CKF_GENERATE = 0x8000;
-constexpr CK_RV CKR_MECHANISM_INVALID = 0x70;
 constexpr CK_ULONG kGcmTagBytes = 16;
 constexpr CK_ULONG kCbcBlockBytes = 16;
 constexpr CK_ULONG kHmacBytes = 32;

@@ -23,9 +23,16 @@ void MechanismsJob::Attempt(JobContext &ctx) {
   types_.assign(count, 0);
   if (count > 0) Check(ctx.fl->C_GetMechanismList(slot, types_.data(), &count), "C_GetMechanismList");
   types_.resize(count);
-  infos_.assign(count, CK_MECHANISM_INFO{});
-  for (size_t i = 0; i < types_.size(); i++) {
-    Check(ctx.fl->C_GetMechanismInfo(slot, types_[i], &infos_[i]), "C_GetMechanismInfo");
+  std::vector<CK_MECHANISM_TYPE> listed;
+  listed.swap(types_);
+  infos_.clear();
+  for (CK_MECHANISM_TYPE type : listed) {
+    CK_MECHANISM_INFO info{};
+    CK_RV rv = ctx.fl->C_GetMechanismInfo(slot, type, &info);
+    if (rv == CKR_MECHANISM_INVALID) continue;  // listed, yet refused by name: the token does not offer it
+    Check(rv, "C_GetMechanismInfo");
+    types_.push_back(type);
+    infos_.push_back(info);
   }
 }
 

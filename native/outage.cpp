@@ -48,7 +48,6 @@ Pkcs11Failure Outage::Refusal() {
 bool IsOutage(const Pkcs11Failure &f) {
   if (f.rv == CKR_OK) return f.code == "ERR_HSM_TOKEN_NOT_FOUND" || f.code == "ERR_HSM_UNAVAILABLE";
   switch (f.rv) {
-    case CKR_GENERAL_ERROR:
     case CKR_SLOT_ID_INVALID:
     case CKR_DEVICE_ERROR:
     case CKR_DEVICE_MEMORY:

@@ -49,7 +49,7 @@ class Outage {
 
 // Failures that mean the token or the library behind it is gone, not that one request was wrong
 // (PKCS#11 v2.40 §5.1: slot, token and device return values; ERR_HSM_TOKEN_NOT_FOUND when the slot list
-// no longer shows it).
+// no longer shows it). Not CKR_GENERAL_ERROR: SoftHSM2 answers a GCM tag that does not verify with it.
 bool IsOutage(const Pkcs11Failure &f);
 
 }  // namespace hsm
