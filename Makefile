@@ -85,7 +85,8 @@ bench: build
 # Node-API prebuilds shipped in the package (native/prebuild.sh): linux-x64 and, cross-compiled,
 # linux-arm64 (variables at the top). Each is rebuilt when the addon's sources change.
 prebuild: $(PREBUILD_X64) $(PREBUILD_ARM64)
-$(PREBUILD_X64): $(PREBUILD_SOURCES) node_modules/.install.stamp
+# x64 links in the development build directory: after it, never beside it (make -j).
+$(PREBUILD_X64): $(PREBUILD_SOURCES) node_modules/.install.stamp | native
 	sh native/prebuild.sh x64
 $(PREBUILD_ARM64): $(PREBUILD_SOURCES) node_modules/.install.stamp
 	sh native/prebuild.sh arm64

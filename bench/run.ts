@@ -12,6 +12,7 @@ import { startSyncPair } from '../test/helpers/pg-standby.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { runHsmBench } from './hsm.js';
+import { runRemoteHsmBench } from './remote-hsm.js';
 import { fdatasyncP50Ms } from './load/fsync.js';
 import { checkSample } from './load/check-signature.js';
 import { type Backend, buildProduct, productConfig, startProduct } from './load/product.js';
@@ -27,6 +28,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP = 0.5;
 const CLIENTS = [1, 8, 32];
 const SESSIONS = 2; // HSM sessions for both signers: one per core here.
+// A remote token's sessions mostly wait on the network, not on a core: more of them, for both signers.
+const REMOTE_SESSIONS = 4;
+const REMOTE_SECONDS = Math.min(SECONDS, 1.5); // keeps the remote part well under a minute
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -227,6 +231,7 @@ log('HSM floor: raw C_Sign vs addon');
 const hsm = await runHsmBench({ seconds: 2, repeat: 1 });
 const t = await createToken({ label: 'bench-http' });
 let fsyncMs: number;
+let remote: Awaited<ReturnType<typeof runRemoteHsmBench>> = { remote: [], handOver: [] };
 try {
   fsyncMs = fdatasyncP50Ms(t.dir);
   log('HTTP floor: empty Hono');
@@ -244,6 +249,8 @@ try {
   await measureServer('baseline-pkcs11js', '-', baseline, ['p256', 'ed25519']);
   log('tezos-hsm-signer');
   await productRuns(t);
+  log('remote HSM: 0.5 ms and 2 ms per call');
+  remote = await runRemoteHsmBench(t, { seconds: REMOTE_SECONDS, sessions: REMOTE_SESSIONS, log });
 } finally {
   await t.cleanup();
 }
@@ -259,6 +266,7 @@ const partial = {
   http,
   servers,
   growth,
+  ...remote,
 };
 const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
 const markdown = formatResults(results);

@@ -66,7 +66,7 @@ class SlotsWorker : public Napi::AsyncWorker {
 class OpenWorker : public Napi::AsyncWorker {
  public:
   OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead,
-             bool verify_signatures)
+             bool verify_signatures, size_t max_queue)
       : Napi::AsyncWorker(env),
         library_(std::move(library)),
         sel_(std::move(sel)),
@@ -74,11 +74,12 @@ class OpenWorker : public Napi::AsyncWorker {
         sessions_(sessions),
         sign_ahead_(sign_ahead),
         verify_signatures_(verify_signatures),
+        max_queue_(max_queue),
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
   void Execute() override {
     try {
-      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_);
+      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_, max_queue_);
     } catch (const Pkcs11Failure &f) {
       failure_ = std::make_unique<Pkcs11Failure>(f);
     }
@@ -96,6 +97,7 @@ class OpenWorker : public Napi::AsyncWorker {
   size_t sessions_;
   bool sign_ahead_;
   bool verify_signatures_;
+  size_t max_queue_;
   std::shared_ptr<Pool> pool_;
   std::unique_ptr<Pkcs11Failure> failure_;
   Napi::Promise::Deferred deferred_;
@@ -115,7 +117,7 @@ Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
 }
 
 // open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead,
-//        verifySignatures })
+//        verifySignatures, maxQueue })
 Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   Napi::Object o = info[0].As<Napi::Object>();
   TokenSelector sel;
@@ -131,7 +133,8 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
                            o.Get("pin").As<Napi::String>().Utf8Value(),
                            static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()),
-                           o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value());
+                           o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value(),
+                           static_cast<size_t>(o.Get("maxQueue").As<Napi::Number>().Uint32Value()));
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "errors.h"
@@ -46,6 +48,17 @@ class Job {
 
   std::unique_ptr<Pkcs11Failure> failure;
   StageTrace trace;  // bench only (stage_trace.h)
+
+  // Deadlines (session_pool.h): a job not answered by `deadline` is answered with ERR_HSM_TIMEOUT by the
+  // pool's watchdog or by the worker that dequeues it; its own result, if it ever comes, is dropped.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Set (under the pool's queue lock) before the job is handed over for a timeout answer; the recovery
+  // loop reads it to stop retrying a job nobody waits for.
+  std::atomic<bool> timed_out{false};
+  // 2 while a timed-out job is still inside its call: the JS thread and the stuck worker each drop one,
+  // and whoever drops the last deletes the job.
+  std::atomic<int> holders{1};
+  bool Drop() { return holders.fetch_sub(1) == 1; }
 };
 
 }  // namespace hsm

@@ -43,11 +43,10 @@ Napi::Object KeyToJs(Napi::Env env, const KeyInfo &k, int ref) {
   return o;
 }
 
+void PromiseJob::Reject(Napi::Env env, const Pkcs11Failure &f) { deferred_.Reject(ToJsError(env, f)); }
+
 void PromiseJob::Complete(Napi::Env env) {
-  if (failure) {
-    deferred_.Reject(ToJsError(env, *failure));
-    return;
-  }
+  if (failure) return Reject(env, *failure);
   deferred_.Resolve(Result(env));
 }
 

@@ -20,6 +20,7 @@ class PromiseJob : public Job {
   explicit PromiseJob(Napi::Env env) : deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
   void Complete(Napi::Env env) override;
+  void Reject(Napi::Env env, const Pkcs11Failure &f);
 
  protected:
   virtual Napi::Value Result(Napi::Env env) = 0;

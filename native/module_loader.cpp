@@ -28,6 +28,14 @@ void Gate::LockShared() { pthread_rwlock_rdlock(&lock_); }
 void Gate::UnlockShared() { pthread_rwlock_unlock(&lock_); }
 void Gate::Lock() { pthread_rwlock_wrlock(&lock_); }
 void Gate::Unlock() { pthread_rwlock_unlock(&lock_); }
+bool Gate::TryLockFor(std::chrono::milliseconds wait) {
+  timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);  // pthread_rwlock_timedwrlock measures against CLOCK_REALTIME
+  auto ns = until.tv_nsec + std::chrono::nanoseconds(wait).count();
+  until.tv_sec += static_cast<time_t>(ns / 1000000000);
+  until.tv_nsec = static_cast<long>(ns % 1000000000);
+  return pthread_rwlock_timedwrlock(&lock_, &until) == 0;
+}
 
 namespace {
 
@@ -182,8 +190,8 @@ void Module::CheckPid() const {
   }
 }
 
-CK_RV Module::Reinitialize(uint64_t seen) {
-  gate_.Lock();
+std::optional<CK_RV> Module::Reinitialize(uint64_t seen) {
+  if (!gate_.TryLockFor(kDrainWait)) return std::nullopt;
   CK_RV rv = CKR_OK;
   if (generation_.load() == seen) {
     if (owns_) fl_->C_Finalize(nullptr);

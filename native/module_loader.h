@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "pkcs11_defs.h"
@@ -25,6 +27,9 @@ class Gate {
   void LockShared();
   void UnlockShared();
   void Lock();
+  // Lock() giving up after `wait`: a call hung inside the library holds its shared lock indefinitely,
+  // and while a writer waits no new reader gets in (writer-preferring).
+  bool TryLockFor(std::chrono::milliseconds wait);
   void Unlock();
 
  private:
@@ -70,8 +75,10 @@ class Module {
   void CheckPid() const;
   // Drains every operation (exclusive gate), finalizes when we own the library, initialises again, and
   // bumps the generation so every pool re-opens its sessions. No-op (CKR_OK) if `seen` is already stale.
-  // Returns C_Initialize's result (CKR_OK also when someone else in this process initialised it).
-  CK_RV Reinitialize(uint64_t seen);
+  // Returns C_Initialize's result (CKR_OK also when someone else in this process initialised it), or
+  // nothing when an operation did not finish within kDrainWait (a hung call): then nothing was done.
+  std::optional<CK_RV> Reinitialize(uint64_t seen);
+  static constexpr std::chrono::milliseconds kDrainWait{500};
 
  private:
   Module(std::string path, void *handle, CK_FUNCTION_LIST *fl);

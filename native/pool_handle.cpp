@@ -15,6 +15,13 @@ Napi::FunctionReference &Constructor() {
   return *ref;
 }
 
+// A refusal the client should retry (another replica, or this one a moment later): recovery 'retry'.
+Pkcs11Failure Unavailable(const char *code, const char *fn, const char *message) {
+  Pkcs11Failure f(code, fn, message);
+  f.recovery = Recovery::Retry;
+  return f;
+}
+
 }  // namespace
 
 // Drains the pool on a libuv thread; releases the completion channel only once no worker can use it.
@@ -74,12 +81,14 @@ void PoolHandle::Start(Napi::Env env, std::shared_ptr<Pool> pool) {
   napi_unref_threadsafe_function(env, tsfn_);  // referenced only while jobs are in flight
   napi_add_env_cleanup_hook(env, &PoolHandle::AtExit, this);
   napi_threadsafe_function tsfn = tsfn_;
-  pool_->Start([tsfn](std::vector<Job *> &&jobs) {
-    auto *batch = new std::vector<Job *>(std::move(jobs));
-    // Fails only while the environment is being torn down; the promises can no longer be settled.
-    if (napi_call_threadsafe_function(tsfn, batch, napi_tsfn_nonblocking) != napi_ok) {
-      for (Job *j : *batch) delete j;
-      delete batch;
+  // The handle outlives every call: Close() and Abort() join the pool's threads before it goes.
+  pool_->Start([this, tsfn](Job *job) {
+    if (!completions_.Push(job)) return;  // a wake-up is already on its way and will take this job too
+    // Fails only while the environment is being torn down; Deliver then never runs for these jobs.
+    if (napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking) != napi_ok) {
+      for (Job *j : completions_.Take()) {
+        if (j->Drop()) delete j;
+      }
     }
   });
 }
@@ -109,34 +118,50 @@ void PoolHandle::AtExit(void *self) {
   h->tsfn_ = nullptr;  // Node releases thread-safe functions itself at teardown
 }
 
-void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *data) {
-  std::unique_ptr<std::vector<Job *>> batch(static_cast<std::vector<Job *> *>(data));
+void PoolHandle::Deliver(napi_env env, napi_value, void *context, void *) {
   auto *self = static_cast<PoolHandle *>(context);
   if (self->pool_) self->pool_->MarkSettled();
-  for (Job *j : *batch) {
-    std::unique_ptr<PromiseJob> job(static_cast<PromiseJob *>(j));
-    if (env == nullptr) continue;
-    job->trace.Mark(Stage::Delivered);
-    Napi::HandleScope scope(env);
-    try {
-      job->Complete(Napi::Env(env));
-    } catch (const Napi::Error &) {
-      // settling a promise cannot fail short of teardown
-    }
-    job->trace.Mark(Stage::Resolved);
-    if (job->trace.at[static_cast<int>(Stage::Signed)] != 0) LastSignTrace() = job->trace;
-    if (--self->inflight_ == 0) {
-      if (self->tsfn_ != nullptr) napi_unref_threadsafe_function(env, self->tsfn_);
-      self->Unref();  // taken in Submit: the handle outlives its in-flight jobs
-    }
+  for (Job *j : self->completions_.Take()) {
+    auto *job = static_cast<PromiseJob *>(j);
+    if (env != nullptr) self->Settle(Napi::Env(env), job);
+    if (job->Drop()) delete job;  // a timed-out job may still be inside its call: its worker drops it then
   }
 }
 
-Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job) {
+void PoolHandle::Settle(Napi::Env env, PromiseJob *job) {
+  Napi::HandleScope scope(env);
+  try {
+    if (job->timed_out.load()) {
+      // Only the deadline is read: a worker may still be writing the job's result and failure.
+      job->Reject(env, Unavailable("ERR_HSM_TIMEOUT", "deadline", "the HSM did not answer before the deadline"));
+    } else {
+      job->trace.Mark(Stage::Delivered);
+      job->Complete(env);
+      job->trace.Mark(Stage::Resolved);
+      if (job->trace.at[static_cast<int>(Stage::Signed)] != 0) LastSignTrace() = job->trace;
+    }
+  } catch (const Napi::Error &) {
+    // settling a promise cannot fail short of teardown
+  }
+  if (--inflight_ == 0) {
+    if (tsfn_ != nullptr) napi_unref_threadsafe_function(env, tsfn_);
+    Unref();  // taken in Submit: the handle outlives its in-flight jobs
+  }
+}
+
+Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job, double timeout_ms) {
   Napi::Promise promise = job->promise();
-  if (closed_ || !pool_ || !pool_->Submit(job)) {
-    job->failure = std::make_unique<Pkcs11Failure>("ERR_HSM_CLOSED", "submit", "the HSM pool is closed");
-    job->Complete(env);
+  if (timeout_ms > 0) {
+    job->deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000));
+  }
+  Pool::SubmitResult taken = closed_ || !pool_ ? Pool::SubmitResult::Closed : pool_->Submit(job);
+  if (taken != Pool::SubmitResult::Taken) {
+    if (taken == Pool::SubmitResult::Full) {
+      job->Reject(env, Unavailable("ERR_HSM_BUSY", "submit", "the HSM queue is full"));
+    } else {
+      job->Reject(env, Pkcs11Failure("ERR_HSM_CLOSED", "submit", "the HSM pool is closed"));
+    }
     delete job;
     return promise;
   }
@@ -149,17 +174,18 @@ Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job) {
 
 Napi::Value PoolHandle::Keys(const Napi::CallbackInfo &info) { return Submit(info.Env(), new KeysJob(info.Env())); }
 
-// sign(ref: number, mechanism: number, data: Uint8Array). Arguments are checked in src/hsm/hsm.ts.
+// sign(ref: number, mechanism: number, data: Uint8Array, timeoutMs: number). Arguments are checked in
+// src/hsm/hsm.ts.
 Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
   StageTrace call;
   call.Mark(Stage::Call);
-  assert(info.Length() == 3 && info[2].IsTypedArray());
+  assert(info.Length() == 4 && info[2].IsTypedArray() && info[3].IsNumber());
   auto data = info[2].As<Napi::Uint8Array>();
   auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
                           data.ByteLength());
   job->trace = call;  // stamped before the arguments were copied
-  return Submit(info.Env(), job);
+  return Submit(info.Env(), job, info[3].As<Napi::Number>().DoubleValue());
 }
 
 // generate(curve: 'p256'|'secp256k1'|'ed25519', label: string, id: Uint8Array)
@@ -210,12 +236,16 @@ Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
                                          info[1].As<Napi::Number>().Uint32Value()));
 }
 
-Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) { return Submit(info.Env(), new PingJob(info.Env())); }
+// ping(timeoutMs: number)
+Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) {
+  assert(info.Length() == 1 && info[0].IsNumber());
+  return Submit(info.Env(), new PingJob(info.Env()), info[0].As<Napi::Number>().DoubleValue());
+}
 
 Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  PoolStats s = pool_ ? pool_->Stats() : PoolStats{0, 0, 0, 0, 0, 0, false, 0};
+  PoolStats s = pool_ ? pool_->Stats() : PoolStats{};
   o.Set("sessions", static_cast<double>(s.sessions));
   o.Set("busy", static_cast<double>(s.busy));
   o.Set("idle", static_cast<double>(s.sessions - s.busy));
@@ -223,6 +253,11 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("recycled", static_cast<double>(s.recycled));
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("errors", static_cast<double>(s.errors));
+  o.Set("timeouts", static_cast<double>(s.timeouts));
+  o.Set("queueFull", static_cast<double>(s.queue_full));
+  o.Set("replaced", static_cast<double>(s.replaced));
+  o.Set("setAside", static_cast<double>(s.set_aside));
+  o.Set("maxQueue", static_cast<double>(s.max_queue));
   o.Set("unavailable", s.unavailable);
   o.Set("outages", static_cast<double>(s.outages));
   return o;

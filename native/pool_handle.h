@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "completion_queue.h"
 #include "session_pool.h"
 
 namespace hsm {
@@ -33,7 +34,9 @@ class PoolHandle : public Napi::ObjectWrap<PoolHandle> {
   Napi::Value Close(const Napi::CallbackInfo &info);
 
   void Start(Napi::Env env, std::shared_ptr<Pool> pool);
-  Napi::Value Submit(Napi::Env env, class PromiseJob *job);
+  // `timeout_ms` > 0: the job gets a deadline that far from now (session_pool.h).
+  Napi::Value Submit(Napi::Env env, class PromiseJob *job, double timeout_ms = 0);
+  void Settle(Napi::Env env, class PromiseJob *job);
   static void Deliver(napi_env env, napi_value, void *context, void *data);
   static void AtExit(void *self);
   void Shutdown();
@@ -41,6 +44,7 @@ class PoolHandle : public Napi::ObjectWrap<PoolHandle> {
   class CloseWorker;
 
   std::shared_ptr<Pool> pool_;
+  CompletionQueue completions_;
   napi_threadsafe_function tsfn_ = nullptr;
   size_t inflight_ = 0;  // JS thread only
   bool closed_ = false;

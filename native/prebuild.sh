@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the Node-API prebuilds the package ships (prebuildify): prebuilds/linux-x64 and
 # prebuilds/linux-arm64 (glibc) on an x64 build machine, arm64 with the cross compiler.
-# Usage: prebuild.sh [ARCH…] (default: x64 arm64). Each build runs in a scratch directory, so the development build in build/
-# stays as it is (node-gyp-build prefers build/Release over prebuilds/).
+# Usage: prebuild.sh [ARCH…] (default: x64 arm64). prebuildify runs in a scratch directory: the
+# compiler's output stays in build/ (x64: the development build, brought up to date; arm64: build/arm64),
+# so a rebuild compiles only what changed, and build/Release never holds an arm64 addon.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -gt 0 ] || set -- x64 arm64

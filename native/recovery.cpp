@@ -41,9 +41,10 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
 // The one attempt of a backoff interval: start over from a fresh library state. False when even
 // C_Initialize fails (a library whose daemon or server is still down); the outage then goes on.
 bool Pool::Probe() {
-  CK_RV rv = module_->Reinitialize(module_->generation());
+  std::optional<CK_RV> rv = module_->Reinitialize(module_->generation());
   if (rv == CKR_OK) return true;
-  outage_.Failed(Pkcs11Failure(rv, "C_Initialize", ""));
+  outage_.Failed(rv ? Pkcs11Failure(*rv, "C_Initialize", "")
+                    : Pkcs11Failure("ERR_HSM_TIMEOUT", "C_Finalize", "a call hung in the library kept it in use"));
   return false;
 }
 
@@ -51,6 +52,8 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
   int retries = 0, recycles = 0;
   bool relogged = false, reinitialised = false, reresolved = false, refreshed = false;
   for (;;) {
+    // Answered already (deadline passed): a retry, recycle or reinitialisation would serve nobody.
+    if (job.timed_out.load()) return;
     uint64_t seen_generation = 0, seen_epoch = 0;
     try {
       module_->CheckPid();
@@ -78,8 +81,8 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
     // device): once from a fresh library state, then the outage takes over.
     if (f.code == "ERR_HSM_TOKEN_NOT_FOUND" && job.Idempotent() && !reinitialised) {
       reinitialised = true;
-      module_->Reinitialize(seen_generation);
-      continue;
+      if (module_->Reinitialize(seen_generation)) continue;  // nothing: a hung call holds the gate
+      return;
     }
     if (f.rv == CKR_OK) {
       // Not a PKCS#11 return value. A device fault (a signature that does not verify) gets one more
@@ -122,15 +125,15 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
         }
         if (!reinitialised) {  // repeated failure: start over from a fresh library state
           reinitialised = true;
-          module_->Reinitialize(seen_generation);
-          continue;
+          // Nothing: a call hung elsewhere holds the gate; waiting on would stall every worker behind it.
+          if (module_->Reinitialize(seen_generation)) continue;
         }
         break;
       case Recovery::Reinitialize:
         if (!reinitialised) {
           reinitialised = true;
-          module_->Reinitialize(seen_generation);  // takes the gate exclusively: drains every worker
-          continue;
+          // Takes the gate exclusively (drains every worker), or gives up behind a hung call.
+          if (module_->Reinitialize(seen_generation)) continue;
         }
         break;
       case Recovery::Fatal:

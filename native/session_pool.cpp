@@ -32,7 +32,7 @@ void Pool::AbortAll() {
 }
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                 size_t sessions, bool sign_ahead, bool verify_signatures) {
+                                 size_t sessions, bool sign_ahead, bool verify_signatures, size_t max_queue) {
   std::shared_ptr<Pool> pool(new Pool(Module::Acquire(library), sel, pin));
   SharedGuard gate(pool->module_->gate());
   pool->Establish();
@@ -45,8 +45,9 @@ std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector
   pool->session_count_ = std::max<size_t>(1, sessions);
   pool->sign_ahead_ = sign_ahead;
   pool->verify_signatures_ = verify_signatures;
-  pool->sessions_.resize(pool->session_count_);
-  for (auto &ws : pool->sessions_) pool->EnsureReady(ws);  // open eagerly: fail now, not at first sign
+  pool->max_queue_ = max_queue;
+  pool->workers_.resize(pool->session_count_);
+  for (auto &w : pool->workers_) pool->EnsureReady(w.ws);  // open eagerly: fail now, not at first sign
   Module::ArmExitHooks();
   return pool;
 }
@@ -83,9 +84,9 @@ void Pool::CloseSessions() {
   SharedGuard gate(module_->gate());
   auto *fl = module_->fl();
   std::lock_guard<std::mutex> lock(state_mu_);
-  for (auto &ws : sessions_) {
-    if (ws.handle != 0) fl->C_CloseSession(ws.handle);
-    ws.handle = 0;
+  for (auto &w : workers_) {
+    if (w.ws.handle != 0) fl->C_CloseSession(w.ws.handle);
+    w.ws.handle = 0;
   }
   // The anchor goes last; closing it never logs the other applications out. Never C_Logout.
   if (anchor_ != 0) fl->C_CloseSession(anchor_);
@@ -94,8 +95,9 @@ void Pool::CloseSessions() {
 
 PoolStats Pool::Stats() const {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  return {session_count_, busy_,          queue_.size(),  recycled_.load(),
-          signs_.load(),  errors_.load(), outage_.down(), outage_.count()};
+  return {session_count_,   busy_,           queue_.size(),   recycled_.load(), signs_.load(),
+          errors_.load(),   outage_.down(),  outage_.count(), timeouts_.load(), queue_full_.load(),
+          replaced_.load(), set_aside_live_, max_queue_};
 }
 
 int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,

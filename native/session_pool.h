@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ struct PoolStats {
   size_t sessions, busy, queued, recycled, signs, errors;
   bool unavailable;  // in an outage (outage.h)
   size_t outages;
+  size_t timeouts, queue_full, replaced, set_aside, max_queue;
 };
 
 // Per-worker session state; touched only by its worker thread.
@@ -36,6 +38,18 @@ struct WorkerSession {
   uint64_t module_generation = 0;  // the library generation `handle` was opened in
   bool recycle = false;
   SignAhead ahead;  // armed only when the pool signs ahead (worker.cpp ArmAhead)
+};
+
+// One worker thread and its session. Kept in a std::list: a worker stuck in a call is set aside (its
+// entry stays until its thread is joined) while a replacement is appended.
+struct Worker {
+  WorkerSession ws;
+  std::thread thread;
+  // Under the pool's queue lock:
+  Job *current = nullptr;  // the job inside Execute, if any
+  bool set_aside = false;  // its job outlived its deadline and was answered without it
+  bool replaced = false;   // a replacement was started: exit (closing the session) once the call returns
+  bool exited = false;     // the thread has returned and may be joined
 };
 
 struct KeyEntry {
@@ -53,13 +67,10 @@ struct ResolvedKey {
 
 class Pool {
  public:
-  // Receives finished jobs in batches. Each hand-over wakes the JS thread, which on a busy machine costs
-  // more than a signature (docs/hsm.md, "How it works"), so while more work is queued a
-  // worker hands over up to kMaxBatch jobs at once, holding none longer than kMaxBatchDelay. With an
-  // empty queue every job is handed over at once: no added latency unless saturated.
-  using CompletionSink = std::function<void(std::vector<Job *> &&)>;
-  static constexpr size_t kMaxBatch = 16;
-  static constexpr std::chrono::microseconds kMaxBatchDelay{300};
+  // Receives every finished job the moment its worker is done with it (from worker and watchdog threads).
+  // Batching happens on the receiving side (pool_handle.cpp): a worker never holds a result back.
+  using CompletionSink = std::function<void(Job *)>;
+  enum class SubmitResult { Taken, Closed, Full };
   // A worker handing over while the JS thread has settled nothing for this long yields its core to it
   // (worker.cpp): the JS thread is then waiting for CPU, not for work.
   static constexpr std::chrono::microseconds kJsStarved{300};
@@ -67,14 +78,15 @@ class Pool {
   // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
   // `sign_ahead`: an idle worker runs C_SignInit for its next sign (sign_ahead.h).
   // `verify_signatures` false: sign jobs skip the check after C_Sign (bench only: the caller verifies).
+  // `max_queue`: jobs waiting for a session beyond this are refused at once (ERR_HSM_BUSY).
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                    size_t sessions, bool sign_ahead, bool verify_signatures);
+                                    size_t sessions, bool sign_ahead, bool verify_signatures, size_t max_queue);
   ~Pool();
 
   // Starts the worker threads; completed jobs go to `sink` (from worker threads).
   void Start(CompletionSink sink);
-  // False when closing: the job was not taken.
-  bool Submit(Job *job);
+  // Closed or Full: the job was not taken (the caller answers it).
+  SubmitResult Submit(Job *job);
   // Waits until no job is queued or running, then stops threads, closes sessions, releases the module.
   void Close();
   // Exit path: drops queued jobs, waits for running ones, then as Close().
@@ -103,7 +115,13 @@ class Pool {
 
  private:
   Pool(std::shared_ptr<Module> module, TokenSelector sel, std::string pin);
-  void WorkerLoop(size_t index);
+  void WorkerLoop(Worker *w);
+  void WatchdogLoop();
+  // Under queue_mu_: answers expired jobs, sets stuck workers aside; returns the next deadline to watch.
+  std::chrono::steady_clock::time_point ExpireLocked(std::vector<Job *> &answered);
+  void SetAsideLocked(Worker &w);
+  void StartWorkerLocked();
+  void RetireSession(WorkerSession &ws);
   bool JsStarved() const;
   void ArmAhead(WorkerSession &ws);
   void StopWorkers(bool drop_queued);
@@ -132,7 +150,7 @@ class Pool {
   std::atomic<uint64_t> generation_{0};  // module generation the anchor login belongs to
   std::atomic<uint64_t> login_epoch_{0};
   std::unique_ptr<Pkcs11Failure> fatal_;  // a PIN failure: never try that PIN again
-  std::vector<WorkerSession> sessions_;
+  std::list<Worker> workers_;             // list: entries stay put while workers are added and set aside
 
   std::mutex keys_mu_;
   std::vector<KeyEntry> keys_;
@@ -146,11 +164,17 @@ class Pool {
   bool stop_ = false;
   std::atomic<bool> closing_{false};
   std::atomic<bool> aborted_{false};  // AbortAll ran for this pool (process exit)
-  std::vector<std::thread> threads_;
   CompletionSink sink_;
+  size_t max_queue_ = 0;
+  size_t set_aside_live_ = 0;  // set-aside workers still inside their call (bounded by session_count_)
+  // The watchdog sleeps until the earliest deadline of a queued or running job, and not at all while
+  // nothing is in flight: Submit wakes it only when it brings an earlier deadline than it waits for.
+  std::thread watchdog_;
+  std::condition_variable watchdog_cv_;
+  std::chrono::steady_clock::time_point watch_until_ = std::chrono::steady_clock::time_point::max();
 
   Outage outage_;
-  std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0};
+  std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0}, timeouts_{0}, queue_full_{0}, replaced_{0};
   std::atomic<std::chrono::steady_clock::rep> last_settled_{0};
 };
 

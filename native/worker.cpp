@@ -9,18 +9,30 @@ namespace hsm {
 
 void Pool::Start(CompletionSink sink) {
   sink_ = std::move(sink);
-  for (size_t i = 0; i < session_count_; i++) threads_.emplace_back(&Pool::WorkerLoop, this, i);
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  for (auto &w : workers_) w.thread = std::thread(&Pool::WorkerLoop, this, &w);
+  watchdog_ = std::thread(&Pool::WatchdogLoop, this);
 }
 
-bool Pool::Submit(Job *job) {
+Pool::SubmitResult Pool::Submit(Job *job) {
+  bool wake_watchdog;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (stop_ || closing_) return false;
+    if (stop_ || closing_) return SubmitResult::Closed;
+    // A full queue would only make every caller wait longer than its deadline: refuse now, so that the
+    // client retries elsewhere while it still can.
+    if (queue_.size() >= max_queue_) {
+      queue_full_++;
+      return SubmitResult::Full;
+    }
     queue_.push_back(job);
+    wake_watchdog = job->deadline < watch_until_;
+    if (wake_watchdog) watch_until_ = job->deadline;
   }
   queue_cv_.notify_one();
+  if (wake_watchdog) watchdog_cv_.notify_one();
   job->trace.Mark(Stage::Queued);
-  return true;
+  return SubmitResult::Taken;
 }
 
 void Pool::StopWorkers(bool drop_queued) {
@@ -31,10 +43,12 @@ void Pool::StopWorkers(bool drop_queued) {
     if (drop_queued) dropped.swap(queue_);
   }
   queue_cv_.notify_all();
-  for (auto &t : threads_) {
-    if (t.joinable()) t.join();
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+  // A set-aside worker is still inside the vendor library: it is joined when its call returns.
+  for (auto &w : workers_) {
+    if (w.thread.joinable()) w.thread.join();
   }
-  threads_.clear();
   for (Job *j : dropped) delete j;  // exit path: their promises can no longer be settled
 }
 
@@ -43,49 +57,78 @@ bool Pool::JsStarved() const {
   return std::chrono::steady_clock::duration(since) >= kJsStarved;
 }
 
-void Pool::WorkerLoop(size_t index) {
-  WorkerSession &ws = sessions_[index];
-  std::vector<Job *> done;
-  auto first_done = std::chrono::steady_clock::now();
+void Pool::WorkerLoop(Worker *w) {
   for (;;) {
     Job *job;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and nothing left
+      if (queue_.empty()) {  // stopping and nothing left
+        w->exited = true;
+        return;
+      }
       job = queue_.front();
       queue_.pop_front();
+      if (job->deadline <= std::chrono::steady_clock::now()) {
+        // Its caller has been answered or is about to be: never start a call nobody waits for.
+        job->timed_out = true;
+        timeouts_++;
+        if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
+        lock.unlock();
+        sink_(job);
+        continue;
+      }
+      w->current = job;
       busy_++;
     }
     job->trace.Mark(Stage::Dequeued);
-    Execute(*job, ws);
-    if (job->failure) errors_++;
-    if (done.empty()) first_done = std::chrono::steady_clock::now();
-    done.push_back(job);
-    bool more, arm;
+    Execute(*job, w->ws);
+    bool more, arm, aside, leave;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
+      w->current = nullptr;
+      aside = w->set_aside;
+      leave = aside && w->replaced;
+      if (aside) {
+        // The watchdog answered this job and took it out of busy_. Without a replacement this worker
+        // rejoins the pool, on a fresh session: its call ended in an unknown state.
+        w->set_aside = false;
+        set_aside_live_--;
+        w->ws.recycle = true;
+      } else {
+        busy_--;
+      }
       more = !queue_.empty() && !stop_;
-      arm = sign_ahead_ && queue_.empty() && !stop_;
-      busy_--;
+      arm = sign_ahead_ && queue_.empty() && !stop_ && !leave;
       if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
     }
-    // Close() joins this thread before returning, so a batch handed over here is never lost.
-    if (!more || done.size() >= kMaxBatch || std::chrono::steady_clock::now() - first_done >= kMaxBatchDelay) {
-      if (StageTrace::enabled.load(std::memory_order_relaxed)) {
-        for (Job *j : done) j->trace.Mark(Stage::HandOver);
-      }
-      sink_(std::move(done));
-      done.clear();
+    if (aside) {
+      if (job->Drop()) delete job;  // late result: never handed over, so never a mark
+    } else {
+      if (job->failure) errors_++;
+      if (StageTrace::enabled.load(std::memory_order_relaxed)) job->trace.Mark(Stage::HandOver);
+      // Close() joins this thread before returning, so a job handed over here is never lost.
+      sink_(job);
       // The hand-over woke the JS thread. When every core runs a worker it may wait for the end of a time
-      // slice before it settles anything or runs its timers (event-loop lag: docs/hsm.md): if it
-      // looks starved, offer it this core now. Not at every hand-over: each extra wake-up of the JS thread
-      // costs more CPU than it settles (bench/hsm.ts, docs/hsm.md).
+      // slice before it settles anything or runs its timers: if it looks starved, offer it this core now.
       if (more && JsStarved()) sched_yield();
     }
+    if (leave) {
+      RetireSession(w->ws);
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      w->exited = true;
+      return;
+    }
     // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path).
-    if (arm) ArmAhead(ws);
+    if (arm) ArmAhead(w->ws);
   }
+}
+
+void Pool::RetireSession(WorkerSession &ws) {
+  SharedGuard gate(module_->gate());
+  if (ws.handle != 0 && ws.generation == module_->generation()) module_->fl()->C_CloseSession(ws.handle);
+  ws.handle = 0;
+  ws.ahead.Forget();
 }
 
 void Pool::ArmAhead(WorkerSession &ws) {

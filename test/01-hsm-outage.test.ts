@@ -20,7 +20,8 @@ let key: HsmKey;
 
 beforeAll(async () => {
   token = await createToken({ label: 'outage-test' });
-  ({ hsm, fault } = await openThroughFault(token, token.dir, [], { sessions: 2 }));
+  // Bursts of 50 signs: a queue bound above that, so every refusal here is the outage's, not ERR_HSM_BUSY.
+  ({ hsm, fault } = await openThroughFault(token, token.dir, [], { sessions: 2, maxQueue: 100 }));
   key = (await hsm.keys()).find((k) => k.curve === 'p256')!;
 });
 

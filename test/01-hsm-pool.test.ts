@@ -21,8 +21,17 @@ afterAll(async () => {
   await token?.cleanup();
 });
 
+// These tests queue hundreds of signs at once: a queue bound and a deadline above what that takes (the
+// defaults would refuse or time out some of them on a busy machine).
 const open = (sessions: number) =>
-  Hsm.open({ library: token.library, tokenLabel: token.tokenLabel, pin: token.pin, sessions });
+  Hsm.open({
+    library: token.library,
+    tokenLabel: token.tokenLabel,
+    pin: token.pin,
+    sessions,
+    maxQueue: 1000,
+    timeoutMs: 120_000,
+  });
 
 async function signMany(hsm: Hsm, key: HsmKey, n: number) {
   const digests = Array.from({ length: n }, () => randomBytes(32));

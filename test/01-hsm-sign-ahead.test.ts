@@ -47,14 +47,18 @@ describe('sign ahead', () => {
     const k = keys.find((x) => x.curve === 'p256')!;
     await arm(k);
     await fault.inject('C_SignInit', CKR_DEVICE_ERROR, 1000);
-    await signAndVerify(k); // would fail after three retries without the armed operation
-    // Nothing could be armed since: the next sign initialises itself and reports the failure, after
-    // which the token counts as unavailable until a probe finds it working (native/outage.h).
-    await expect(hsm.sign(k, randomBytes(32))).rejects.toMatchObject({
-      code: 'CKR_DEVICE_ERROR',
-      fn: 'C_SignInit',
-    });
-    await fault.clear();
+    try {
+      await signAndVerify(k); // would fail after three retries without the armed operation
+      // Nothing could be armed since: the next sign initialises itself and reports the failure, after
+      // which the token counts as unavailable until a probe finds it working (native/outage.h).
+      await expect(hsm.sign(k, randomBytes(32))).rejects.toMatchObject({
+        code: 'CKR_DEVICE_ERROR',
+        fn: 'C_SignInit',
+      });
+    } finally {
+      // The later tests share the token: never leave them a fault that would outlive this one.
+      await fault.clear();
+    }
     await signUntilBack(hsm, k);
   });
 

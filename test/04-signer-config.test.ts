@@ -63,6 +63,8 @@ tezos:
       pinEnv: 'HSM_PIN',
       sessions: 4,
       signAhead: false,
+      timeoutMs: 3000,
+      maxQueue: 64, // 16 per session
     });
     expect(c.watermark).toEqual({ backend: 'file', dir: '/etc/tezos/wm', maxChains: 4 });
     const p = c.tezos!.get('tz3bvNMQ95vfAYtG8193ymshqjSvmxiCUuR5')!;
@@ -87,6 +89,15 @@ tezos:
       parseConfig(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: true'), 'x.yaml').hsm
         .signAhead,
     ).toBe(true);
+    const tuned = parseConfig(
+      BASE.replace('token_label: baker', 'token_label: baker\n  sessions: 2\n  timeout_ms: 1500'),
+      'x.yaml',
+    ).hsm;
+    expect(tuned).toMatchObject({ timeoutMs: 1500, maxQueue: 32 });
+    expect(
+      parseConfig(BASE.replace('token_label: baker', 'token_label: baker\n  max_queue: 5'), 'x.yaml').hsm
+        .maxQueue,
+    ).toBe(5);
   });
 
   it('names the file and path of every error', () => {
@@ -118,6 +129,12 @@ tezos:
     expect(err(BASE.replace('  dir: ./wm\n', ''))).toMatch(/watermark\.dir: required/);
     expect(err(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: 1'))).toMatch(
       /hsm\.sign_ahead: expected/,
+    );
+    expect(err(BASE.replace('token_label: baker', 'token_label: baker\n  timeout_ms: 0'))).toMatch(
+      /hsm\.timeout_ms: expected an integer/,
+    );
+    expect(err(BASE.replace('token_label: baker', 'token_label: baker\n  max_queue: -1'))).toMatch(
+      /hsm\.max_queue: expected an integer/,
     );
     expect(err(`${BASE}tezos:\n  tz1nope:\n    allow: {block: }\n`)).toMatch(
       /tezos\.tz1nope: expected a tz1\/tz2\/tz3/,

@@ -86,16 +86,30 @@ describe('watermark.url with several servers', () => {
     try {
       await sql(pair.primary.url, 'ALTER SYSTEM SET synchronous_commit = off');
       await sql(pair.primary.url, 'SELECT pg_reload_conf()');
-      await expect(store.check()).rejects.toThrow(/synchronous_commit = off/);
-      const hash = payloadHash('off', 20);
-      let called = false;
-      await expect(
-        store.signOnce(slot('tz1syncoff'), { level: 20, round: 0, hash }, async () => {
-          called = true;
-          return signer.sign(hash);
-        }),
-      ).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(called).toBe(false);
+      // Each session applies the reload at its next command: poll rather than race it.
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => `${e.name}: ${e.message}`,
+        );
+      await expect.poll(() => outcome(store.check()), { timeout: 5000 }).toMatch(/synchronous_commit = off/);
+      let calls = 0;
+      let level = 20;
+      const attempt = () => {
+        const hash = payloadHash('off', ++level);
+        calls = 0;
+        return outcome(
+          store.signOnce(slot('tz1syncoff'), { level, round: 0, hash }, async () => {
+            calls++;
+            return signer.sign(hash);
+          }),
+        );
+      };
+      await expect
+        .poll(attempt, { timeout: 5000 })
+        .toMatch(/^StoreUnavailableError: .*synchronous_commit is off/);
+      // Refused before the HSM is asked.
+      expect(calls).toBe(0);
     } finally {
       await sql(pair.primary.url, 'ALTER SYSTEM RESET synchronous_commit');
       await sql(pair.primary.url, 'SELECT pg_reload_conf()');

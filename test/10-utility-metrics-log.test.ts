@@ -51,6 +51,11 @@ describe('SignerMetrics', () => {
       errors: 0,
       unavailable: false,
       outages: 0,
+      timeouts: 3,
+      queueFull: 1,
+      replaced: 2,
+      setAside: 1,
+      maxQueue: 64,
     };
     let head: HeadState = {
       level: 123,
@@ -65,16 +70,30 @@ describe('SignerMetrics', () => {
     expect(text).toContain('tezos_signer_hsm_sessions{state="busy"} 1');
     expect(text).toContain('tezos_signer_hsm_sessions{state="idle"} 3');
     expect(text).toContain('tezos_signer_hsm_sessions_recycled_total 2');
+    expect(text).toContain('tezos_signer_hsm_timeouts_total 3');
+    expect(text).toContain('tezos_signer_hsm_queue_full_total 1');
+    expect(text).toContain('tezos_signer_hsm_sessions_replaced_total 2');
+    expect(text).toContain('tezos_signer_hsm_sessions_set_aside 1');
     expect(text).toContain('tezos_signer_chain_head_level 123');
     expect(text).toContain('tezos_signer_node_reachable 1');
     expect(text).toContain('tezos_signer_hsm_unavailable 0');
     expect(text).toContain('process_cpu_user_seconds_total');
-    stats = { ...stats, busy: 4, idle: 0, queued: 7, recycled: 5, unavailable: true, outages: 1 };
+    stats = {
+      ...stats,
+      busy: 4,
+      idle: 0,
+      queued: 7,
+      recycled: 5,
+      unavailable: true,
+      outages: 1,
+      timeouts: 9,
+    };
     head = { ...head, reachable: false, level: null };
     text = await m.text();
     expect(text).toContain('tezos_signer_hsm_sessions{state="busy"} 4');
     expect(text).toContain('tezos_signer_hsm_queue_length 7');
     expect(text).toContain('tezos_signer_hsm_sessions_recycled_total 5');
+    expect(text).toContain('tezos_signer_hsm_timeouts_total 9');
     expect(text).toContain('tezos_signer_hsm_unavailable 1');
     expect(text).toContain('tezos_signer_hsm_outages_total 1');
     expect(text).toContain('tezos_signer_chain_head_level -1');

@@ -18,7 +18,7 @@ beforeAll(async () => {
     opsConfig(
       t,
       'slow.yaml',
-      '  headers_timeout_ms: 500\n  request_timeout_ms: 1000\n  max_connections: 64\n',
+      '  headers_timeout_ms: 1500\n  request_timeout_ms: 2500\n  max_connections: 64\n',
     ),
   );
 });
@@ -66,7 +66,7 @@ describe('slow clients', () => {
     const headers = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
     // Half trickle their headers, half send the headers at once and trickle the body.
     const slow = Array.from({ length: SLOW }, (_, i) =>
-      i % 2 === 0 ? trickle('', headers + body, 50) : trickle(headers, body, 50),
+      i % 2 === 0 ? trickle('', headers + body, 200) : trickle(headers, body, 200),
     );
     // Meanwhile a normal client signs, one request after another, until every slow one is cut off.
     let done = false;

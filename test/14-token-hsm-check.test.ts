@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyReport } from '../src/cli/hsm-check-report.js';
 import { buildFaultLibrary } from './helpers/fault-pkcs11.js';
 import { runCli } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
@@ -51,17 +52,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface KeyRow {
-  pkh: string | null;
-  curve: string | null;
-  label: string;
-  id: string;
-  usable: boolean;
-  reason: string | null;
-}
-
 describe('hsm check on SoftHSM2', () => {
-  let keys: KeyRow[];
+  let keys: KeyReport[];
 
   it('times every curve with a probe key pair and leaves nothing on the token', async () => {
     const before = JSON.parse((await runCli(['keys', 'list', '--config', config, '--json'], env)).stdout);

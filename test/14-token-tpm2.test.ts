@@ -6,7 +6,7 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offered } from './helpers/hsm-check.js';
+import { expectCliRefusal, expectKeygenRefusal, offered } from './helpers/token-cli.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
 import { runCli } from './helpers/signer-process.js';
 import { addKey } from './helpers/softhsm.js';
@@ -61,20 +61,16 @@ describe('tpm2-pkcs11 on swtpm', () => {
   });
 
   it('refuses secp256k1 and Ed25519 generation naming what the token lacks', async () => {
-    const k1 = await runCli(
-      ['keys', 'generate', '--curve', 'secp256k1', '--label', 'k1', '--config', config],
+    await expectKeygenRefusal(
+      config,
       env,
-    );
-    expect(k1.code).toBe(1);
-    expect(k1.stderr).toMatch(
+      'secp256k1',
       /error: the token cannot generate secp256k1 keys: it does not support the curve secp256k1 \(C_GenerateKeyPair: CKR_CURVE_NOT_SUPPORTED\)/,
     );
-    const ed = await runCli(
-      ['keys', 'generate', '--curve', 'ed25519', '--label', 'ed', '--config', config],
+    await expectKeygenRefusal(
+      config,
       env,
-    );
-    expect(ed.code).toBe(1);
-    expect(ed.stderr).toMatch(
+      'ed25519',
       /error: the token cannot generate ed25519 keys: it does not offer CKM_EC_EDWARDS_KEY_PAIR_GEN \(C_GenerateKeyPair: CKR_MECHANISM_INVALID\)/,
     );
   });
@@ -86,15 +82,13 @@ describe('tpm2-pkcs11 on swtpm', () => {
       expect(times).toHaveLength(4);
     }
     expect(list.map((k: { pkh: string }) => k.pkh)).toContain(generated);
-  });
+  }, 180_000);
 
   it('refuses to seal a tz4 key: no AES-GCM and no generic secret generation for the HMAC key', async () => {
-    const r = await runCli(
-      ['keys', 'generate', '--curve', 'bls12-381', '--label', 'tz4', '--config', config],
+    await expectKeygenRefusal(
+      config,
       env,
-    );
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
+      'bls12-381',
       /the token cannot seal tz4 keys: .*\(missing: CKM_AES_GCM, CKM_GENERIC_SECRET_KEY_GEN\)/,
     );
   });
@@ -157,6 +151,20 @@ describe('tpm2-pkcs11 on swtpm', () => {
     );
     expect(r.stdout).toMatch(
       new RegExp(`${generated} {2}p256 {2}label=gen-p256 id=[0-9a-f]+ \\[tezos\\] {2}usable`),
+    );
+  });
+
+  it('says how the TPM is reached when it cannot be (tpm2-abrmd not on the bus named)', async () => {
+    const unreachable = join(dir, 'unreachable.yaml');
+    const base = await readFile(config, 'utf8');
+    await writeFile(
+      unreachable,
+      base.replace(tpm.env.DBUS_SESSION_BUS_ADDRESS!, `unix:path=${join(dir, 'no-bus')}`),
+    );
+    await expectCliRefusal(
+      ['keys', 'list', '--config', unreachable],
+      env,
+      /error: C_Initialize failed: CKR_GENERAL_ERROR: tpm2-pkcs11 could not reach the TPM: check TPM2_PKCS11_TCTI/,
     );
   });
 });

@@ -10,7 +10,6 @@ import { promisify } from 'node:util';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  elfNeeds,
   installTarball,
   onPath,
   operatorEnv,
@@ -18,6 +17,7 @@ import {
   PREBUILD,
   type Packed,
   packTarball,
+  portabilityProblems,
   signThroughCli,
   toolDir,
 } from './helpers/package.js';
@@ -68,13 +68,8 @@ afterAll(() => {
 
 describe('linux-arm64 prebuild under qemu', () => {
   it('is an aarch64 Node-API addon that needs only glibc ≤ 2.34 and libgcc_s', async () => {
-    const elf = await elfNeeds(join(pkg, 'prebuilds', 'linux-arm64', `${PACKAGE_NAME}.glibc.node`));
-    expect(elf.machine).toBe('AArch64');
-    expect(
-      elf.needed.filter((l) => !/^(libc\.so\.6|libgcc_s\.so\.1|ld-linux-aarch64\.so\.1)$/.test(l)),
-    ).toEqual([]);
-    expect(elf.maxGlibc[0] * 100 + elf.maxGlibc[1]).toBeLessThanOrEqual(234);
-    expect(elf.exports.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+    const file = join(pkg, 'prebuilds', 'linux-arm64', `${PACKAGE_NAME}.glibc.node`);
+    expect(await portabilityProblems(file, 'AArch64')).toEqual([]);
   });
 
   it('the install step on arm64 Node loads the arm64 prebuild', async () => {
@@ -100,5 +95,5 @@ describe('linux-arm64 prebuild under qemu', () => {
       expect(verifySignature(s.hex, s.publicKey, s.signature), s.pkh).toBe(true);
     }
     expect(r.exit).toBe(0);
-  }, 180_000);
+  }, 400_000);
 });

@@ -17,6 +17,7 @@ import {
   PACKAGE_NAME,
   type Packed,
   packTarball,
+  portabilityProblems,
   signThroughCli,
   toolDir,
 } from './helpers/package.js';
@@ -75,6 +76,11 @@ describe('npm package', () => {
     console.info(
       `${basename(packed.tarball)}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`,
     );
+  });
+
+  it('the linux-x64 prebuild needs only glibc ≤ 2.34 and libgcc_s (libstdc++ linked in)', async () => {
+    const file = join(pkg, 'prebuilds', 'linux-x64', `${PACKAGE_NAME}.glibc.node`);
+    expect(await portabilityProblems(file, 'Advanced Micro Devices X86-64')).toEqual([]);
   });
 
   it('installs with no compiler, cmake or make on PATH and no build step: the addon is the linux-x64 prebuild', async () => {

@@ -42,8 +42,14 @@ export function productConfig(
   return file;
 }
 
-export function startProduct(config: string, t: TestToken): Promise<ServerProcess> {
+/** `env`: more for the server's environment (e.g. the delay library's settings). */
+export function startProduct(
+  config: string,
+  t: TestToken,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
   return startServer('tezos-hsm-signer', ['bin/tezos-hsm-signer.js', 'serve', '--config', config], {
+    ...env,
     HSM_PIN: t.pin,
   });
 }

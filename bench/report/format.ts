@@ -40,6 +40,18 @@ export function formatResults(r: BenchResults): string {
       r.servers.map((s) => [s.server, s.curve, s.store, s.startupMs, s.peakRssMb]),
     ),
     '',
+    '## Remote HSM: a sleep before every C_SignInit and C_Sign (fault library), p256, memory watermark',
+    table(
+      ['delay per call', 'server', 'clients', 'req/s', 'p50 ms', 'p99 ms'],
+      r.remote.map((h) => [`${h.delayUs / 1000} ms`, h.server, h.clients, h.rate, h.p50Ms, h.p99Ms]),
+    ),
+    '',
+    'Hand-over, one session: a sign alone, and the same sign with a second one queued 1 ms behind it (medians).',
+    table(
+      ['delay per call', 'alone ms', 'second queued behind ms'],
+      r.handOver.map((h) => [`${h.delayUs / 1000} ms`, h.aloneMs, h.queuedBehindMs]),
+    ),
+    '',
     '## Growth: keys on the token (memory watermark) and watermark slots (file watermark), p256',
     table(
       ['axis', 'count', 'start-up ms', '1-client p50 ms', '1-client req/s', '8-client req/s', 'peak RSS MB'],

@@ -1,5 +1,6 @@
 // The shape of one `npm run bench` run (written to bench/results/latest.json).
 import type { HsmBenchRow } from '../hsm.js';
+import type { HandOverRow, RemoteRow } from '../remote-hsm.js';
 
 export interface HttpRow {
   server: 'empty-hono' | 'baseline-pkcs11js' | 'tezos-hsm-signer';
@@ -47,5 +48,8 @@ export interface BenchResults {
   http: HttpRow[];
   servers: ServerRow[];
   growth: GrowthRow[];
+  /** bench/remote-hsm.ts: the token behind a per-call delay. */
+  remote: RemoteRow[];
+  handOver: HandOverRow[];
   targets: Target[];
 }

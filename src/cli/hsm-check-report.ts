@@ -56,9 +56,11 @@ const MECHANISMS_THAT_MATTER: readonly { name: string; type: number; needs: Mech
 export interface MechanismReport {
   name: string;
   for: string;
+  /** In C_GetMechanismList. */
+  listed: boolean;
   /** Listed with every flag it needs. */
   offered: boolean;
-  /** Listed, but without these flags. */
+  /** The flags it needs that the token does not give it (all of them when not listed). */
   lacking: MechanismFlag[];
 }
 
@@ -118,11 +120,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function mechanismReports(listed: readonly MechanismInfo[]): MechanismReport[] {
+function mechanismReports(all: readonly MechanismInfo[]): MechanismReport[] {
   return MECHANISMS_THAT_MATTER.map((m) => {
-    const info = listed.find((l) => l.type === m.type);
+    const info = all.find((l) => l.type === m.type);
     const lacking = info ? m.needs.filter((f) => !info.flags[f]) : m.needs;
-    return { name: m.name, for: m.for, offered: info !== undefined && lacking.length === 0, lacking };
+    const listed = info !== undefined;
+    return { name: m.name, for: m.for, listed, offered: listed && lacking.length === 0, lacking };
   });
 }
 

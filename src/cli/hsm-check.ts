@@ -20,8 +20,12 @@ function tokenLines(r: HsmCheckReport): string[] {
 function mechanismLines(r: HsmCheckReport): string[] {
   const lines = [`mechanisms (${r.mechanismCount} listed; those the signer uses)`];
   for (const m of r.mechanisms) {
-    const missing = m.lacking.length === 0 ? '' : ` (lacks ${m.lacking.join(', ')})`;
-    lines.push(`  ${m.name.padEnd(28)} ${(m.offered ? 'yes' : `no${missing}`).padEnd(32)} ${m.for}`);
+    const state = m.offered
+      ? 'yes'
+      : m.listed
+        ? `no (listed without ${m.lacking.join(', ')})`
+        : 'no (not listed)';
+    lines.push(`  ${m.name.padEnd(28)} ${state.padEnd(32)} ${m.for}`);
   }
   return lines;
 }

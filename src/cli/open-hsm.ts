@@ -17,6 +17,8 @@ export async function openHsm(config: Config): Promise<Hsm> {
     pin: readPin(config),
     sessions: hsm.sessions,
     signAhead: hsm.signAhead,
+    timeoutMs: hsm.timeoutMs,
+    maxQueue: hsm.maxQueue,
   };
   if (hsm.tokenLabel !== undefined) opts.tokenLabel = hsm.tokenLabel;
   if (hsm.tokenSerial !== undefined) opts.tokenSerial = hsm.tokenSerial;

@@ -15,6 +15,7 @@ import {
   parseServerSecurity,
 } from './ops-sections.js';
 import { Section } from './reader.js';
+import { DEFAULT_TIMEOUT_MS, QUEUE_PER_SESSION } from '../hsm/options.js';
 import { parseTezos } from './tezos-section.js';
 import {
   type Address,
@@ -69,6 +70,8 @@ function parseHsm(s: Section, base: string): HsmConfig {
   const pinFile = s.string('pin_file');
   const sessions = s.int('sessions', 1, 256) ?? 4;
   const signAhead = s.bool('sign_ahead') ?? false;
+  const timeoutMs = s.int('timeout_ms', 1, 600_000) ?? DEFAULT_TIMEOUT_MS;
+  const maxQueue = s.int('max_queue', 1, 100_000) ?? sessions * QUEUE_PER_SESSION;
   const tokenLabel = s.string('token_label');
   const tokenSerial = s.string('token_serial');
   const slot = s.raw('slot') ?? undefined;
@@ -87,6 +90,8 @@ function parseHsm(s: Section, base: string): HsmConfig {
     pinFile: null,
     sessions,
     signAhead,
+    timeoutMs,
+    maxQueue,
     env: {},
   };
   if (!ENV_NAME.test(out.pinEnv)) throw s.error('pin_env', `'${out.pinEnv}' is not a variable name`);

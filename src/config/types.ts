@@ -57,6 +57,10 @@ export interface HsmConfig {
    * off a lone request's path; switching keys then costs one discarded signature of a zero digest.
    */
   signAhead: boolean;
+  /** hsm.timeout_ms: a sign not answered in this time gets 503 + Retry-After (HsmOptions.timeoutMs). */
+  timeoutMs: number;
+  /** hsm.max_queue: sign jobs waiting for a session beyond this get 503 at once (HsmOptions.maxQueue). */
+  maxQueue: number;
   /** Variables set in the process environment before the PKCS#11 library is loaded (e.g. SOFTHSM2_CONF). */
   env: Record<string, string>;
 }

@@ -21,6 +21,17 @@ const HINTS: readonly Hint[] = [
     fn: 'C_Initialize',
     hint: 'is pkcsslotd running? (openCryptoki needs its slot daemon: systemctl start pkcsslotd)',
   },
+  // tpm2-pkcs11 fails C_Initialize with CKR_GENERAL_ERROR when its TCTI cannot reach the TPM (no
+  // /dev/tpmrm0 access, tpm2-abrmd not on the bus named), after printing the TSS's ERROR lines.
+  {
+    vendor: 'tpm2',
+    library: /tpm2_pkcs11/,
+    code: 'CKR_GENERAL_ERROR',
+    fn: 'C_Initialize',
+    hint:
+      'tpm2-pkcs11 could not reach the TPM: check TPM2_PKCS11_TCTI (device:/dev/tpmrm0, or tabrmd:… with ' +
+      'tpm2-abrmd running on that bus) and the ERROR lines above',
+  },
 ];
 
 /** `err` with the vendor's hint added to its message when one applies; else `err` itself. */

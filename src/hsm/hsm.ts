@@ -20,6 +20,16 @@ function toKey(k: NativeKey): HsmKey {
   });
 }
 
+/** The addon's own ERR_HSM_TIMEOUT, for a deadline that passed before the job could be queued. */
+function deadlinePassed(): Pkcs11Error {
+  return new Pkcs11Error('the HSM did not answer before the deadline', {
+    code: 'ERR_HSM_TIMEOUT',
+    rv: 0,
+    fn: 'deadline',
+    recovery: 'retry',
+  });
+}
+
 export class Hsm {
   /**
    * True when the addon verifies every signature after C_Sign, off the JS thread, and answers a
@@ -28,20 +38,23 @@ export class Hsm {
    * must verify themselves.
    */
   readonly verifiesSignatures: boolean;
+  /** HsmOptions.timeoutMs: how long sign() and ping() wait for the token by default. */
+  readonly timeoutMs: number;
   readonly #pool: NativePool;
   /** Keys this instance handed out, by ref: sign() only accepts these. */
   readonly #issued = new Map<number, HsmKey>();
   #closed = false;
 
-  private constructor(pool: NativePool, verifies: boolean) {
+  private constructor(pool: NativePool, verifies: boolean, timeoutMs: number) {
     this.#pool = pool;
     this.verifiesSignatures = verifies;
+    this.timeoutMs = timeoutMs;
   }
 
   /** Loads the library, selects the token, logs in once and starts the session pool. */
   static async open(opts: HsmOptions): Promise<Hsm> {
     const native = toNativeOpen(opts);
-    return new Hsm(await addon.open(native), addon.nativeVerify && native.verifySignatures);
+    return new Hsm(await addon.open(native), addon.nativeVerify && native.verifySignatures, native.timeoutMs);
   }
 
   /** Every usable private key on the token (unsupported curves and CKA_ALWAYS_AUTHENTICATE keys skipped). */
@@ -77,15 +90,19 @@ export class Hsm {
    * Signs a digest: ECDSA (p256, secp256k1) gives raw r||s (S not normalised), Ed25519 its 64-byte signature.
    * Verified against the key before it is returned when `verifiesSignatures`.
    * Not `async`: on the hot path the addon's promise is returned as is (argument errors still reject).
+   * `deadline` (performance.now() ms, default now + timeoutMs): not answered by then, it rejects with
+   * ERR_HSM_TIMEOUT, and the token's late answer, if any, is discarded: never returned to anyone.
    */
-  sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
+  sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array> {
     let mechanism: number;
     try {
       mechanism = this.#checkSign(key, data);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#pool.sign(key.ref, mechanism, data);
+    const left = deadline === undefined ? this.timeoutMs : deadline - performance.now();
+    if (!(left > 0)) return Promise.reject(deadlinePassed());
+    return this.#pool.sign(key.ref, mechanism, data, left);
   }
 
   /**
@@ -231,7 +248,7 @@ export class Hsm {
   /** One round trip on a pooled session: the token answers and the session is logged in. */
   async ping(): Promise<void> {
     this.#checkOpen();
-    await this.#pool.ping();
+    await this.#pool.ping(this.timeoutMs);
   }
 
   stats(): PoolStats {

@@ -40,9 +40,10 @@ export interface NativeSlot {
 
 export interface NativePool {
   keys(): Promise<NativeKey[]>;
-  sign(ref: number, mechanism: number, data: Uint8Array): Promise<Buffer>;
+  /** `timeoutMs` > 0: rejected with ERR_HSM_TIMEOUT when not answered within it (never signed after). */
+  sign(ref: number, mechanism: number, data: Uint8Array, timeoutMs: number): Promise<Buffer>;
   generate(curve: string, label: string, id: Uint8Array): Promise<NativeKey>;
-  ping(): Promise<void>;
+  ping(timeoutMs: number): Promise<void>;
   /** AES-256 secret key in the token, and for mode 1 its HMAC key (native/aes.h). */
   aesGenerate(label: string, mode: number): Promise<void>;
   /**
@@ -86,6 +87,10 @@ export interface NativeOpenOptions {
   signAhead: boolean;
   /** False: sign jobs skip the check after C_Sign (HsmOptions.verifySignatures). */
   verifySignatures: boolean;
+  /** Jobs waiting for a session beyond this are refused at once with ERR_HSM_BUSY. */
+  maxQueue: number;
+  /** Not read by the addon: each sign()/ping() passes its own (HsmOptions.timeoutMs). */
+  timeoutMs: number;
 }
 
 export interface NativeAddon {

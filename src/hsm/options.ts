@@ -5,6 +5,11 @@ import type { Curve, HsmOptions } from './types.js';
 
 export const CURVES: readonly Curve[] = ['p256', 'secp256k1', 'ed25519'];
 const MAX_SESSIONS = 64;
+export const DEFAULT_TIMEOUT_MS = 3000;
+const MAX_TIMEOUT_MS = 600_000;
+/** Default queue bound per session: a few rounds of every session, far below what a deadline lets wait. */
+export const QUEUE_PER_SESSION = 16;
+const MAX_QUEUE = 100_000;
 
 /** Vendor libraries are loaded by absolute path only: a bare name would follow the loader's search path. */
 export function checkLibrary(library: unknown): string {
@@ -36,12 +41,22 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
   if (opts.verifySignatures !== undefined && typeof opts.verifySignatures !== 'boolean') {
     throw new TypeError('hsm verifySignatures must be a boolean');
   }
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new RangeError(`hsm timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`);
+  }
+  const maxQueue = opts.maxQueue ?? sessions * QUEUE_PER_SESSION;
+  if (!Number.isInteger(maxQueue) || maxQueue < 1 || maxQueue > MAX_QUEUE) {
+    throw new RangeError(`hsm maxQueue must be an integer from 1 to ${MAX_QUEUE}, got ${maxQueue}`);
+  }
   const base = {
     library,
     pin: opts.pin,
     sessions,
     signAhead: opts.signAhead === true,
     verifySignatures: opts.verifySignatures !== false,
+    timeoutMs,
+    maxQueue,
   };
   if (opts.tokenLabel !== undefined) {
     if (typeof opts.tokenLabel !== 'string' || opts.tokenLabel.length === 0 || opts.tokenLabel.length > 32) {

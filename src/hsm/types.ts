@@ -27,6 +27,13 @@ export interface HsmOptions {
    * (src/signer does). Deliberately not a config file setting.
    */
   verifySignatures?: boolean;
+  /**
+   * A sign or ping not answered within this many ms is rejected with ERR_HSM_TIMEOUT (default 3000). A job
+   * still queued at its deadline never reaches the token; a result that comes later is discarded.
+   */
+  timeoutMs?: number;
+  /** Jobs waiting for a session; beyond this sign() rejects at once with ERR_HSM_BUSY (default 16 × sessions). */
+  maxQueue?: number;
 }
 
 /** A private key found on the token, with its public point already parsed. */
@@ -53,6 +60,15 @@ export interface PoolStats {
   unavailable: boolean;
   /** Outages since the pool opened. */
   outages: number;
+  /** Jobs answered with ERR_HSM_TIMEOUT (dropped from the queue or set aside mid-call). */
+  timeouts: number;
+  /** Jobs refused with ERR_HSM_BUSY because the queue was full. */
+  queueFull: number;
+  /** Sessions stuck in a call past a deadline that were replaced by a fresh session and thread. */
+  replaced: number;
+  /** Sessions set aside and still inside their call now. */
+  setAside: number;
+  maxQueue: number;
 }
 
 /**

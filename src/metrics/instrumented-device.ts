@@ -10,11 +10,12 @@ export function instrumentDevice(device: SigningDevice, metrics: SignerMetrics):
   return {
     keys: () => device.keys(),
     verifiesSignatures: device.verifiesSignatures,
+    timeoutMs: device.timeoutMs,
     ...(device.signableCurves ? { signableCurves: device.signableCurves.bind(device) } : {}),
-    async sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array> {
+    async sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array> {
       const t0 = performance.now();
       try {
-        const sig = await device.sign(key, data);
+        const sig = await device.sign(key, data, deadline);
         metrics.hsmSign(key.curve, (performance.now() - t0) / 1000);
         return sig;
       } catch (err) {

@@ -116,25 +116,53 @@ export class SignerMetrics {
           this.set(pool().unavailable ? 1 : 0);
         },
       });
+      new Gauge({
+        name: 'tezos_signer_hsm_sessions_set_aside',
+        help: 'HSM sessions still stuck in a call that outlived its deadline',
+        registers,
+        collect() {
+          this.set(pool().setAside);
+        },
+      });
       // Cumulative counts kept by the pool, mirrored at scrape time.
-      new Counter({
-        name: 'tezos_signer_hsm_outages_total',
-        help: 'HSM outages since start (the token found unavailable after recovery in place failed)',
-        registers,
-        collect() {
-          this.reset();
-          this.inc(pool().outages);
-        },
-      });
-      new Counter({
-        name: 'tezos_signer_hsm_sessions_recycled_total',
-        help: 'HSM sessions closed and reopened after an error',
-        registers,
-        collect() {
-          this.reset();
-          this.inc(pool().recycled);
-        },
-      });
+      const mirrored: Array<[string, string, (s: PoolStats) => number]> = [
+        [
+          'tezos_signer_hsm_outages_total',
+          'HSM outages since start (the token found unavailable after recovery in place failed)',
+          (s) => s.outages,
+        ],
+        [
+          'tezos_signer_hsm_sessions_recycled_total',
+          'HSM sessions closed and reopened after an error',
+          (s) => s.recycled,
+        ],
+        [
+          'tezos_signer_hsm_timeouts_total',
+          'HSM jobs answered 503 because the token did not answer in time',
+          (s) => s.timeouts,
+        ],
+        [
+          'tezos_signer_hsm_queue_full_total',
+          'HSM jobs refused 503 at once because the queue was full',
+          (s) => s.queueFull,
+        ],
+        [
+          'tezos_signer_hsm_sessions_replaced_total',
+          'HSM sessions stuck past a deadline, replaced by a fresh session and thread',
+          (s) => s.replaced,
+        ],
+      ];
+      for (const [name, help, read] of mirrored) {
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(read(pool()));
+          },
+        });
+      }
     }
     const durability = sources.durability;
     if (durability) {

@@ -19,9 +19,12 @@ import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './k
 /** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
 export interface SigningDevice {
   keys(): Promise<readonly HsmKey[]>;
-  sign(key: HsmKey, data: Uint8Array): Promise<Uint8Array>;
+  /** `deadline` (performance.now() ms): reject rather than answer after it; a late signature is discarded. */
+  sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array>;
   /** True: sign() only returns signatures it verified against the key (then the signer does not). */
   readonly verifiesSignatures?: boolean;
+  /** How long a request may wait for the device, counted from its arrival (slot lock included). */
+  readonly timeoutMs?: number;
   /** The curves whose signing mechanism the token offers (Hsm.signableCurves); absent: all of them. */
   signableCurves?(): Promise<ReadonlySet<Curve>>;
 }
@@ -92,6 +95,10 @@ export class Signer {
 
   /** Signs `msg` (magic byte included) with `pkh`, or throws; never returns a signature on refusal. */
   async sign(pkh: string, msg: Uint8Array, note?: SignNote): Promise<string> {
+    // The device's deadline runs from here: time spent behind other requests on the same watermark slot
+    // counts, so a stuck token answers every waiting request in time instead of one timeout after another.
+    const timeoutMs = this.device.timeoutMs;
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     const key = this.key(pkh);
     // Hashed once, first: refusals below are audited with this hash too.
     const digest = blake2b256(msg);
@@ -104,7 +111,7 @@ export class Signer {
     this.opts.check?.(req);
     const kind = consensusKindOf(req);
     if (kind === null) {
-      const sig = await this.signWith(key, msg, digest);
+      const sig = await this.signWith(key, msg, digest, deadline);
       if (note) note.outcome = 'signed';
       return sig;
     }
@@ -116,8 +123,10 @@ export class Signer {
       kind,
     };
     if (this.policy.of(pkh)?.chains === null) this.opts.chainCap?.admit(pkh, slot.chainId);
+    // A signature is recorded as the mark only after the device resolved it, and the device never
+    // resolves after the deadline: a timed-out request leaves the mark where it was.
     const decision = await this.store.signOnce(slot, { level, round, hash }, () =>
-      this.signWith(key, msg, digest),
+      this.signWith(key, msg, digest, deadline),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
     if (note) note.outcome = decision.outcome;
@@ -125,12 +134,21 @@ export class Signer {
   }
 
   /** tz4 signs the whole request with no pre-hash (src/bls/bls-key.ts); HSM keys sign its BLAKE2b-256. */
-  private async signWith(key: SignerKey, msg: Uint8Array, digest: Uint8Array): Promise<string> {
-    return key.curve === 'bls12-381' ? key.bls.sign(msg) : this.signDigest(key, digest);
+  private async signWith(
+    key: SignerKey,
+    msg: Uint8Array,
+    digest: Uint8Array,
+    deadline: number | undefined,
+  ): Promise<string> {
+    return key.curve === 'bls12-381' ? key.bls.sign(msg) : this.signDigest(key, digest, deadline);
   }
 
-  private async signDigest(key: HsmSignerKey, digest: Uint8Array): Promise<string> {
-    const raw = await this.device.sign(key.hsmKey, digest);
+  private async signDigest(
+    key: HsmSignerKey,
+    digest: Uint8Array,
+    deadline: number | undefined,
+  ): Promise<string> {
+    const raw = await this.device.sign(key.hsmKey, digest, deadline);
     if (key.verify !== null && !key.verify(digest, raw)) {
       throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
     }

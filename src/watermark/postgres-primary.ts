@@ -55,6 +55,8 @@ export class PrimaryTracker {
   private timeline = 0;
   /** Why each server was last passed over, for /readyz and 503 messages. */
   private readonly reasons = new Map<number, string>();
+  /** Count of server failures so far: tells a caller whether its failed connect was a server's fault. */
+  failures = 0;
 
   constructor(readonly hosts: readonly PgHost[]) {
     if (hosts.length === 0) throw new Error('watermark.url names no server');
@@ -85,6 +87,7 @@ export class PrimaryTracker {
   /** Server `index` failed (unreachable, refused): new connections try the next one. */
   failed(index: number, reason: string): void {
     this.reasons.set(index, reason);
+    this.failures++;
     // Several connections failing on one server move the cursor once.
     if (this.cursor === index) this.cursor = (index + 1) % this.hosts.length;
   }

@@ -352,14 +352,18 @@ export class PostgresStore implements WatermarkStore {
   private async connect(): Promise<pg.PoolClient> {
     let client: pg.PoolClient;
     for (let attempt = 1; ; attempt++) {
+      const failures = this.primary.failures;
       try {
         client = await this.pool.connect();
         break;
       } catch (err) {
-        if (attempt < this.primary.hosts.length) continue;
-        const why = this.primary.multiHost
-          ? `no writable primary among ${this.primary.describe()}`
-          : (err as Error).message;
+        // Another server only helps when this one failed (not, say, a pool with no free connection).
+        const serverFailed = this.primary.failures !== failures;
+        if (serverFailed && attempt < this.primary.hosts.length) continue;
+        const why =
+          this.primary.multiHost && serverFailed
+            ? `no writable primary among ${this.primary.describe()}`
+            : (err as Error).message;
         throw this.unavailable(`watermark database unreachable: ${why}`, err);
       }
     }

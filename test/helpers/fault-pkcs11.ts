@@ -1,7 +1,7 @@
 // Builds test/fixtures/fault-pkcs11.c with cc: a PKCS#11 library that forwards to SoftHSM2 and
 // returns chosen CKR_ codes on chosen calls, to drive the pool's recovery paths.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Hsm, type HsmOptions } from '../../src/hsm/index.js';
@@ -31,13 +31,34 @@ export interface FaultLibrary {
   injectAll(faults: ReadonlyArray<{ fn: FaultFunction; rv: number; count: number }>): Promise<void>;
   /** The next `count` successful C_Sign calls return a signature with one bit flipped. */
   corrupt(count: number): Promise<void>;
+  /**
+   * After `through` more C_Sign calls, the next `count` block (before reaching the token) until release():
+   * a token that stops answering mid-call, as behind a network partition.
+   */
+  hold(count: number, through?: number): Promise<void>;
+  /** Lets every held C_Sign go on to the token. */
+  release(): Promise<void>;
   clear(): Promise<void>;
   /** Calls logged so far, e.g. count('C_Login'). */
   calls(fn: string): Promise<Array<{ rv: number }>>;
 }
 
-/** `modes`: vendor behaviours the wrapper imitates (FAULT_PKCS11_MODES in the C source), fixed at load. */
-export async function buildFaultLibrary(dir: string, modes: string[] = []): Promise<FaultLibrary> {
+/** A sleep before each listed call (FAULT_PKCS11_DELAY_US / _FUNCS in the C source), fixed at load. */
+export interface FaultDelay {
+  us: number;
+  /** Default both. */
+  funcs?: Array<'C_SignInit' | 'C_Sign'>;
+}
+
+/**
+ * `modes`: vendor behaviours the wrapper imitates (FAULT_PKCS11_MODES in the C source), fixed at load;
+ * `delay`: a per-call sleep, as a remote token's round trip.
+ */
+export async function buildFaultLibrary(
+  dir: string,
+  modes: string[] = [],
+  delay?: FaultDelay,
+): Promise<FaultLibrary> {
   const library = join(dir, 'libfault-pkcs11.so');
   try {
     await run('cc', ['-shared', '-fPIC', '-O2', '-o', library, SOURCE, '-ldl', '-lpthread']);
@@ -46,6 +67,7 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
   }
   const control = join(dir, 'faults.txt');
   const log = join(dir, 'calls.log');
+  const holdFile = join(dir, 'hold');
   await writeFile(control, '');
   await writeFile(log, '');
   return {
@@ -55,6 +77,9 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
       FAULT_PKCS11_CONTROL: control,
       FAULT_PKCS11_LOG: log,
       FAULT_PKCS11_MODES: modes.join(','),
+      FAULT_PKCS11_HOLD: holdFile,
+      FAULT_PKCS11_DELAY_US: String(delay?.us ?? 0),
+      FAULT_PKCS11_DELAY_FUNCS: (delay?.funcs ?? ['C_SignInit', 'C_Sign']).join(','),
     },
     async inject(fn, rv, count = 1) {
       await writeFile(control, `${fn} ${rv.toString(16)} ${count}\n`);
@@ -64,6 +89,13 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
     },
     async corrupt(count) {
       await writeFile(control, `C_Sign:corrupt 0 ${count}\n`);
+    },
+    async hold(count, through = 0) {
+      await writeFile(holdFile, '');
+      await writeFile(control, `C_Sign:through 0 ${through}\nC_Sign:hold 0 ${count}\n`);
+    },
+    async release() {
+      await rm(holdFile, { force: true });
     },
     async clear() {
       await writeFile(control, '');
@@ -80,16 +112,17 @@ export async function buildFaultLibrary(dir: string, modes: string[] = []): Prom
 
 /**
  * Builds the wrapper in `dir` (created if missing; one library per mode set, modes are read at load) and
- * opens `token` through it with one session unless `options` say otherwise.
+ * opens `token` through it with one session unless `options` say otherwise (`delay`: buildFaultLibrary).
  */
 export async function openThroughFault(
   token: TestToken,
   dir: string,
   modes: string[] = [],
   options: Partial<HsmOptions> = {},
+  delay?: FaultDelay,
 ): Promise<{ hsm: Hsm; fault: FaultLibrary }> {
   await mkdir(dir, { recursive: true });
-  const fault = await buildFaultLibrary(dir, modes);
+  const fault = await buildFaultLibrary(dir, modes, delay);
   Object.assign(process.env, token.env, fault.env);
   const hsm = await Hsm.open({
     library: fault.library,

@@ -2,8 +2,20 @@
 // (/var/lib/opencryptoki/swtok, a shared-memory copy under /dev/shm) and needs its slot daemon, so this
 // needs root: it saves the token directory, starts its own `pkcsslotd -f`, initialises the token with
 // pkcsconf (default SO PIN 87654321), and stop() ends the daemon and puts the saved directory back.
+// The machine has one such token: suites of several checkouts take turns through a lock file.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VENDOR_LIBRARIES } from '../../src/config/vendors.js';
@@ -13,6 +25,42 @@ export const OPENCRYPTOKI_LIBRARY = VENDOR_LIBRARIES.opencryptoki![0]!;
 const SWTOK = '/var/lib/opencryptoki/swtok';
 const SHM = '/dev/shm/var.lib.opencryptoki.swtok';
 const DEFAULT_SO_PIN = '87654321';
+const LOCK = '/run/lock/tezos-hsm-signer-opencryptoki.lock';
+/** How long a suite waits for another one's turn with the token. */
+export const OPENCRYPTOKI_WAIT_MS = 8 * 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the machine-wide turn (O_EXCL lock file holding our pid; a dead holder's file is taken over). */
+async function takeTurn(): Promise<() => void> {
+  mkdirSync('/run/lock', { recursive: true });
+  const deadline = Date.now() + OPENCRYPTOKI_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(LOCK, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(LOCK, { encoding: 'utf8', flag: 'r' }) || '0');
+    if (holder > 0 && !alive(holder)) {
+      rmSync(LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the openCryptoki token is still in use by process ${holder} (${LOCK})`);
+    await sleep(500);
+  }
+}
 
 export interface OckToken {
   library: string;
@@ -70,7 +118,13 @@ function clearToken(): void {
 const copyTree = (from: string, to: string) => execFileSync('cp', ['-a', `${from}/.`, to]);
 
 export async function startOpenCryptoki(opts: { label?: string; pin?: string } = {}): Promise<OckToken> {
-  requirements();
+  const release = await takeTurn();
+  try {
+    requirements();
+  } catch (err) {
+    release();
+    throw err;
+  }
   const saved = mkdtempSync(join(tmpdir(), 'opencryptoki-swtok-'));
   copyTree(SWTOK, saved);
   let slotd: Daemon | null = null;
@@ -90,6 +144,7 @@ export async function startOpenCryptoki(opts: { label?: string; pin?: string } =
     clearToken();
     copyTree(saved, SWTOK);
     rmSync(saved, { recursive: true, force: true });
+    release();
   };
   try {
     // A fresh soft token: no token files, no shared-memory copy of an older one.

@@ -180,3 +180,24 @@ export async function elfNeeds(file: string): Promise<{
     ),
   };
 }
+
+/**
+ * What keeps a prebuild from loading on an older Linux of its architecture: another machine type, a
+ * library beyond glibc and libgcc_s (a shared libstdc++ would tie it to the build machine's), a glibc
+ * symbol newer than 2.34, exports beyond Node-API's entry points. Empty when none.
+ */
+export async function portabilityProblems(
+  file: string,
+  machine: 'AArch64' | 'Advanced Micro Devices X86-64',
+) {
+  const elf = await elfNeeds(file);
+  const problems: string[] = [];
+  if (elf.machine !== machine) problems.push(`machine ${elf.machine}`);
+  for (const lib of elf.needed)
+    if (!/^(libc\.so\.6|libgcc_s\.so\.1|ld-linux-(aarch64|x86-64)\.so\.[12])$/.test(lib))
+      problems.push(`needs ${lib}`);
+  if (elf.maxGlibc[0] * 100 + elf.maxGlibc[1] > 234) problems.push(`needs GLIBC_${elf.maxGlibc.join('.')}`);
+  const entryPoints = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
+  for (const sym of elf.exports) if (!entryPoints.includes(sym)) problems.push(`exports ${sym}`);
+  return problems;
+}
