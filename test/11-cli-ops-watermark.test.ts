@@ -267,7 +267,7 @@ describe('config check', () => {
     return { file, dir, ...(await runCli(['config', 'check', file], env)) };
   };
 
-  it('accepts a full config with the issue #5 keys and summarises it', async () => {
+  it('accepts a full config (authentication, API token, node, log, per-key options) and summarises it', async () => {
     const client = await InMemorySigner.fromSecretKey(
       'edsk3QoqBuvdamxouPhin7swCvkQNgq4jP5KZPbwWNnwdZpSpJiEbq',
     );
