@@ -30,6 +30,11 @@ void Outage::Failed(const Pkcs11Failure &why) {
   next_probe_ = std::chrono::steady_clock::now() + backoff_;
 }
 
+void Outage::Abandoned() {
+  std::lock_guard<std::mutex> lock(mu_);
+  probing_ = false;
+}
+
 void Outage::Recovered() {
   std::lock_guard<std::mutex> lock(mu_);
   down_ = false;

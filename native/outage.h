@@ -29,6 +29,9 @@ class Outage {
   void Failed(const Pkcs11Failure &why);
   // A probe reached the token, logged in and opened its session.
   void Recovered();
+  // A probe that ended with neither verdict (its deadline passed while it reinitialised): without this
+  // the outage would refuse every later job, waiting for a verdict that never comes.
+  void Abandoned();
   // ERR_HSM_UNAVAILABLE carrying the rv and function of the failure that started the outage (or of the
   // last failed probe) and its message as the cause.
   Pkcs11Failure Refusal();

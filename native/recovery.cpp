@@ -27,7 +27,10 @@ void Pool::Execute(Job &job, WorkerSession &ws) {
     return;
   }
   Attempts(job, ws, probing);
-  if (!job.failure) return;
+  if (!job.failure) {
+    if (probing && job.timed_out.load()) outage_.Abandoned();
+    return;
+  }
   // Recovery in place did not help: the token is unavailable until a probe finds it again. This job
   // reports what it met; the jobs refused meanwhile report ERR_HSM_UNAVAILABLE with it as the cause.
   if (IsOutage(*job.failure)) {
@@ -52,8 +55,9 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
   int retries = 0, recycles = 0;
   bool relogged = false, reinitialised = false, reresolved = false, refreshed = false;
   for (;;) {
-    // Answered already (deadline passed): a retry, recycle or reinitialisation would serve nobody.
-    if (job.timed_out.load()) return;
+    // Answered already (deadline passed): a retry, recycle or reinitialisation would serve nobody. A
+    // probe still owes its verdict: a slow reconnection must not leave the outage waiting for it.
+    if (job.timed_out.load() && !probing) return;
     uint64_t seen_generation = 0, seen_epoch = 0;
     try {
       module_->CheckPid();
@@ -65,6 +69,7 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
         probing = false;
         outage_.Recovered();  // the token answered, the pool is logged in and this session is open
       }
+      if (job.timed_out.load()) return;
       if (!job.KeepsSignAhead()) ws.ahead.Release(module_->fl(), ws.handle);
       JobContext ctx{*this, module_->fl(), ws.handle, ws.recycle, ws.ahead};
       job.Attempt(ctx);

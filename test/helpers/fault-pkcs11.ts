@@ -46,8 +46,8 @@ export interface FaultLibrary {
 /** A sleep before each listed call (FAULT_PKCS11_DELAY_US / _FUNCS in the C source), fixed at load. */
 export interface FaultDelay {
   us: number;
-  /** Default both. */
-  funcs?: Array<'C_SignInit' | 'C_Sign'>;
+  /** Default C_SignInit and C_Sign. */
+  funcs?: Array<'C_SignInit' | 'C_Sign' | 'C_Initialize'>;
 }
 
 /**
