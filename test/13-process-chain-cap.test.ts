@@ -13,7 +13,9 @@ import { Policy } from '../src/policy/policy.js';
 import { createApp } from '../src/server/app.js';
 import { Signer } from '../src/signer/signer.js';
 import { b58encode } from '../src/tezos/base58.js';
+import { StoreUnavailableError } from '../src/watermark/errors.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
+import type { SlotKey } from '../src/watermark/store.js';
 import { devToken } from './helpers/dev-signer.js';
 import { consensus, MAINNET } from './helpers/tezos-vectors.js';
 
@@ -70,6 +72,29 @@ describe('chain ids per key', () => {
     expect((await store.list()).map((m) => m.slot.chainId)).not.toContain(extra.chain);
     expect((await store.list()).length).toBe(3);
     expect((await post(attestation(1, 11).hex)).status).toBe(200);
+  });
+
+  it('counts a chain only once a signature on it was recorded: failed requests use up no place', async () => {
+    // The store is unavailable for the first request on each new chain (a database switching over).
+    class FirstFails extends MemoryStore {
+      private readonly seen = new Set<string>();
+      override signOnce(
+        slot: SlotKey,
+        req: { level: number; round: number; hash: string },
+        sign: () => Promise<string>,
+      ) {
+        if (!this.seen.has(slot.chainId)) {
+          this.seen.add(slot.chainId);
+          return Promise.reject(new StoreUnavailableError('store switching over'));
+        }
+        return super.signOnce(slot, req, sign);
+      }
+    }
+    const { post } = await setup(null, new ChainCap(2), new FirstFails());
+    for (const n of [1, 2, 3]) expect((await post(attestation(n, 40).hex)).status).toBe(503);
+    // Three failed chains counted nothing: two chains still fit, the third is one too many.
+    for (const n of [1, 2]) expect((await post(attestation(n, 40).hex)).status).toBe(200);
+    expect((await post(attestation(3, 40).hex)).status).toBe(403);
   });
 
   it('counts chains already in the store', async () => {

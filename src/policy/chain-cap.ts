@@ -26,8 +26,13 @@ export class ChainCap {
     this.of(pkh).add(chainId);
   }
 
-  /** Throws PolicyError when `chainId` would be one chain too many for `pkh`. */
-  admit(pkh: string, chainId: string): void {
+  /**
+   * Throws PolicyError when `chainId` would be one chain too many for `pkh`. Counts nothing: a chain is
+   * counted (note) once a signature on it was recorded, so refused, failed or timed-out requests on
+   * made-up chain ids cannot use up the key's places. Requests racing on new chains may pass together,
+   * which bounds the overshoot by the requests in flight.
+   */
+  check(pkh: string, chainId: string): void {
     const set = this.of(pkh);
     if (set.has(chainId)) return;
     if (set.size >= this.max) {
@@ -37,6 +42,5 @@ export class ChainCap {
           `tezos.${pkh}.chains, or raise watermark.max_chains`,
       );
     }
-    set.add(chainId);
   }
 }

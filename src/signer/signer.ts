@@ -122,13 +122,15 @@ export class Signer {
       pkh,
       kind,
     };
-    if (this.policy.of(pkh)?.chains === null) this.opts.chainCap?.admit(pkh, slot.chainId);
-    // A signature is recorded as the mark only after the device resolved it, and the device never
-    // resolves after the deadline: a timed-out request leaves the mark where it was.
+    const capped = this.policy.of(pkh)?.chains === null ? this.opts.chainCap : undefined;
+    capped?.check(pkh, slot.chainId);
+    // A signature is recorded as the mark only after the device resolved it. A request answered at its
+    // deadline never gets one: its job's late result is dropped in the pool and never resolves here.
     const decision = await this.store.signOnce(slot, { level, round, hash }, () =>
       this.signWith(key, msg, digest, deadline),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
+    capped?.note(pkh, slot.chainId);
     if (note) note.outcome = decision.outcome;
     return decision.signature;
   }

@@ -338,7 +338,7 @@ export class PostgresStore implements WatermarkStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new Error('watermark store (postgres) is closed');
+    if (this.closed) throw this.unavailable('watermark store (postgres) is closed');
   }
 
   private unavailable(message: string, cause?: unknown): StoreUnavailableError {
