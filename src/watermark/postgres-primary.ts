@@ -9,7 +9,9 @@
 // primary whose timeline is behind one already seen: that is an old primary started again without being
 // rejoined (a promotion starts a new timeline; the WAL file name's first 8 hex digits are the current
 // one), whose table lacks every mark written since the failover. A live session's role cannot change
-// (leaving recovery needs a promotion, entering it a restart), so checking once per connection is enough.
+// (leaving recovery needs a promotion, entering it a restart), but what we know can: a pooled connection
+// accepted before a newer timeline was seen may lead to an old primary that is still up (asynchronous
+// replication, a split brain), so each checkout compares it with the newest timeline (stale()) too.
 
 import pg from 'pg';
 import type { PgHost } from './postgres-url.js';
@@ -57,6 +59,9 @@ export class PrimaryTracker {
   private readonly reasons = new Map<number, string>();
   /** Count of server failures so far: tells a caller whether its failed connect was a server's fault. */
   failures = 0;
+
+  /** The timeline each connection was accepted on (check()). */
+  private readonly acceptedOn = new WeakMap<pg.ClientBase, number>();
 
   constructor(readonly hosts: readonly PgHost[]) {
     if (hosts.length === 0) throw new Error('watermark.url names no server');
@@ -194,5 +199,11 @@ export class PrimaryTracker {
     }
     const refusal = this.accept(index, role);
     if (refusal) throw new NotPrimaryError(`${this.hosts[index]!.name} is ${refusal}`);
+    this.acceptedOn.set(client, role.timeline ?? 0);
+  }
+
+  /** A connection accepted on a timeline older than the newest seen since: it must not carry a mark. */
+  stale(client: pg.ClientBase): boolean {
+    return (this.acceptedOn.get(client) ?? 0) < this.timeline;
   }
 }

@@ -355,6 +355,12 @@ export class PostgresStore implements WatermarkStore {
       const failures = this.primary.failures;
       try {
         client = await this.pool.connect();
+        if (this.primary.stale(client)) {
+          // Opened before a newer primary was seen: its server may be the old one. Never reused.
+          client.release(true);
+          attempt--;
+          continue;
+        }
         break;
       } catch (err) {
         // Another server only helps when this one failed (not, say, a pool with no free connection).
