@@ -22,7 +22,7 @@ PREBUILD_SOURCES := CMakeLists.txt $(wildcard native/*.cpp native/*.h) native/pr
 PREBUILD_X64 := prebuilds/linux-x64/tezos-hsm-signer.glibc.node
 PREBUILD_ARM64 := prebuilds/linux-arm64/tezos-hsm-signer.glibc.node
 
-.PHONY: build test test-arm64 run lint coverage bench prebuild package clean deps sysdeps node native ts
+.PHONY: build test test-unit test-arm64 run lint coverage bench prebuild package clean deps sysdeps node native ts
 
 sysdeps: .tools/sysdeps.stamp
 .tools/sysdeps.stamp: Makefile
@@ -75,6 +75,10 @@ test: build lint $(PREBUILD_X64)
 	npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json; rc=$$?; \
 	node -e 'const r=require("./build/vitest.json");console.log(`vitest: $${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$rc
+
+# The unit project alone (vitest.config.ts): no SoftHSM2, PostgreSQL or child process; Node and the addon.
+test-unit: build
+	npx vitest run --project unit
 
 coverage: build
 	npx vitest run --coverage

@@ -22,6 +22,7 @@ import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { bytes, consensus } from './helpers/tezos-vectors.js';
 import { verifySignature } from './helpers/verify.js';
+import { requestSign } from './helpers/http.js';
 
 const ECDSA = { p256, secp256k1 } as const;
 const OPENSSL_CURVE = { p256: 'prime256v1', secp256k1: 'secp256k1' } as const;
@@ -243,12 +244,7 @@ describe('a device returning corrupted signatures', () => {
   it('through HTTP: 503 with Retry-After and no signature when it persists; a valid signature after one fault', async () => {
     const signer = await Signer.create(hsm, new MemoryStore(), new Policy(null));
     const app = createApp(signer, { knownKeys: false, maxBodyBytes: 4096 });
-    const post = (pkh: string, hex: string) =>
-      app.request(`/keys/${pkh}`, {
-        method: 'POST',
-        body: JSON.stringify(hex),
-        headers: { 'content-type': 'application/json' },
-      });
+    const post = (pkh: string, hex: string) => requestSign(app, pkh, hex);
     for (const [pkh, k] of signer.keys) {
       const key = (k as HsmSignerKey).hsmKey;
       const att = consensus(0x13, 21, 50, 0);

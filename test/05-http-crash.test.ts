@@ -7,6 +7,7 @@ import { LOG_NAME } from '../src/watermark/file-store.js';
 import { devToken } from './helpers/dev-signer.js';
 import { type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 let dir: string;
 let config: string;
@@ -26,13 +27,8 @@ afterAll(async () => {
 });
 
 async function post(url: string, hex: string): Promise<{ status: number; signature?: string }> {
-  const r = await fetch(`${url}/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
-  const body = (await r.json()) as { signature?: string };
-  return { status: r.status, signature: body.signature };
+  const r = await postSign(url, pkh, hex);
+  return { status: r.status, signature: r.body.signature };
 }
 
 describe('crash safety', () => {

@@ -12,6 +12,7 @@ import { type OpsSigner, startOpsSigner } from './helpers/ops-signer.js';
 import { type P11KitServer, startP11KitServer } from './helpers/p11-kit.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 let token: TestToken;
 let p11: P11KitServer;
@@ -61,19 +62,8 @@ function writeConfig(t: TestToken, server: P11KitServer): string {
   return config;
 }
 
-interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: unknown;
-}
-
-async function post(pkh: string, hex: string): Promise<Answer> {
-  const r = await fetch(`${s.url}/keys/${pkh}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return { status: r.status, retryAfter: r.headers.get('retry-after'), body: await r.json() };
+function post(pkh: string, hex: string): Promise<SignAnswer> {
+  return postSign(s.url, pkh, hex);
 }
 
 async function readyz(
@@ -131,7 +121,7 @@ describe('p11-kit RPC token', () => {
     }
     const t0 = performance.now();
     const at = () => Math.round(performance.now() - t0);
-    const timeline: Array<{ t: number; pkh: string; kind: string; level: number } & Answer> = [];
+    const timeline: Array<{ t: number; pkh: string; kind: string; level: number } & SignAnswer> = [];
     const probes: Array<{ t: number; status: number; hsm: string }> = [];
     const lastSigned = new Map<string, number>();
     let done = false;

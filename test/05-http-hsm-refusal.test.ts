@@ -16,6 +16,7 @@ import { CKR } from './helpers/ckr.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { blockWith } from './helpers/tezos-vectors.js';
+import { requestSign } from './helpers/http.js';
 
 let token: TestToken;
 let hsm: Hsm;
@@ -40,11 +41,7 @@ afterAll(async () => {
 });
 
 async function post(level: number): Promise<{ status: number; retryAfter: string | null; msg: string }> {
-  const r = await app.request(`/keys/${tz3}`, {
-    method: 'POST',
-    body: JSON.stringify(blockWith({ level, round: 0, payloadRound: 0 })),
-    headers: { 'content-type': 'application/json' },
-  });
+  const r = await requestSign(app, tz3, blockWith({ level, round: 0, payloadRound: 0 }));
   const body = (await r.json()) as Array<{ msg: string }>;
   return { status: r.status, retryAfter: r.headers.get('retry-after'), msg: body[0]?.msg ?? '' };
 }

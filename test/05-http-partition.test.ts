@@ -17,6 +17,7 @@ import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { bytes, consensus } from './helpers/tezos-vectors.js';
 import { verifySignature } from './helpers/verify.js';
+import { requestSign } from './helpers/http.js';
 
 const SESSIONS = 2;
 const MAX_QUEUE = 2;
@@ -47,11 +48,7 @@ afterAll(async () => {
 });
 
 function post(pkh: string, hex: string) {
-  return app.request(`/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
+  return requestSign(app, pkh, hex);
 }
 
 const KINDS = [

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../src/server/listen.js';
 import { type DevSigner, devToken, openSigner } from './helpers/dev-signer.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 let pkhs: Record<'tz1' | 'tz2' | 'tz3', string>;
 let s: DevSigner;
@@ -20,13 +21,8 @@ afterAll(async () => {
   await s?.close();
 });
 
-async function post(pkh: string, hex: string): Promise<{ status: number; body: unknown }> {
-  const r = await fetch(`http://${server.address}/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: r.status, body: await r.json() };
+function post(pkh: string, hex: string): Promise<SignAnswer> {
+  return postSign(`http://${server.address}`, pkh, hex);
 }
 
 describe('races through HTTP', () => {

@@ -12,6 +12,7 @@ import { Signer } from '../src/signer/signer.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { devToken } from './helpers/dev-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { requestSign } from './helpers/http.js';
 
 let hsm: Hsm;
 let pkhs: Record<'tz1' | 'tz2' | 'tz3', string>;
@@ -26,14 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await hsm?.close();
 });
-
-function post(app: ReturnType<typeof createApp>, pkh: string, hex: string) {
-  return app.request(`/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
-}
 
 describe('unavailable HSM or store: 503 with Retry-After, no signature', () => {
   it('a signature that does not verify is never sent, and the height stays free', async () => {
@@ -54,14 +47,14 @@ describe('unavailable HSM or store: 503 with Retry-After, no signature', () => {
     });
     for (const pkh of Object.values(pkhs)) {
       const att = consensus(0x13, 21, 10, 0);
-      const r = await post(app, pkh, att);
+      const r = await requestSign(app, pkh, att);
       expect(r.status).toBe(503);
       expect(r.headers.get('retry-after')).toBe('1');
       expect(await r.json()).toEqual(
         errorBody(`the HSM returned a signature that does not verify under ${pkh}`),
       );
       corrupt = false;
-      expect((await post(app, pkh, att)).status).toBe(200);
+      expect((await requestSign(app, pkh, att)).status).toBe(200);
       corrupt = true;
     }
   });
@@ -73,7 +66,7 @@ describe('unavailable HSM or store: 503 with Retry-After, no signature', () => {
       maxBodyBytes: 4096,
     });
     await store.close();
-    const r = await post(app, pkhs.tz3, consensus(0x12, 20, 10, 0));
+    const r = await requestSign(app, pkhs.tz3, consensus(0x12, 20, 10, 0));
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).not.toBeNull();
     const body = (await r.json()) as Array<{ msg: string }>;
@@ -87,7 +80,7 @@ describe('unavailable HSM or store: 503 with Retry-After, no signature', () => {
       maxBodyBytes: 4096,
     });
     await own.close();
-    const r = await post(app, pkhs.tz1, consensus(0x13, 21, 10, 0));
+    const r = await requestSign(app, pkhs.tz1, consensus(0x13, 21, 10, 0));
     expect(r.status).toBe(503);
     expect(((await r.json()) as Array<{ msg: string }>)[0]!.msg).toMatch(
       /^HSM unavailable: the HSM is closed/,

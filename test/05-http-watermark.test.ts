@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevSigner, devToken, openSigner } from './helpers/dev-signer.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { requestSign } from './helpers/http.js';
 
 const GHOSTNET = 'af1864d9';
 const onChain = (hex: string, chain: string) => hex.slice(0, 2) + chain + hex.slice(10);
@@ -23,11 +24,7 @@ afterAll(async () => {
 });
 
 async function sign(pkh: string, hex: string): Promise<{ status: number; signature?: string; msg?: string }> {
-  const r = await s.app.request(`/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
+  const r = await requestSign(s.app, pkh, hex);
   const body = (await r.json()) as { signature?: string } | Array<{ msg: string }>;
   return Array.isArray(body)
     ? { status: r.status, msg: body[0]!.msg }

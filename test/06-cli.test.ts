@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startSigner } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 const PKH = /\b(tz[123][1-9A-HJ-NP-Za-km-z]{33})\b/g;
 let dir: string;
@@ -60,11 +61,7 @@ describe('CLI', () => {
     expect(ready.status).toBe(200);
     const tz3 = pkhs.find((p) => p.startsWith('tz3'))!;
     const inflight = Array.from({ length: 20 }, (_, i) =>
-      fetch(`${server.url}/keys/${tz3}`, {
-        method: 'POST',
-        body: JSON.stringify(consensus(0x13, 21, 100 + i, 0)),
-        headers: { 'content-type': 'application/json' },
-      }).then(
+      postSign(server.url, tz3, consensus(0x13, 21, 100 + i, 0)).then(
         (r) => r.status,
         () => 'refused',
       ),

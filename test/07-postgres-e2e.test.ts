@@ -12,6 +12,7 @@ import { devToken } from './helpers/dev-signer.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 import { type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 let db: PgServer;
 let dbUrl: string;
@@ -43,16 +44,8 @@ afterAll(async () => {
   await db?.dispose();
 });
 
-async function post(
-  server: SignerProcess,
-  hex: string,
-): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
-  const r = await fetch(`${server.url}/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: r.status, body: await r.json(), retryAfter: r.headers.get('retry-after') };
+function post(server: SignerProcess, hex: string): Promise<SignAnswer> {
+  return postSign(server.url, pkh, hex);
 }
 
 async function publicKey(): Promise<string> {

@@ -12,6 +12,7 @@ import { WATERMARK_TABLE } from '../src/watermark/postgres-schema.js';
 import { type OpsSigner, type OpsToken, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type SyncPair, sql, startSyncPair } from './helpers/pg-standby.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 const DB = 'failover';
 let pair: SyncPair;
@@ -87,19 +88,8 @@ afterAll(async () => {
   expect(codes.every((c) => c === 0)).toBe(true);
 });
 
-interface Answer {
-  status: number;
-  body: unknown;
-  retryAfter: string | null;
-}
-
-async function post(s: OpsSigner, pkh: string, hex: string): Promise<Answer> {
-  const r = await fetch(`${s.url}/keys/${pkh}`, {
-    method: 'POST',
-    body: JSON.stringify(hex),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: r.status, body: await r.json(), retryAfter: r.headers.get('retry-after') };
+function post(s: OpsSigner, pkh: string, hex: string): Promise<SignAnswer> {
+  return postSign(s.url, pkh, hex);
 }
 
 async function readyz(s: OpsSigner) {
@@ -154,7 +144,7 @@ class BakerLoad {
     let level = fromLevel;
     while (this.running) {
       const hex = consensus(l.magic, l.tag, level, 0);
-      let a: Answer;
+      let a: SignAnswer;
       try {
         a = await post(l.signer, l.pkh, hex);
       } catch (err) {

@@ -14,6 +14,7 @@ import { authenticationMessage } from '../src/auth/authenticate.js';
 import { API_TOKEN_HEADER } from '../src/auth/api-token.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 const run = promisify(execFile);
 let t: OpsToken;
@@ -34,14 +35,9 @@ afterAll(async () => {
   for (const s of running) expect(await s.stop()).toBe(0);
 });
 
-async function post(url: string, pkh: string, hex: string, authentication?: string) {
+function post(url: string, pkh: string, hex: string, authentication?: string): Promise<SignAnswer> {
   const q = authentication === undefined ? '' : `?authentication=${encodeURIComponent(authentication)}`;
-  const res = await fetch(`${url}/keys/${pkh}${q}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return { status: res.status, body: (await res.json()) as unknown };
+  return postSign(url, pkh, hex, q);
 }
 
 async function authFor(signer: InMemorySigner, pkh: string, hex: string): Promise<string> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type StubNode, stubNode } from './helpers/stub-node.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
+import { postSign as post } from './helpers/http.js';
 
 let t: OpsToken;
 let node: StubNode;
@@ -15,19 +16,6 @@ let open: OpsSigner;
 
 const nodeYaml = (rpc: string, failOpen: boolean) =>
   `node:\n  rpc: ${rpc}\n  max_level_ahead: 2\n  max_level_behind: 3\n  fail_open: ${failOpen}\n`;
-
-async function post(url: string, pkh: string, hex: string) {
-  const res = await fetch(`${url}/keys/${pkh}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return {
-    status: res.status,
-    retryAfter: res.headers.get('retry-after'),
-    body: (await res.json()) as unknown,
-  };
-}
 
 async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
   const deadline = Date.now() + 10_000;

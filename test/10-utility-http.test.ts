@@ -13,6 +13,7 @@ import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js'
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 import { blockWith } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 const CKR_DEVICE_ERROR = 0x30;
 let t: OpsToken;
@@ -36,13 +37,7 @@ afterAll(async () => {
 });
 
 async function sign(url: string, pkh: string, hex: string) {
-  const res = await fetch(`${url}/keys/${pkh}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  await res.body?.cancel();
-  return res.status;
+  return (await postSign(url, pkh, hex)).status;
 }
 
 const metric = (text: string, name: string, labels: string) => {

@@ -15,6 +15,7 @@ import { parsePublicKey } from '../src/tezos/keys.js';
 import { devToken } from './helpers/dev-signer.js';
 import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { SOFTHSM_LIBRARY } from './helpers/softhsm.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 
 const VECTOR = {
   pkh: 'tz4EECtMxAuJ9UDLaiMZH7G1GCFYUWsj8HZn',
@@ -38,13 +39,8 @@ let config: string;
 let generated: string;
 let signer: SignerProcess | null = null;
 
-async function post(pkh: string, hex: string, query = ''): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${signer!.url}/keys/${pkh}${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return { status: res.status, body: await res.json() };
+function post(pkh: string, hex: string, query = ''): Promise<SignAnswer> {
+  return postSign(signer!.url, pkh, hex, query);
 }
 
 async function get(path: string): Promise<{ status: number; body: Json }> {

@@ -18,6 +18,7 @@ import { decodeSignature } from '../src/tezos/signatures.js';
 import { buildFaultLibrary, type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
+import { postSign } from './helpers/http.js';
 
 let token: TestToken;
 let other: TestToken;
@@ -414,13 +415,9 @@ describe('serve with a key sealed by AES-CBC + HMAC', () => {
     await writeFile(config, `${yaml}tezos:\n  ${out.pkh}:\n    allow:\n      attestation:\n`);
     signer = await startSigner(config, env);
     expect(signer.keys).toContain(out.pkh);
-    const res = await fetch(`${signer.url}/keys/${out.pkh}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ATTESTATION),
-    });
+    const res = await postSign(signer.url, out.pkh, ATTESTATION);
     expect(res.status).toBe(200);
-    const { signature } = (await res.json()) as { signature: string };
+    const { signature } = res.body as { signature: string };
     const bls = bls12_381.longSignatures;
     const msg = Uint8Array.from(Buffer.from(ATTESTATION, 'hex'));
     const pk = parsePublicKey(out.public_key).bytes;

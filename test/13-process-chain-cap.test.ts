@@ -18,6 +18,7 @@ import { MemoryStore } from '../src/watermark/memory-store.js';
 import type { SlotKey } from '../src/watermark/store.js';
 import { devToken } from './helpers/dev-signer.js';
 import { consensus, MAINNET } from './helpers/tezos-vectors.js';
+import { requestSign } from './helpers/http.js';
 
 let config: Config;
 let hsm: Hsm;
@@ -45,11 +46,7 @@ async function setup(tezos: Config['tezos'], cap: ChainCap, store = new MemorySt
   const app = createApp(signer, config.server);
   const pk = ((await (await app.request(`/keys/${pkh}`)).json()) as { public_key: string }).public_key;
   const post = async (hex: string) => {
-    const r = await app.request(`/keys/${pkh}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(hex),
-    });
+    const r = await requestSign(app, pkh, hex);
     const body = (await r.json()) as { signature?: string } | [{ msg: string }];
     if (r.status === 200)
       expect(verifySignature(hex, pk, (body as { signature: string }).signature)).toBe(true);

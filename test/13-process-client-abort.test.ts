@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let s: OpsSigner;
@@ -47,11 +48,7 @@ describe('client abort', () => {
     const path = `/keys/${t.pkhs.tz3}`;
     await abortMidBody(path, JSON.stringify(consensus(0x13, 21, 5, 0)));
     // A normal request after it, to know the aborted one has been handled.
-    const r = await fetch(`${s.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(consensus(0x13, 21, 6, 0)),
-    });
+    const r = await postSign(s.url, t.pkhs.tz3, consensus(0x13, 21, 6, 0));
     expect(r.status).toBe(200);
     const metrics = await (await fetch(`${s.utilityUrl}/metrics`)).text();
     expect(metrics).toMatch(

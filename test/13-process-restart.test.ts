@@ -6,6 +6,7 @@ import { verifySignature } from '@taquito/utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let config: string;
@@ -27,12 +28,8 @@ afterEach(async () => {
 });
 
 async function post(url: string, hex: string): Promise<{ status: number; signature?: string }> {
-  const r = await fetch(`${url}/keys/${t.pkhs.tz3}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return { status: r.status, ...((await r.json()) as { signature?: string }) };
+  const r = await postSign(url, t.pkhs.tz3, hex);
+  return { status: r.status, ...(r.body as { signature?: string }) };
 }
 
 async function publicKey(url: string): Promise<string> {

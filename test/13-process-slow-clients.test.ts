@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { postSign } from './helpers/http.js';
 
 const SLOW = 40;
 let t: OpsToken;
@@ -75,13 +76,8 @@ describe('slow clients', () => {
     });
     let served = 0;
     for (let level = 10; !done; level++) {
-      const r = await fetch(`${s.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(consensus(0x13, 21, level, 0)),
-      });
+      const r = await postSign(s.url, t.pkhs.tz3, consensus(0x13, 21, level, 0));
       expect(r.status).toBe(200);
-      await r.body?.cancel();
       served++;
       await new Promise((r) => setTimeout(r, 20));
     }

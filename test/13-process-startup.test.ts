@@ -13,6 +13,7 @@ import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } fr
 import { runCli } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
 import { PKH2 } from './helpers/watermark.js';
+import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let busy: Server;
@@ -31,13 +32,7 @@ afterAll(async () => {
 });
 
 async function sign(url: string, level: number): Promise<number> {
-  const r = await fetch(`${url}/keys/${t.pkhs.tz3}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(consensus(0x13, 21, level, 0)),
-  });
-  await r.body?.cancel();
-  return r.status;
+  return (await postSign(url, t.pkhs.tz3, consensus(0x13, 21, level, 0))).status;
 }
 
 describe('start-up failure', () => {

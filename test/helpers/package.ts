@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Launcher, runCli, startSigner } from './signer-process.js';
 import { blockWith } from './tezos-vectors.js';
+import { postSign } from './http.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -139,13 +140,9 @@ export async function signThroughCli(
     for (const [i, pkh] of server.keys.entries()) {
       const got = (await (await fetch(`${server.url}/keys/${pkh}`)).json()) as { public_key: string };
       const hex = blockWith({ level: 100 + i, round: 0, payloadRound: 0 });
-      const r = await fetch(`${server.url}/keys/${pkh}`, {
-        method: 'POST',
-        body: JSON.stringify(hex),
-        headers: { 'content-type': 'application/json' },
-      });
-      if (r.status !== 200) throw new Error(`POST /keys/${pkh}: ${r.status} ${await r.text()}`);
-      const { signature } = (await r.json()) as { signature: string };
+      const r = await postSign(server.url, pkh, hex);
+      if (r.status !== 200) throw new Error(`POST /keys/${pkh}: ${r.status} ${JSON.stringify(r.body)}`);
+      const { signature } = r.body as { signature: string };
       signed.push({ pkh, publicKey: got.public_key, hex, signature });
     }
   } finally {

@@ -4,24 +4,9 @@
 // PKCS#11 implementation (SoftHSM2 behind p11-kit RPC, tpm2-pkcs11, …).
 import { verifySignature } from '@taquito/utils';
 import { expect } from 'vitest';
+import { type Json, postSign } from './http.js';
 import { type SignerProcess, startSigner } from './signer-process.js';
 import { blockWith, consensus } from './tezos-vectors.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, checked field by field by the callers
-type Json = any;
-
-export async function postSign(
-  url: string,
-  pkh: string,
-  hex: string,
-): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${url}/keys/${pkh}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hex),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 export async function stopSigner(s: SignerProcess): Promise<void> {
   s.proc.kill('SIGTERM');
