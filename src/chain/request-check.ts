@@ -10,6 +10,6 @@ export function chainHeadCheck(guard: ChainHeadGuard): (req: SignRequest) => voi
   return (req) => {
     if (consensusKindOf(req) === null || !('chainId' in req)) return;
     const verdict = guard.check({ chainId: req.chainId, level: heightOf(req)!.level });
-    if (!verdict.ok) throw new ChainHeadError(verdict.status, verdict.reason);
+    if (!verdict.ok) throw new ChainHeadError(verdict.refusal, verdict.reason);
   };
 }

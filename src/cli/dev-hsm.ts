@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import type { Curve } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import { buildKeyring } from '../signer/keyring.js';
 import { parseVerbArgs } from './args.js';
 import { openHsm } from './open-hsm.js';

@@ -34,8 +34,10 @@ function outcomeOf(error: unknown, status: number, note: SignNote): Outcome {
   if (error instanceof ClientAbortError) return 'aborted';
   if (error instanceof WatermarkRefusedError) return 'watermark_refused';
   if (error instanceof PolicyError) return 'policy_refused';
-  if (error instanceof AuthenticationError) return error.status === 401 ? 'auth_missing' : 'auth_invalid';
-  if (error instanceof ChainHeadError) return error.status === 403 ? 'head_refused' : 'unavailable';
+  if (error instanceof AuthenticationError)
+    return error.verdict === 'missing' ? 'auth_missing' : 'auth_invalid';
+  if (error instanceof ChainHeadError)
+    return error.refusal === 'out-of-range' ? 'head_refused' : 'unavailable';
   if (status === 404) return 'unknown_key';
   if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'bad_request';

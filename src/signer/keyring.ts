@@ -2,9 +2,10 @@
 // verifier built once per key (no per-request key material allocation) unless the device verifies.
 
 import type { BlsSigning } from '../bls/sign-thread.js';
-import type { Curve, HsmKey } from '../hsm/types.js';
+import type { HsmKey } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import { publicKeyFromPoint } from '../tezos/keys.js';
-import { makeVerifier, type Verifier } from './verifier.js';
+import { makeVerifier, type Verifier } from '../crypto/verifier.js';
 
 /** A key on the token, signed with by the HSM. */
 export interface HsmSignerKey {

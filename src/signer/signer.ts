@@ -5,7 +5,8 @@
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import { SIGN_MECHANISMS } from '../hsm/mechanisms.js';
-import type { Curve, HsmKey } from '../hsm/types.js';
+import type { HsmKey } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
 import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';

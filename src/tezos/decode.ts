@@ -9,7 +9,7 @@ import { decodeLegacyBlock, decodeLegacyEndorsement } from './decode-legacy.js';
 import { readMicheline } from './decode-micheline.js';
 import { decodeGeneric } from './decode-operations.js';
 import { Reader } from './reader.js';
-import type { ConsensusKind, SignRequest } from './request.js';
+import type { ConsensusKind, SignRequest } from './sign-request.js';
 
 function dispatch(r: Reader): SignRequest {
   const magic = r.u8('magic byte');
