@@ -9,9 +9,9 @@ import type { HsmKey } from '../hsm/types.js';
 import type { Curve } from '../tezos/curve.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
-import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
+import { decodeRequest, watermarkSlotOf } from '../tezos/decode.js';
 import { blake2b256 } from '../tezos/hash.js';
-import type { GenericRequest, MichelsonRequest, SignRequest } from '../tezos/request.js';
+import type { SignRequest } from '../tezos/request.js';
 import { encodeSignature } from '../tezos/signatures.js';
 import type { WatermarkStore } from '../watermark/store.js';
 import { HsmFaultError, MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
@@ -110,19 +110,14 @@ export class Signer {
     if (note) note.req = req;
     this.policy.check(pkh, req);
     this.opts.check?.(req);
-    const kind = consensusKindOf(req);
-    if (kind === null) {
+    const at = watermarkSlotOf(req);
+    if (at === null) {
       const sig = await this.signWith(key, msg, digest, deadline);
       if (note) note.outcome = 'signed';
       return sig;
     }
-    // Every watermarked kind has a height and a chain id (src/tezos/decode.ts).
-    const { level, round } = heightOf(req)!;
-    const slot = {
-      chainId: (req as Exclude<SignRequest, GenericRequest | MichelsonRequest>).chainId,
-      pkh,
-      kind,
-    };
+    const { level, round } = at;
+    const slot = { chainId: at.chainId, pkh, kind: at.kind };
     const capped = this.policy.of(pkh)?.chains === null ? this.opts.chainCap : undefined;
     capped?.check(pkh, slot.chainId);
     // A signature is recorded as the mark only after the device resolved it. A request answered at its

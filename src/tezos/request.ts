@@ -5,5 +5,5 @@ export type * from './sign-request.js';
 
 /** The one error a decoder throws (defined in decode-error.ts so decoders need not import this file). */
 export { DecodeError } from './decode-error.js';
-/** decodeRequest(bytes) → SignRequest | throws DecodeError; consensusKindOf / heightOf for the watermark. */
-export { consensusKindOf, decodeRequest, heightOf } from './decode.js';
+/** decodeRequest(bytes) → SignRequest | throws DecodeError; watermarkSlotOf for the watermark. */
+export { decodeRequest, type WatermarkSlot, watermarkSlotOf } from './decode.js';
