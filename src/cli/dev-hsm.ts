@@ -90,7 +90,7 @@ export async function devHsmInit(argv: string[]): Promise<number> {
     for (const k of DEV_KEYS) {
       if (!have.has(k.curve)) await hsm.generateKey(k.curve, k.label, k.id);
     }
-    const keys = buildKeyring(await hsm.keys());
+    const keys = buildKeyring(await hsm.keys(), hsm);
     process.stdout.write(`development HSM ready: ${configFile}\n`);
     for (const k of keys.values()) process.stdout.write(`  ${k.pkh}  ${k.curve}  ${k.publicKey}\n`);
     const first = keys.keys().next().value;
