@@ -1,9 +1,9 @@
-// What verifying every HSM signature costs on the JS thread (src/signer/verifier.ts), per curve.
+// What verifying every HSM signature costs on the JS thread (src/crypto/verifier.ts), per curve.
 // Run: node --import tsx bench/verify.ts
 import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { makeVerifier, type Verifier } from '../src/signer/verifier.js';
+import { makeVerifier, type Verifier } from '../src/crypto/verifier.js';
 
 function measure(name: string, verify: Verifier, digest: Uint8Array, sig: Uint8Array): void {
   for (let i = 0; i < 300; i++) verify(digest, sig);

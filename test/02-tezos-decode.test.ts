@@ -1,13 +1,7 @@
 // Request decoder: real and constructed vectors for every magic byte, refusals with offsets, a small fuzz.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  consensusKindOf,
-  DecodeError,
-  decodeRequest,
-  heightOf,
-  type SignRequest,
-} from '../src/tezos/request.js';
+import { DecodeError, decodeRequest, watermarkSlotOf, type SignRequest } from '../src/tezos/request.js';
 import { refusal } from './helpers/decode-refusal.js';
 import {
   allVectors,
@@ -48,8 +42,8 @@ describe('0x11 Tenderbake block', () => {
     expect(b.payloadHash).toMatch(/^vh/);
     expect(b.seedNonceHash).toMatch(/^nce/);
     expect(b.fitness.map((f) => f.length)).toEqual([1, 4, 0, 4, 4]);
-    expect(consensusKindOf(b)).toBe('block');
-    expect(heightOf(b)).toEqual({ level: 12, round: 0 });
+    expect(watermarkSlotOf(b)?.kind).toBe('block');
+    expect(watermarkSlotOf(b)).toMatchObject({ level: 12, round: 0 });
   });
 
   it('takes the round from the fitness, not payload_round (re-proposal with a locked round)', () => {
@@ -62,7 +56,7 @@ describe('0x11 Tenderbake block', () => {
       predecessorRound: 2,
       payloadRound: 1,
     });
-    expect(heightOf(b)).toEqual({ level: 5000, round: 3 });
+    expect(watermarkSlotOf(b)).toMatchObject({ level: 5000, round: 3 });
   });
 
   it('refuses inconsistent fitness and bad fields', () => {
@@ -107,15 +101,15 @@ describe('0x12 / 0x13 consensus operations', () => {
     expect(pre.kind === 'preattestation' && pre.branch.startsWith('B')).toBe(true);
     const att = decode(consensus(0x13, 21, 123456, 2, 17));
     expect(att).toMatchObject({ kind: 'attestation', tag: 21, slot: 17, level: 123456, round: 2 });
-    expect(consensusKindOf(pre)).toBe('preattestation');
-    expect(consensusKindOf(att)).toBe('attestation');
+    expect(watermarkSlotOf(pre)?.kind).toBe('preattestation');
+    expect(watermarkSlotOf(att)?.kind).toBe('attestation');
   });
 
   it('tag 23 ends with a Z-encoded DAL bitset', () => {
     // Z: 0x81 0x02 = 1 + (2 << 6) = 129
     const a = decode(consensus(0x13, 23, 9, 0, 3, '8102'));
     expect(a).toMatchObject({ tag: 23, slot: 3, level: 9, round: 0, dalContent: 129n });
-    expect(consensusKindOf(a)).toBe('attestation');
+    expect(watermarkSlotOf(a)?.kind).toBe('attestation');
     expect(refusal(consensus(0x13, 23, 9, 0, 3, '41')).expected).toMatch(/non-negative/);
     expect(refusal(consensus(0x13, 23, 9, 0, 3, '80')).offset).toBe(81);
     expect(refusal(consensus(0x13, 23, 9, 0, 3, '8100')).expected).toMatch(/canonical/);
@@ -130,7 +124,7 @@ describe('0x12 / 0x13 consensus operations', () => {
       tag: 40,
       slot: null,
     });
-    expect(heightOf(decode(h))).toEqual({ level: 500, round: 4 });
+    expect(watermarkSlotOf(decode(h))).toMatchObject({ level: 500, round: 4 });
   });
 
   it('refuses a tag that does not match the magic byte', () => {
@@ -158,16 +152,16 @@ describe('legacy, generic, Michelson and others', () => {
   it('0x01 legacy block: level at offset 5, slot block, round 0', () => {
     const r = decode(`01${MAINNET}${u32(77)}${BLOCK_L12_R0.slice(18)}`);
     expect(r).toEqual({ magic: 1, kind: 'legacy_block', chainId: 'NetXdQprcVkpaWU', level: 77 });
-    expect(consensusKindOf(r)).toBe('block');
-    expect(heightOf(r)).toEqual({ level: 77, round: 0 });
+    expect(watermarkSlotOf(r)?.kind).toBe('block');
+    expect(watermarkSlotOf(r)).toMatchObject({ level: 77, round: 0 });
     expect(refusal(`01${MAINNET}${u32(77)}`).offset).toBe(9);
   });
 
   it('0x02 legacy endorsement: level last, slot attestation', () => {
     const r = decode(`02${MAINNET}${BRANCH}00${u32(99)}`);
     expect(r).toMatchObject({ kind: 'legacy_endorsement', level: 99 });
-    expect(consensusKindOf(r)).toBe('attestation');
-    expect(heightOf(r)).toEqual({ level: 99, round: 0 });
+    expect(watermarkSlotOf(r)?.kind).toBe('attestation');
+    expect(watermarkSlotOf(r)).toMatchObject({ level: 99, round: 0 });
     expect(refusal(`02${MAINNET}${BRANCH}01${u32(99)}`).offset).toBe(37);
   });
 
@@ -184,8 +178,7 @@ describe('legacy, generic, Michelson and others', () => {
       entrypoint: 'default',
     });
     expect(r.operations[0]!.source).toMatch(/^tz1/);
-    expect(consensusKindOf(r)).toBeNull();
-    expect(heightOf(r)).toBeNull();
+    expect(watermarkSlotOf(r)).toBeNull();
     expect(refusal(`03${BRANCH}`).expected).toMatch(/at least one operation/);
     expect(refusal(`03${BRANCH}ff`).expected).toMatch(/known operation tag/);
     expect(refusal(`03${BRANCH}03`).expected).toMatch(/double_baking_evidence/);
@@ -194,7 +187,7 @@ describe('legacy, generic, Michelson and others', () => {
   it('0x05 Michelson data must be one well-formed expression', () => {
     const r = decode(MICHELSON_PAIR);
     expect(r.kind).toBe('michelson');
-    expect(consensusKindOf(r)).toBeNull();
+    expect(watermarkSlotOf(r)).toBeNull();
     expect(refusal(`${MICHELSON_PAIR}00`).expected).toMatch(/end of Micheline/);
     expect(refusal('05').expected).toMatch(/Micheline node tag/);
     expect(refusal('050b').expected).toMatch(/node tag 0..10/);

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypt
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { makeVerifier } from '../src/signer/verifier.js';
+import { makeVerifier } from '../src/crypto/verifier.js';
 
 describe('signature verifier (independent signers: @noble/curves, OpenSSL)', () => {
   for (const [curve, impl] of [

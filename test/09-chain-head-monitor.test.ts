@@ -157,20 +157,24 @@ describe('ChainHeadGuard', () => {
     const ahead = guard.check({ chainId: MAINNET, level: 1003 });
     expect(ahead).toEqual({
       ok: false,
-      status: 403,
+      refusal: 'out-of-range',
       reason: expect.stringContaining('above the chain head 1000'),
     });
     const behind = guard.check({ chainId: MAINNET, level: 996 });
     expect(behind).toEqual({
       ok: false,
-      status: 403,
+      refusal: 'out-of-range',
       reason: expect.stringContaining('below the chain head 1000'),
     });
     const other = guard.check({ chainId: 'NetXnHfVqm9iesp', level: 1000 });
-    expect(other).toMatchObject({ ok: false, status: 403, reason: expect.stringContaining('node follows') });
+    expect(other).toMatchObject({
+      ok: false,
+      refusal: 'out-of-range',
+      reason: expect.stringContaining('node follows'),
+    });
   });
 
-  it('fails closed (503) by default and open when configured, when the node is down', async () => {
+  it('fails closed (head unknown: 503) by default and open when configured, when the node is down', async () => {
     const node = await stubNode();
     const url = node.url;
     await node.close();
@@ -186,7 +190,11 @@ describe('ChainHeadGuard', () => {
     open.start();
     await until(closed.monitor, () => closed.state().lastError !== null, 'error');
     const v = closed.check({ chainId: MAINNET, level: 5 });
-    expect(v).toMatchObject({ ok: false, status: 503, reason: expect.stringContaining('node unreachable') });
+    expect(v).toMatchObject({
+      ok: false,
+      refusal: 'head-unknown',
+      reason: expect.stringContaining('node unreachable'),
+    });
     expect(open.check({ chainId: MAINNET, level: 5 })).toEqual({ ok: true });
   });
 
@@ -207,7 +215,10 @@ describe('ChainHeadGuard', () => {
     node.headerEnabled = false; // the node now answers 404 to the header
     await until(guard.monitor, () => !guard.state().reachable, 'unreachable');
     expect(guard.state().level).toBe(100);
-    expect(guard.check({ chainId: MAINNET, level: 100 })).toMatchObject({ ok: false, status: 503 });
+    expect(guard.check({ chainId: MAINNET, level: 100 })).toMatchObject({
+      ok: false,
+      refusal: 'head-unknown',
+    });
     expect(guard.monitor.state(Date.now() + 60_000).reachable).toBe(false);
     await node.close();
   });

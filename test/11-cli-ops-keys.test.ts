@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm } from '../src/hsm/hsm.js';
 import type { Curve } from '../src/hsm/types.js';
-import { makeVerifier } from '../src/signer/verifier.js';
+import { makeVerifier } from '../src/crypto/verifier.js';
 import { blake2b256 } from '../src/tezos/hash.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { runCli } from './helpers/signer-process.js';

@@ -1,10 +1,11 @@
-// The signing API's authentication failures: 401 when no credential was presented, 403 when one was presented
-// and is wrong (docs/protocol.md, "Errors"), so a client can tell a missing setting from a bad key.
+// The signing API's authentication failures: no credential presented ('missing') or a wrong one
+// ('invalid'), so a client can tell a missing setting from a bad key; src/server/errors.ts answers each
+// with its HTTP status (docs/protocol.md, "Errors").
 
 export class AuthenticationError extends Error {
   override readonly name = 'AuthenticationError';
   constructor(
-    readonly status: 401 | 403,
+    readonly verdict: 'missing' | 'invalid',
     message: string,
   ) {
     super(message);

@@ -9,10 +9,10 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { b58decode, b58encode } from '../tezos/base58.js';
 import { pkhOf } from '../tezos/keys.js';
+import { POP_DST, SIGN_DST } from './dst.js';
 import type { NativeBls, NativeSecretKey } from './native-bls.js';
 
-export const SIGN_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
-export const POP_DST = 'BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
+export { POP_DST, SIGN_DST };
 
 const minPk = bls12_381.longSignatures;
 const ORDER = bls12_381.fields.Fr.ORDER;

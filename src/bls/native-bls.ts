@@ -6,7 +6,7 @@
 // (as Ethereum), the one octez signs with; it takes no other DST, so proofs of possession
 // (BLS_POP_… DST) stay on @noble/curves (bls-key.ts).
 import { createRequire } from 'node:module';
-import { SIGN_DST } from './bls-key.js';
+import { SIGN_DST } from './dst.js';
 
 export type NativeBls = typeof import('@chainsafe/blst');
 export type NativeSecretKey = InstanceType<NativeBls['SecretKey']>;

@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import type { Curve } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import { buildKeyring } from '../signer/keyring.js';
 import { parseVerbArgs } from './args.js';
 import { openHsm } from './open-hsm.js';
@@ -90,7 +90,7 @@ export async function devHsmInit(argv: string[]): Promise<number> {
     for (const k of DEV_KEYS) {
       if (!have.has(k.curve)) await hsm.generateKey(k.curve, k.label, k.id);
     }
-    const keys = buildKeyring(await hsm.keys());
+    const keys = buildKeyring(await hsm.keys(), hsm);
     process.stdout.write(`development HSM ready: ${configFile}\n`);
     for (const k of keys.values()) process.stdout.write(`  ${k.pkh}  ${k.curve}  ${k.publicKey}\n`);
     const first = keys.keys().next().value;

@@ -12,7 +12,8 @@ import {
   SIGN_MECHANISMS,
   type TokenInfo,
 } from '../hsm/mechanisms.js';
-import type { Curve, SealMechanism } from '../hsm/types.js';
+import type { SealMechanism } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import { publicKeyFromPoint } from '../tezos/keys.js';
 
 /** Signatures timed per curve: enough for a p50 / p99, a fraction of a second on a slow token. */

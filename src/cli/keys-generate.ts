@@ -3,7 +3,7 @@
 // prints its Tezos identity. The private key never leaves the token.
 
 import { loadConfig } from '../config/load.js';
-import type { Curve } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import { publicKeyFromPoint } from '../tezos/keys.js';
 import { parseVerbArgs, requireConfig, UsageError } from './args.js';
 import { openHsm } from './open-hsm.js';

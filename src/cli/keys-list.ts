@@ -2,7 +2,7 @@
 
 import { blsKeyDir, readSealedDir } from '../bls/key-dir.js';
 import { loadConfig } from '../config/load.js';
-import { buildKeyring } from '../signer/keyring.js';
+import { buildKeyring, type SigningKey } from '../signer/keyring.js';
 import { parseVerbArgs, requireConfig } from './args.js';
 import { openHsm } from './open-hsm.js';
 
@@ -11,10 +11,10 @@ export async function keysList(argv: string[]): Promise<number> {
   const config = await loadConfig(requireConfig(values));
   const hsm = await openHsm(config);
   try {
-    const keys = [...buildKeyring(await hsm.keys()).values()].map((k) => ({
+    const keys = [...buildKeyring(await hsm.keys(), hsm).values()].map((k) => ({
       pkh: k.pkh,
       public_key: k.publicKey,
-      curve: k.curve,
+      curve: k.curve as SigningKey['curve'],
       label: k.label,
       id: k.id,
     }));

@@ -1,51 +1,15 @@
 // `serve --config FILE`: opens the HSM and the watermark store, serves the octez remote-signer API.
 // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the HSM pool and the store, exit 0.
-// The optional parts are wired here too: request authentication, API token, TLS, chain-head guard, audit log,
-// metrics and the utility listener (/healthz, /readyz, /metrics).
+// The parts are wired by buildService (service.ts: HSM, store, signer, authentication, API token, chain-head
+// guard, audit log, metrics); here they are bound to their listeners (TLS, the utility listener).
 
-import { ApiToken } from '../auth/api-token.js';
-import { blsKeyDir, unsealDir } from '../bls/key-dir.js';
-import { BlsSignThread } from '../bls/sign-thread.js';
-import { RequestAuthenticator } from '../auth/request-authenticator.js';
-import { ChainHeadGuard } from '../chain/head-guard.js';
-import { chainHeadCheck } from '../chain/request-check.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/types.js';
-import type { Logger } from 'pino';
 import { createLogger, closeLogger } from '../log/logger.js';
-import { instrumentDevice } from '../metrics/instrumented-device.js';
-import { instrumentStore } from '../metrics/instrumented-store.js';
-import { SignerMetrics } from '../metrics/signer-metrics.js';
-import { ChainCap } from '../policy/chain-cap.js';
-import { Policy } from '../policy/policy.js';
-import { createApp } from '../server/app.js';
 import { type Listening, listen } from '../server/listen.js';
 import { exposureWarning } from '../server/exposure.js';
-import { standardChecks } from '../server/readiness.js';
-import { SignObserver } from '../server/sign-observer.js';
-import { createUtilityApp } from '../server/utility-app.js';
-import { Signer } from '../signer/signer.js';
-import { openStore } from '../watermark/open-store.js';
 import { parseVerbArgs, requireConfig } from './args.js';
 import { Closers } from './closers.js';
-import { openHsm } from './open-hsm.js';
-
-/** How long start-up waits for the node's first answer before serving (refusing meanwhile if fail-closed). */
-const FIRST_HEAD_WAIT_MS = 3_000;
-
-function authenticatorOf(config: Config): RequestAuthenticator {
-  const perKey = new Map<string, string[]>();
-  for (const [pkh, ops] of config.keyOps)
-    if (ops.authorizedKeys !== null) perKey.set(pkh, ops.authorizedKeys);
-  return new RequestAuthenticator(config.server.authorizedKeys, perKey);
-}
-
-async function firstHead(guard: ChainHeadGuard): Promise<void> {
-  const deadline = Date.now() + FIRST_HEAD_WAIT_MS;
-  while (!guard.state().reachable && Date.now() < deadline) {
-    await Promise.race([guard.monitor.changed(), new Promise((r) => setTimeout(r, 100))]);
-  }
-}
+import { buildService } from './service.js';
 
 /** Binds `at`, naming the setting in the error (EADDRINUSE alone does not say which port). */
 async function bind(what: string, ...args: Parameters<typeof listen>): Promise<Listening> {
@@ -58,28 +22,9 @@ async function bind(what: string, ...args: Parameters<typeof listen>): Promise<L
   }
 }
 
-/** Keys the token cannot sign with are named at start; no usable key at all is an error-level line. */
-function warnUnsignable(signer: Signer, logger: Logger): void {
-  for (const k of signer.unsignable.values()) {
-    logger.warn(
-      { pkh: k.pkh, label: k.label, curve: k.curve, mechanism: k.mechanism },
-      `key ${k.pkh} (label '${k.label}', ${k.curve}) not offered: the token does not offer ${k.mechanism}`,
-    );
-  }
-  if (signer.keys.size === 0) {
-    logger.error(
-      { unsignable: [...signer.unsignable.keys()] },
-      'no usable key: every request will be refused and /readyz answers 503',
-    );
-  }
-}
-
 export async function serve(argv: string[]): Promise<number> {
   const values = parseVerbArgs(argv, { config: { type: 'string' } });
   const config = await loadConfig(requireConfig(values));
-  // Checked before the HSM opens so a missing variable fails fast.
-  const apiToken = config.server.apiTokenEnv ? ApiToken.fromEnv(config.server.apiTokenEnv) : null;
-  const authenticator = authenticatorOf(config);
   // Everything opened below is closed in reverse order on the way out, start-up failure included.
   const closers = new Closers();
   const logger = createLogger({ level: config.log.level, dest: config.log.file ?? 1 });
@@ -90,54 +35,7 @@ export async function serve(argv: string[]): Promise<number> {
       process.stderr.write(`warning: ${msg}\n`);
       logger.warn(msg);
     };
-    const hsm = await openHsm(config);
-    closers.add('HSM', () => hsm.close());
-    // tz4 secrets are decrypted by the HSM now (docs/tz4.md); any failure refuses to start.
-    const blsKeys = await unsealDir(hsm, blsKeyDir(config.file));
-    closers.add('tz4 keys', () => {
-      for (const k of blsKeys) k.wipe();
-    });
-    // Their secrets then move to a worker thread: a BLS signature takes longer than the event loop may
-    // stall (docs/performance.md).
-    const bls = blsKeys.length > 0 ? await BlsSignThread.start(blsKeys) : null;
-    if (bls) closers.add('tz4 signing thread', () => bls.thread.close());
-    const store = await openStore(config.watermark, { hsmSessions: config.hsm.sessions, onWarning: warn });
-    closers.add('watermark store', () => store.close());
-    const guard = config.node ? new ChainHeadGuard(config.node) : null;
-    const metrics = config.server.utilityAddress
-      ? new SignerMetrics({
-          poolStats: () => hsm.stats(),
-          ...(guard ? { head: () => guard.state() } : {}),
-          ...(store.durabilityWarning ? { durability: () => store.durabilityWarning!() } : {}),
-        })
-      : null;
-    if (guard) {
-      closers.add('chain-head monitor', () => guard.stop());
-      guard.start();
-      await firstHead(guard);
-    }
-    // Chains already in the store count towards each key's cap.
-    const chainCap = new ChainCap(config.watermark.maxChains);
-    for (const { slot } of await store.list()) chainCap.note(slot.pkh, slot.chainId);
-    const signer = await Signer.create(
-      metrics ? instrumentDevice(hsm, metrics) : hsm,
-      metrics ? instrumentStore(store, metrics, config.watermark.backend) : store,
-      new Policy(config.tezos),
-      { ...(guard ? { check: chainHeadCheck(guard) } : {}), blsKeys: bls?.keys ?? [], chainCap },
-    );
-    warnUnsignable(signer, logger);
-    const observer = new SignObserver({
-      logger,
-      metrics,
-      logPayloads: (pkh) => config.keyOps.get(pkh)?.logPayloads ?? false,
-    });
-    const app = createApp(signer, {
-      ...config.server,
-      authenticator,
-      apiToken,
-      observer,
-      proofOfPossession: (pkh) => config.keyOps.get(pkh)?.allowProofOfPossession ?? false,
-    });
+    const { signer, app, utilityApp, bls } = await buildService(config, { closers, logger, warn });
     const server = await bind(
       'server.address',
       app,
@@ -146,12 +44,11 @@ export async function serve(argv: string[]): Promise<number> {
       config.server.limits,
     );
     closers.add('signing listener', () => server.close());
-    if (config.server.utilityAddress && metrics) {
-      const checks = standardChecks({ hsm, store, head: guard, keys: signer });
+    if (utilityApp) {
       const utility = await bind(
         'server.utility_address',
-        createUtilityApp({ metrics, checks }),
-        config.server.utilityAddress,
+        utilityApp,
+        config.server.utilityAddress!,
         null,
         config.server.limits,
       );

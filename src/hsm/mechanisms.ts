@@ -2,7 +2,9 @@
 // (C_GetTokenInfo), as plain data: the signer refuses keys whose signing mechanism is missing, and
 // diagnostics print the rest. Values from pkcs11t.h (PKCS#11 v2.40 §2.1, v3.0 §6).
 import { CKM_ECDSA, CKM_EDDSA } from './native.js';
-import type { Curve } from './types.js';
+import type { Curve, NativeMechanism } from './types.js';
+
+export type { TokenInfo } from './types.js';
 
 /** CKF_ flags of CK_MECHANISM_INFO, by the name the flags object uses. */
 const MECHANISM_FLAGS = {
@@ -60,42 +62,6 @@ export interface MechanismInfo {
   /** The raw CKF_ flags and their decoding. */
   rawFlags: number;
   flags: Record<MechanismFlag, boolean>;
-}
-
-export interface TokenInfo {
-  slot: bigint;
-  label: string;
-  manufacturer: string;
-  model: string;
-  serial: string;
-  /** CKF_ token flags (CKF_TOKEN_INITIALIZED 0x400, CKF_LOGIN_REQUIRED 0x4, …). */
-  flags: number;
-  /**
-   * Session counts (ulMaxSessionCount, ulSessionCount, ulMaxRwSessionCount, ulRwSessionCount): null when
-   * the token does not say (CK_UNAVAILABLE_INFORMATION); a maximum of 0 means no limit
-   * (CK_EFFECTIVELY_INFINITE).
-   */
-  maxSessionCount: number | null;
-  sessionCount: number | null;
-  maxRwSessionCount: number | null;
-  rwSessionCount: number | null;
-  maxPinLen: number | null;
-  minPinLen: number | null;
-  totalPublicMemory: number | null;
-  freePublicMemory: number | null;
-  totalPrivateMemory: number | null;
-  freePrivateMemory: number | null;
-  /** 'major.minor' */
-  hardwareVersion: string;
-  firmwareVersion: string;
-}
-
-/** The addon's raw mechanism entry. */
-export interface NativeMechanism {
-  type: number;
-  minKeySize: number;
-  maxKeySize: number;
-  flags: number;
 }
 
 export function toMechanismInfo(m: NativeMechanism): MechanismInfo {

@@ -4,8 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs11Error } from './errors.js';
-import type { NativeMechanism, TokenInfo } from './mechanisms.js';
-import type { PoolStats } from './types.js';
+import type { NativeMechanism, PoolStats, TokenInfo } from './types.js';
 
 export interface SignProbe {
   micros: number[];

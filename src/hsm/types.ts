@@ -1,8 +1,10 @@
 // The typed surface of the PKCS#11 layer as the rest of the signer sees it.
 // Nothing here knows about Tezos: curves are named by their PKCS#11 parameters.
 
+import type { Curve } from '../tezos/curve.js';
+
 /** Curves the addon can sign with; the mechanism follows from the curve (CKM_ECDSA or CKM_EDDSA). */
-export type Curve = 'p256' | 'secp256k1' | 'ed25519';
+export type { Curve };
 
 /** How to find and open a token. Exactly one of tokenLabel / tokenSerial / slot selects it. */
 export interface HsmOptions {
@@ -94,4 +96,40 @@ export interface KeyInventoryEntry {
   reason: string | null;
   /** For sign(), when usable. */
   key: HsmKey | null;
+}
+
+export interface TokenInfo {
+  slot: bigint;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  /** CKF_ token flags (CKF_TOKEN_INITIALIZED 0x400, CKF_LOGIN_REQUIRED 0x4, …). */
+  flags: number;
+  /**
+   * Session counts (ulMaxSessionCount, ulSessionCount, ulMaxRwSessionCount, ulRwSessionCount): null when
+   * the token does not say (CK_UNAVAILABLE_INFORMATION); a maximum of 0 means no limit
+   * (CK_EFFECTIVELY_INFINITE).
+   */
+  maxSessionCount: number | null;
+  sessionCount: number | null;
+  maxRwSessionCount: number | null;
+  rwSessionCount: number | null;
+  maxPinLen: number | null;
+  minPinLen: number | null;
+  totalPublicMemory: number | null;
+  freePublicMemory: number | null;
+  totalPrivateMemory: number | null;
+  freePrivateMemory: number | null;
+  /** 'major.minor' */
+  hardwareVersion: string;
+  firmwareVersion: string;
+}
+
+/** The addon's raw mechanism entry. */
+export interface NativeMechanism {
+  type: number;
+  minKeySize: number;
+  maxKeySize: number;
+  flags: number;
 }

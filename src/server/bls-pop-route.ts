@@ -12,7 +12,8 @@ export function blsPopRoute(signer: Signer, allowed: (pkh: string) => boolean): 
   app.get('/:pkh', async (c) => {
     const pkh = c.req.param('pkh');
     const key = signer.key(pkh);
-    if (key.curve !== 'bls12-381') throw httpError(400, `${pkh} is not a tz4 key: no proof of possession`);
+    const prove = key.provePossession;
+    if (!prove) throw httpError(400, `${pkh} is not a tz4 key: no proof of possession`);
     if (!allowed(pkh)) {
       throw httpError(
         403,
@@ -31,7 +32,7 @@ export function blsPopRoute(signer: Signer, allowed: (pkh: string) => boolean): 
       if (parsed.curve !== 'bls12-381') throw httpError(400, 'bls_pk must be a BLpk… public key');
       msg = parsed.bytes;
     }
-    return c.json({ bls_prove_possession: await key.bls.provePossession(msg) });
+    return c.json({ bls_prove_possession: await prove(msg) });
   });
   return app;
 }

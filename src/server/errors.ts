@@ -18,7 +18,7 @@ import {
   UnknownKeyError,
   WatermarkRefusedError,
 } from '../signer/errors.js';
-import { DecodeError } from '../tezos/request.js';
+import { DecodeError } from '../tezos/decode-error.js';
 import { StoreUnavailableError } from '../watermark/errors.js';
 
 const UNAVAILABLE_CODES = new Set(['ERR_HSM_UNAVAILABLE', 'ERR_HSM_CLOSED']);
@@ -52,9 +52,11 @@ export interface Mapped {
 export function classify(err: unknown): Mapped {
   if (err instanceof ClientAbortError) return { status: 499 as ContentfulStatusCode, msg: err.message };
   if (err instanceof HTTPException) return { status: err.status as ContentfulStatusCode, msg: err.message };
-  if (err instanceof AuthenticationError) return { status: err.status, msg: err.message };
+  if (err instanceof AuthenticationError) {
+    return { status: err.verdict === 'missing' ? 401 : 403, msg: err.message };
+  }
   if (err instanceof ChainHeadError) {
-    return err.status === 503
+    return err.refusal === 'head-unknown'
       ? { status: 503, msg: err.message, retryAfter: 1 }
       : { status: 403, msg: err.message };
   }

@@ -10,12 +10,12 @@ export function requireAuthentication(
     const verdict = auth.check(pkh, msg, authentication);
     if (verdict === 'missing') {
       throw new AuthenticationError(
-        401,
+        'missing',
         `authentication required for ${pkh}: missing authentication signature`,
       );
     }
     if (verdict === 'invalid') {
-      throw new AuthenticationError(403, `invalid authentication signature for ${pkh}`);
+      throw new AuthenticationError('invalid', `invalid authentication signature for ${pkh}`);
     }
   };
 }

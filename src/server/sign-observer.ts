@@ -1,16 +1,21 @@
-// One place that turns a finished POST /keys/<pkh> into its audit line and its metrics:
+// One place that turns a finished POST /keys/<pkh> into its audit line and its metrics (the `observe`
+// middleware around the route):
 // the outcome comes from the signer's note on success, from the error's class and status otherwise.
 
+import { createMiddleware } from 'hono/factory';
 import type { Logger } from 'pino';
 import { AuthenticationError } from '../auth/errors.js';
 import { ChainHeadError } from '../chain/errors.js';
 import { type AuditDecision, audit } from '../log/audit.js';
+import { logUnexpected } from '../log/error-line.js';
 import type { Outcome, SignerMetrics } from '../metrics/signer-metrics.js';
 import { PolicyError } from '../policy/errors.js';
 import { WatermarkRefusedError } from '../signer/errors.js';
 import type { SignNote } from '../signer/signer.js';
 import { blake2b256 } from '../tezos/hash.js';
+import { incomingOf } from './body.js';
 import { ClientAbortError, classify } from './errors.js';
+import type { SignEnv } from './sign-env.js';
 
 export interface SignRecord {
   pkh: string;
@@ -34,8 +39,10 @@ function outcomeOf(error: unknown, status: number, note: SignNote): Outcome {
   if (error instanceof ClientAbortError) return 'aborted';
   if (error instanceof WatermarkRefusedError) return 'watermark_refused';
   if (error instanceof PolicyError) return 'policy_refused';
-  if (error instanceof AuthenticationError) return error.status === 401 ? 'auth_missing' : 'auth_invalid';
-  if (error instanceof ChainHeadError) return error.status === 403 ? 'head_refused' : 'unavailable';
+  if (error instanceof AuthenticationError)
+    return error.verdict === 'missing' ? 'auth_missing' : 'auth_invalid';
+  if (error instanceof ChainHeadError)
+    return error.refusal === 'out-of-range' ? 'head_refused' : 'unavailable';
   if (status === 404) return 'unknown_key';
   if (status === 503) return 'unavailable';
   if (status >= 400 && status < 500) return 'bad_request';
@@ -85,4 +92,32 @@ export class SignObserver {
       this.deps.logPayloads(r.pkh),
     );
   }
+}
+
+/** Times the request and, once it is answered, records its audit line and metrics from `c.error`. */
+export function observe(observer: SignObserver) {
+  return createMiddleware<SignEnv>(async (c, next) => {
+    const started = performance.now();
+    c.set('note', {});
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const record = {
+      pkh: c.req.param('pkh') ?? '',
+      msg: c.get('msg') ?? null,
+      note: c.get('note'),
+      error: c.error ?? null,
+      seconds,
+      // null when not served by @hono/node-server (app.request in tests).
+      client: incomingOf(c)?.socket.remoteAddress ?? null,
+    };
+    // The audit line and metrics are written once the answer is (their cost: docs/performance.md): it
+    // leaves in this turn's microtasks, immediates run after them and before the next request is read.
+    setImmediate(() => {
+      try {
+        observer.record(record);
+      } catch (err) {
+        logUnexpected('audit/metrics failed', err); // never take the process down from here
+      }
+    });
+  });
 }

@@ -5,29 +5,18 @@
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import { SIGN_MECHANISMS } from '../hsm/mechanisms.js';
-import type { Curve, HsmKey } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
-import { consensusKindOf, decodeRequest, heightOf } from '../tezos/decode.js';
+import { decodeRequest, watermarkSlotOf } from '../tezos/decode.js';
 import { blake2b256 } from '../tezos/hash.js';
-import type { GenericRequest, MichelsonRequest, SignRequest } from '../tezos/request.js';
-import { encodeSignature } from '../tezos/signatures.js';
+import type { SignRequest } from '../tezos/request.js';
 import type { WatermarkStore } from '../watermark/store.js';
-import { HsmFaultError, MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
+import { MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
+import type { SigningDevice } from './device.js';
 import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './keyring.js';
 
-/** What the signer needs from the PKCS#11 layer (src/hsm Hsm satisfies it). */
-export interface SigningDevice {
-  keys(): Promise<readonly HsmKey[]>;
-  /** `deadline` (performance.now() ms): reject rather than answer after it; a late signature is discarded. */
-  sign(key: HsmKey, data: Uint8Array, deadline?: number): Promise<Uint8Array>;
-  /** True: sign() only returns signatures it verified against the key (then the signer does not). */
-  readonly verifiesSignatures?: boolean;
-  /** How long a request may wait for the device, counted from its arrival (slot lock included). */
-  readonly timeoutMs?: number;
-  /** The curves whose signing mechanism the token offers (Hsm.signableCurves); absent: all of them. */
-  signableCurves?(): Promise<ReadonlySet<Curve>>;
-}
+export type { SigningDevice } from './device.js';
 
 /** A key on the token that the token cannot sign with: not offered, refused by name. */
 export interface UnsignableKey {
@@ -74,8 +63,9 @@ export class Signer {
     policy: Policy,
     opts: SignerOptions = {},
   ): Promise<Signer> {
-    const keyring = buildKeyring(await device.keys(), device.verifiesSignatures === true);
-    const unsignable = await withoutUnsignable(keyring, device);
+    const hsmKeys = buildKeyring(await device.keys(), device);
+    const unsignable = await withoutUnsignable(hsmKeys, device);
+    const keyring = new Map<string, SignerKey>(hsmKeys);
     addBlsKeys(keyring, opts.blsKeys ?? []);
     return new Signer(device, store, policy, keyring, opts, unsignable);
   }
@@ -109,25 +99,20 @@ export class Signer {
     if (note) note.req = req;
     this.policy.check(pkh, req);
     this.opts.check?.(req);
-    const kind = consensusKindOf(req);
-    if (kind === null) {
-      const sig = await this.signWith(key, msg, digest, deadline);
+    const at = watermarkSlotOf(req);
+    if (at === null) {
+      const sig = await key.sign(msg, digest, deadline);
       if (note) note.outcome = 'signed';
       return sig;
     }
-    // Every watermarked kind has a height and a chain id (src/tezos/decode.ts).
-    const { level, round } = heightOf(req)!;
-    const slot = {
-      chainId: (req as Exclude<SignRequest, GenericRequest | MichelsonRequest>).chainId,
-      pkh,
-      kind,
-    };
+    const { level, round } = at;
+    const slot = { chainId: at.chainId, pkh, kind: at.kind };
     const capped = this.policy.of(pkh)?.chains === null ? this.opts.chainCap : undefined;
     capped?.check(pkh, slot.chainId);
     // A signature is recorded as the mark only after the device resolved it. A request answered at its
     // deadline never gets one: its job's late result is dropped in the pool and never resolves here.
     const decision = await this.store.signOnce(slot, { level, round, hash }, () =>
-      this.signWith(key, msg, digest, deadline),
+      key.sign(msg, digest, deadline),
     );
     if (decision.outcome === 'refused') throw new WatermarkRefusedError(slot, level, round, decision.stored);
     capped?.note(pkh, slot.chainId);
@@ -136,38 +121,18 @@ export class Signer {
   }
 
   /** tz4 signs the whole request with no pre-hash (src/bls/bls-key.ts); HSM keys sign its BLAKE2b-256. */
-  private async signWith(
-    key: SignerKey,
-    msg: Uint8Array,
-    digest: Uint8Array,
-    deadline: number | undefined,
-  ): Promise<string> {
-    return key.curve === 'bls12-381' ? key.bls.sign(msg) : this.signDigest(key, digest, deadline);
-  }
-
-  private async signDigest(
-    key: HsmSignerKey,
-    digest: Uint8Array,
-    deadline: number | undefined,
-  ): Promise<string> {
-    const raw = await this.device.sign(key.hsmKey, digest, deadline);
-    if (key.verify !== null && !key.verify(digest, raw)) {
-      throw new HsmFaultError(`the HSM returned a signature that does not verify under ${key.pkh}`);
-    }
-    return encodeSignature(key.curve, raw);
-  }
 }
 
 /** Moves the token's keys whose signing mechanism the token does not offer out of `keyring`. */
 async function withoutUnsignable(
-  keyring: Map<string, SignerKey>,
+  keyring: Map<string, HsmSignerKey>,
   device: SigningDevice,
 ): Promise<Map<string, UnsignableKey>> {
   const out = new Map<string, UnsignableKey>();
   if (!device.signableCurves) return out;
   const signable = await device.signableCurves();
   for (const [pkh, k] of keyring) {
-    if (k.curve === 'bls12-381' || signable.has(k.curve)) continue;
+    if (signable.has(k.curve)) continue;
     out.set(pkh, { pkh, label: k.label, curve: k.curve, mechanism: SIGN_MECHANISMS[k.curve].name });
     keyring.delete(pkh);
   }

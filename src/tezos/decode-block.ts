@@ -4,7 +4,7 @@
 // (contents_encoding: payload_hash, payload_round, proof_of_work_nonce, seed_nonce_hash option,
 // per_block_votes). Offsets: docs/protocol.md, "Block header".
 import type { Reader } from './reader.js';
-import type { BlockRequest } from './request.js';
+import type { BlockRequest } from './sign-request.js';
 
 /** Fitness is a list of byte strings: total length then (length ‖ bytes) items; 5 items in Tenderbake. */
 function readFitness(r: Reader): Uint8Array[] {

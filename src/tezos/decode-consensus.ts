@@ -4,7 +4,7 @@
 // first; BLS-mode tags 40/41 have none. Tag 23 ends with a Z-encoded DAL bitset. The layout follows the tag,
 // never the key.
 import type { Reader } from './reader.js';
-import type { ConsensusRequest } from './request.js';
+import type { ConsensusRequest } from './sign-request.js';
 
 const TAGS_FOR_MAGIC: Record<0x12 | 0x13, readonly number[]> = {
   18: [20, 40],

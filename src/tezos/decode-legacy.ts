@@ -3,7 +3,7 @@
 // src/lib_base/block_header.ml), protocol data opaque; 0x02 endorsement = magic ‖ chain_id ‖ branch ‖
 // tag 00 ‖ level int32 (proto 0xx_Ps* operation_repr.ml, endorsement_encoding): level is the last 4 bytes.
 import type { Reader } from './reader.js';
-import type { LegacyRequest } from './request.js';
+import type { LegacyRequest } from './sign-request.js';
 
 export function decodeLegacyBlock(r: Reader): LegacyRequest {
   const chainId = r.hash('Net', 4, 'chain id');

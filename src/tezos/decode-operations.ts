@@ -7,7 +7,7 @@
 import { readConsensusContent } from './decode-consensus.js';
 import { readRefutation } from './decode-refutation.js';
 import type { Reader } from './reader.js';
-import type { GenericRequest, Operation } from './request.js';
+import type { GenericRequest, Operation } from './sign-request.js';
 
 // entrypoint_repr.ml: 1-byte shortcuts for common entrypoints, 255 = named (1-byte length, <= 31 chars).
 const ENTRYPOINTS = [

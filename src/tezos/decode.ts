@@ -9,7 +9,7 @@ import { decodeLegacyBlock, decodeLegacyEndorsement } from './decode-legacy.js';
 import { readMicheline } from './decode-micheline.js';
 import { decodeGeneric } from './decode-operations.js';
 import { Reader } from './reader.js';
-import type { ConsensusKind, SignRequest } from './request.js';
+import type { ConsensusKind, SignRequest } from './sign-request.js';
 
 function dispatch(r: Reader): SignRequest {
   const magic = r.u8('magic byte');
@@ -54,35 +54,30 @@ export function decodeRequest(bytes: Uint8Array): SignRequest {
   }
 }
 
-/**
- * Watermark slot of a request: 0x11 block, 0x12 preattestation, 0x13 attestation (tags 21/23/41 share
- * it, docs/watermark.md); legacy 0x01 shares 'block' and 0x02 'attestation'. null: not watermarked.
- */
-export function consensusKindOf(req: SignRequest): ConsensusKind | null {
-  switch (req.kind) {
-    case 'block':
-    case 'legacy_block':
-      return 'block';
-    case 'preattestation':
-      return 'preattestation';
-    case 'attestation':
-    case 'legacy_endorsement':
-      return 'attestation';
-    default:
-      return null;
-  }
+/** Where a request's watermark lives and at what height. */
+export interface WatermarkSlot {
+  chainId: string;
+  /** Tags 21/23/41 all map to 'attestation' (docs/watermark.md says why). */
+  kind: ConsensusKind;
+  level: number;
+  round: number;
 }
 
-/** Height for the watermark. Legacy (Emmy) requests have no round: they count as round 0. */
-export function heightOf(req: SignRequest): { level: number; round: number } | null {
+/**
+ * Watermark slot of a request: 0x11 block, 0x12 preattestation, 0x13 attestation (tags 21/23/41 share
+ * it, docs/watermark.md); legacy 0x01 shares 'block' and 0x02 'attestation', at round 0 (Emmy has no
+ * rounds). null: not watermarked.
+ */
+export function watermarkSlotOf(req: SignRequest): WatermarkSlot | null {
   switch (req.kind) {
     case 'block':
     case 'preattestation':
     case 'attestation':
-      return { level: req.level, round: req.round };
+      return { chainId: req.chainId, kind: req.kind, level: req.level, round: req.round };
     case 'legacy_block':
+      return { chainId: req.chainId, kind: 'block', level: req.level, round: 0 };
     case 'legacy_endorsement':
-      return { level: req.level, round: 0 };
+      return { chainId: req.chainId, kind: 'attestation', level: req.level, round: 0 };
     default:
       return null;
   }

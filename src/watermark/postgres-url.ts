@@ -6,7 +6,7 @@
 // postgres://user@h1:5432,h2:5432/db): node-postgres takes one host, so the list is split here into one
 // single-host URL per server, tried in order by postgres-primary.ts.
 
-import type { PostgresStoreOptions } from './postgres-store.js';
+import type { PostgresStoreOptions } from './postgres-options.js';
 
 const INT_PARAMS = {
   pool_size: 'poolSize',

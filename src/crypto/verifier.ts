@@ -20,7 +20,7 @@
 import { createECDH, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import type { Curve } from '../hsm/types.js';
+import type { Curve } from '../tezos/curve.js';
 
 /** (digest, raw r‖s or Ed25519 signature) → valid? */
 export type Verifier = (digest: Uint8Array, signature: Uint8Array) => boolean;
