@@ -8,6 +8,7 @@
 #include "jobs.h"
 #include "module_loader.h"
 #include "pool_handle.h"
+#include "promise_worker.h"
 #include "session_pool.h"
 #include "stage_trace.h"
 #include "token.h"
@@ -34,63 +35,49 @@ Napi::Object SlotToJs(Napi::Env env, const TokenSummary &t) {
 }
 
 // Non-hot-path work (load, list, open) runs on libuv's pool, never on the JS thread.
-class SlotsWorker : public Napi::AsyncWorker {
+class SlotsWorker : public PromiseWorker {
  public:
-  SlotsWorker(Napi::Env env, std::string library)
-      : Napi::AsyncWorker(env), library_(std::move(library)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      auto module = Module::Acquire(library_);
-      SharedGuard gate(module->gate());
-      tokens_ = ListTokens(module->fl());
-    } catch (const Pkcs11Failure &f) {
-      failure_ = std::make_unique<Pkcs11Failure>(f);
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (failure_) return deferred_.Reject(ToJsError(env, *failure_));
-    Napi::Array out = Napi::Array::New(env, tokens_.size());
-    for (size_t i = 0; i < tokens_.size(); i++) out.Set(i, SlotToJs(env, tokens_[i]));
-    deferred_.Resolve(out);
-  }
+  SlotsWorker(Napi::Env env, std::string library) : PromiseWorker(env, "listSlots"), library_(std::move(library)) {}
 
  private:
+  void Run() override {
+    auto module = Module::Acquire(library_);
+    SharedGuard gate(module->gate());
+    tokens_ = ListTokens(module->fl());
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array out = Napi::Array::New(env, tokens_.size());
+    for (size_t i = 0; i < tokens_.size(); i++) out.Set(i, SlotToJs(env, tokens_[i]));
+    return out;
+  }
+
   std::string library_;
   std::vector<TokenSummary> tokens_;
-  std::unique_ptr<Pkcs11Failure> failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
-class OpenWorker : public Napi::AsyncWorker {
+class OpenWorker : public PromiseWorker {
  public:
   OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead,
              bool verify_signatures, size_t max_queue)
-      : Napi::AsyncWorker(env),
+      : PromiseWorker(env, "open"),
         library_(std::move(library)),
         sel_(std::move(sel)),
         pin_(std::move(pin)),
         sessions_(sessions),
         sign_ahead_(sign_ahead),
         verify_signatures_(verify_signatures),
-        max_queue_(max_queue),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_, max_queue_);
-    } catch (const Pkcs11Failure &f) {
-      failure_ = std::make_unique<Pkcs11Failure>(f);
-    }
-    std::fill(pin_.begin(), pin_.end(), '\0');
-  }
-  void OnOK() override {
-    if (failure_) return deferred_.Reject(ToJsError(Env(), *failure_));
-    deferred_.Resolve(PoolHandle::Wrap(Env(), std::move(pool_)));
-  }
+        max_queue_(max_queue) {}
 
  private:
+  void Run() override {
+    struct Wipe {  // the PIN leaves memory however the open ends
+      std::string &pin;
+      ~Wipe() { std::fill(pin.begin(), pin.end(), '\0'); }
+    } wipe{pin_};
+    pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_, max_queue_);
+  }
+  Napi::Value Result(Napi::Env env) override { return PoolHandle::Wrap(env, std::move(pool_)); }
+
   std::string library_;
   TokenSelector sel_;
   std::string pin_;
@@ -99,8 +86,6 @@ class OpenWorker : public Napi::AsyncWorker {
   bool verify_signatures_;
   size_t max_queue_;
   std::shared_ptr<Pool> pool_;
-  std::unique_ptr<Pkcs11Failure> failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
 Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
@@ -110,10 +95,7 @@ Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
-  auto *w = new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return (new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()))->Start();
 }
 
 // open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead,
@@ -135,9 +117,7 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
                            static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()),
                            o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value(),
                            static_cast<size_t>(o.Get("maxQueue").As<Napi::Number>().Uint32Value()));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return w->Start();
 }
 
 // parsePublicKey(keyType, ecParams, ecPoint) -> { curve, publicKey, error }: the decoder keys() uses.

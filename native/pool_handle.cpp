@@ -6,6 +6,7 @@
 #include "jobs.h"
 #include "mechanisms.h"
 #include "probe.h"
+#include "promise_worker.h"
 
 namespace hsm {
 
@@ -25,29 +26,28 @@ Pkcs11Failure Unavailable(const char *code, const char *fn, const char *message)
 }  // namespace
 
 // Drains the pool on a libuv thread; releases the completion channel only once no worker can use it.
-class PoolHandle::CloseWorker : public Napi::AsyncWorker {
+class PoolHandle::CloseWorker : public PromiseWorker {
  public:
   CloseWorker(Napi::Env env, PoolHandle *handle)
-      : Napi::AsyncWorker(env),
+      : PromiseWorker(env, "close"),
         handle_(handle),
         keep_(Napi::Persistent(handle->Value())),
-        pool_(std::move(handle->pool_)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    if (pool_) pool_->Close();
-  }
-  void OnOK() override {
-    pool_.reset();
-    handle_->ReleaseChannel(Env());
-    deferred_.Resolve(Env().Undefined());
-  }
+        pool_(std::move(handle->pool_)) {}
 
  private:
+  void Run() override {
+    if (pool_) pool_->Close();
+  }
+  // Either way no worker is left to use the channel: Close joined them, or Abort (the pool's destructor) does.
+  void Finish(Napi::Env env) override {
+    pool_.reset();
+    handle_->ReleaseChannel(env);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
   PoolHandle *handle_;
   Napi::ObjectReference keep_;
   std::shared_ptr<Pool> pool_;
-  Napi::Promise::Deferred deferred_;
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
@@ -266,10 +266,7 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
 // Drains in-flight work off the JS thread, then closes sessions and finalizes when we own the library.
 Napi::Value PoolHandle::Close(const Napi::CallbackInfo &info) {
   closed_ = true;
-  auto *worker = new CloseWorker(info.Env(), this);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return (new CloseWorker(info.Env(), this))->Start();
 }
 
 }  // namespace hsm

@@ -77,8 +77,8 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
       return;
     } catch (const Pkcs11Failure &f) {
       job.failure = std::make_unique<Pkcs11Failure>(f);
-    } catch (const std::exception &e) {
-      job.failure = std::make_unique<Pkcs11Failure>("ERR_HSM_INTERNAL", "worker", e.what());
+    } catch (...) {
+      job.failure = std::make_unique<Pkcs11Failure>(CaughtFailure("worker"));  // nothing to recover
       return;
     }
     const Pkcs11Failure &f = *job.failure;
