@@ -3,6 +3,7 @@
 
 #include <cassert>
 
+#include "addon_data.h"
 #include "ec_point.h"
 #include "file_lock.h"
 #include "jobs.h"
@@ -15,8 +16,6 @@
 #include "verify.h"
 
 namespace hsm {
-
-void SetErrorClass(Napi::Function cls);
 
 namespace {
 
@@ -90,7 +89,7 @@ class OpenWorker : public PromiseWorker {
 
 Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
   assert(info[0].IsFunction());
-  SetErrorClass(info[0].As<Napi::Function>());
+  SetErrorClass(info.Env(), info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
@@ -174,6 +173,7 @@ Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());  // deleted by Node when this environment ends
   exports.Set("setErrorClass", Napi::Function::New(env, JsSetErrorClass));
   exports.Set("listSlots", Napi::Function::New(env, JsListSlots));
   exports.Set("open", Napi::Function::New(env, JsOpen));

@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "addon_data.h"
 #include "aes.h"
 #include "jobs.h"
 #include "mechanisms.h"
@@ -11,11 +12,6 @@
 namespace hsm {
 
 namespace {
-Napi::FunctionReference &Constructor() {
-  static auto *ref = new Napi::FunctionReference();
-  return *ref;
-}
-
 // A refusal the client should retry (another replica, or this one a moment later): recovery 'retry'.
 Pkcs11Failure Unavailable(const char *code, const char *fn, const char *message) {
   Pkcs11Failure f(code, fn, message);
@@ -59,12 +55,12 @@ Napi::Function PoolHandle::Define(Napi::Env env) {
        InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
        InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("probe", &PoolHandle::Probe),
        InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
-  Constructor() = Napi::Persistent(cls);
+  AddonData::Of(env).pool_handle = Napi::Persistent(cls);
   return cls;
 }
 
 Napi::Object PoolHandle::Wrap(Napi::Env env, std::shared_ptr<Pool> pool) {
-  Napi::Object obj = Constructor().New({});
+  Napi::Object obj = AddonData::Of(env).pool_handle.New({});
   Unwrap(obj)->Start(env, std::move(pool));
   return obj;
 }
