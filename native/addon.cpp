@@ -1,9 +1,8 @@
-// Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here we only assert.
+// Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here a misuse is a TypeError.
 #include <napi.h>
 
-#include <cassert>
-
 #include "addon_data.h"
+#include "args.h"
 #include "ec_point.h"
 #include "file_lock.h"
 #include "jobs.h"
@@ -88,21 +87,28 @@ class OpenWorker : public PromiseWorker {
 };
 
 Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
-  assert(info[0].IsFunction());
+  CheckArgs(info, "setErrorClass", {Arg::Function});
   SetErrorClass(info.Env(), info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
 Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "listSlots", {Arg::String});
   return (new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()))->Start();
 }
 
 // open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead,
 //        verifySignatures, maxQueue })
 Napi::Value JsOpen(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "open", {Arg::Object});
   Napi::Object o = info[0].As<Napi::Object>();
+  std::string kind = o.Get("selector").IsString() ? o.Get("selector").As<Napi::String>().Utf8Value() : "";
+  bool ok = (kind == "slot" ? IsArg(o.Get("value"), Arg::BigInt)
+                            : (kind == "label" || kind == "serial") && IsArg(o.Get("value"), Arg::String)) &&
+            IsArg(o.Get("library"), Arg::String) && IsArg(o.Get("pin"), Arg::String) &&
+            IsArg(o.Get("sessions"), Arg::Number) && IsArg(o.Get("maxQueue"), Arg::Number);
+  if (!ok) throw Napi::TypeError::New(info.Env(), "open: options of the wrong shape");
   TokenSelector sel;
-  std::string kind = o.Get("selector").As<Napi::String>().Utf8Value();
   if (kind == "slot") {
     bool lossless = true;
     sel.kind = TokenSelector::Kind::Slot;
@@ -121,6 +127,7 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
 
 // parsePublicKey(keyType, ecParams, ecPoint) -> { curve, publicKey, error }: the decoder keys() uses.
 Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "parsePublicKey", {Arg::Number, Arg::Bytes, Arg::Bytes});
   Napi::Env env = info.Env();
   auto params = info[1].As<Napi::Uint8Array>();
   auto point = info[2].As<Napi::Uint8Array>();
@@ -136,7 +143,7 @@ Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
 
 // ecdsaRawToDer(raw: Uint8Array) -> Buffer: the encoder native verification uses (tested against OpenSSL's).
 Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsTypedArray());
+  CheckArgs(info, "ecdsaRawToDer", {Arg::Bytes});
   auto raw = info[0].As<Napi::Uint8Array>();
   Bytes der = EcdsaRawToDer(raw.Data(), raw.ByteLength());
   return Napi::Buffer<uint8_t>::Copy(info.Env(), der.data(), der.size());
@@ -145,8 +152,7 @@ Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
 // verify(curve, publicKey, data, signature) -> boolean | null: the check a sign job runs after C_Sign
 // (null when native verification is unavailable or the key is refused).
 Napi::Value JsVerify(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 4 && info[0].IsString() && info[1].IsTypedArray() && info[2].IsTypedArray() &&
-         info[3].IsTypedArray());
+  CheckArgs(info, "verify", {Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes});
   auto point = info[1].As<Napi::Uint8Array>();
   auto data = info[2].As<Napi::Uint8Array>();
   auto sig = info[3].As<Napi::Uint8Array>();
@@ -159,7 +165,7 @@ Napi::Value JsVerify(const Napi::CallbackInfo &info) {
 // stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of
 // each stage (stage_trace.h order, 0 where not reached) of the last sign settled while they were on.
 Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsBoolean());
+  CheckArgs(info, "stageTrace", {Arg::Boolean});
   StageTrace::enabled = info[0].As<Napi::Boolean>().Value();
   Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kStageCount);
   for (int i = 0; i < kStageCount; i++) out[i] = static_cast<double>(LastSignTrace().at[i]);
@@ -167,6 +173,7 @@ Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "moduleUseCount", {Arg::String});
   return Napi::Number::New(info.Env(), Module::UseCount(info[0].As<Napi::String>().Utf8Value()));
 }
 

@@ -1,9 +1,8 @@
 #include "pool_handle.h"
 
-#include <cassert>
-
 #include "addon_data.h"
 #include "aes.h"
+#include "args.h"
 #include "jobs.h"
 #include "mechanisms.h"
 #include "probe.h"
@@ -175,7 +174,7 @@ Napi::Value PoolHandle::Keys(const Napi::CallbackInfo &info) { return Submit(inf
 Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
   StageTrace call;
   call.Mark(Stage::Call);
-  assert(info.Length() == 4 && info[2].IsTypedArray() && info[3].IsNumber());
+  CheckArgs(info, "sign", {Arg::Number, Arg::Number, Arg::Bytes, Arg::Number});
   auto data = info[2].As<Napi::Uint8Array>();
   auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
@@ -186,7 +185,7 @@ Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
 
 // generate(curve: 'p256'|'secp256k1'|'ed25519', label: string, id: Uint8Array)
 Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 3 && info[2].IsTypedArray());
+  CheckArgs(info, "generate", {Arg::String, Arg::String, Arg::Bytes});
   auto id = info[2].As<Napi::Uint8Array>();
   auto *job = new GenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                               info[1].As<Napi::String>().Utf8Value(), Bytes(id.Data(), id.Data() + id.ByteLength()));
@@ -196,14 +195,13 @@ Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
 // aesGenerate(label: string, mode: 0 | 1) / aesCrypt(mode, encrypt: boolean, label: string, iv, aad, input:
 // Uint8Array) / aesModes(): native/aes.h (mode: AesMode, 0 = GCM, 1 = CBC + HMAC).
 Napi::Value PoolHandle::AesGenerate(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  CheckArgs(info, "aesGenerate", {Arg::String, Arg::Number});
   return Submit(info.Env(), new AesGenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                                                static_cast<AesMode>(info[1].As<Napi::Number>().Int32Value())));
 }
 
 Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 6 && info[0].IsNumber() && info[3].IsTypedArray() && info[4].IsTypedArray() &&
-         info[5].IsTypedArray());
+  CheckArgs(info, "aesCrypt", {Arg::Number, Arg::Boolean, Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes});
   auto bytes = [](Napi::Value v) {
     auto a = v.As<Napi::Uint8Array>();
     return Bytes(a.Data(), a.Data() + a.ByteLength());
@@ -227,14 +225,14 @@ Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
 
 // probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
 Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  CheckArgs(info, "probe", {Arg::String, Arg::Number});
   return Submit(info.Env(), new ProbeJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                                          info[1].As<Napi::Number>().Uint32Value()));
 }
 
 // ping(timeoutMs: number)
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsNumber());
+  CheckArgs(info, "ping", {Arg::Number});
   return Submit(info.Env(), new PingJob(info.Env()), info[0].As<Napi::Number>().DoubleValue());
 }
 

@@ -1,6 +1,5 @@
 #include "session_pool.h"
 
-#include <cassert>
 #include <set>
 
 #include "errors.h"
@@ -120,7 +119,9 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
   Bytes id;
   {
     std::lock_guard<std::mutex> lock(keys_mu_);
-    assert(ref >= 0 && static_cast<size_t>(ref) < keys_.size());  // refs come from keys()/generate()
+    if (ref < 0 || static_cast<size_t>(ref) >= keys_.size()) {  // refs come from keys()/generate()
+      throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "sign", "no key with ref " + std::to_string(ref) + " in this pool");
+    }
     KeyEntry &k = keys_[ref];
     if (k.handle != 0 && k.generation == generation_) return {k.handle, k.verify};
     label = k.label;
