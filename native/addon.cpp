@@ -55,16 +55,12 @@ class SlotsWorker : public PromiseWorker {
 
 class OpenWorker : public PromiseWorker {
  public:
-  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead,
-             bool verify_signatures, size_t max_queue)
+  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, PoolOptions options)
       : PromiseWorker(env, "open"),
         library_(std::move(library)),
         sel_(std::move(sel)),
         pin_(std::move(pin)),
-        sessions_(sessions),
-        sign_ahead_(sign_ahead),
-        verify_signatures_(verify_signatures),
-        max_queue_(max_queue) {}
+        options_(options) {}
 
  private:
   void Run() override {
@@ -72,17 +68,14 @@ class OpenWorker : public PromiseWorker {
       std::string &pin;
       ~Wipe() { std::fill(pin.begin(), pin.end(), '\0'); }
     } wipe{pin_};
-    pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_, max_queue_);
+    pool_ = Pool::Open(library_, sel_, pin_, options_);
   }
   Napi::Value Result(Napi::Env env) override { return PoolHandle::Wrap(env, std::move(pool_)); }
 
   std::string library_;
   TokenSelector sel_;
   std::string pin_;
-  size_t sessions_;
-  bool sign_ahead_;
-  bool verify_signatures_;
-  size_t max_queue_;
+  PoolOptions options_;
   std::shared_ptr<Pool> pool_;
 };
 
@@ -117,11 +110,13 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
     sel.kind = kind == "serial" ? TokenSelector::Kind::Serial : TokenSelector::Kind::Label;
     sel.text = o.Get("value").As<Napi::String>().Utf8Value();
   }
+  PoolOptions options;
+  options.sessions = o.Get("sessions").As<Napi::Number>().Uint32Value();
+  options.sign_ahead = o.Get("signAhead").ToBoolean().Value();
+  options.verify_signatures = o.Get("verifySignatures").ToBoolean().Value();
+  options.max_queue = o.Get("maxQueue").As<Napi::Number>().Uint32Value();
   auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
-                           o.Get("pin").As<Napi::String>().Utf8Value(),
-                           static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()),
-                           o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value(),
-                           static_cast<size_t>(o.Get("maxQueue").As<Napi::Number>().Uint32Value()));
+                           o.Get("pin").As<Napi::String>().Utf8Value(), options);
   return w->Start();
 }
 

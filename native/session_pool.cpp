@@ -31,20 +31,21 @@ void Pool::AbortAll() {
 }
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                 size_t sessions, bool sign_ahead, bool verify_signatures, size_t max_queue) {
+                                 const PoolOptions &options) {
+  size_t sessions = options.sessions;
   std::shared_ptr<Pool> pool(new Pool(Module::Acquire(library), sel, pin));
   SharedGuard gate(pool->module_->gate());
   pool->Establish();
-  if (pool->fatal_) throw *pool->fatal_;
+  pool->ThrowIfFatal();
   // A finite ulMaxSessionCount caps the pool; one session is the login anchor.
   CK_ULONG max = pool->max_sessions_;
   if (max != CK_EFFECTIVELY_INFINITE && max != CK_UNAVAILABLE_INFORMATION && max > 1) {
     sessions = std::min<size_t>(sessions, max - 1);
   }
   pool->session_count_ = std::max<size_t>(1, sessions);
-  pool->sign_ahead_ = sign_ahead;
-  pool->verify_signatures_ = verify_signatures;
-  pool->max_queue_ = max_queue;
+  pool->sign_ahead_ = options.sign_ahead;
+  pool->verify_signatures_ = options.verify_signatures;
+  pool->max_queue_ = options.max_queue;
   pool->workers_.resize(pool->session_count_);
   for (auto &w : pool->workers_) pool->EnsureReady(w.ws);  // open eagerly: fail now, not at first sign
   Module::ArmExitHooks();
