@@ -1,21 +1,20 @@
-// Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here we only assert.
+// Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here a misuse is a TypeError.
 #include <napi.h>
 
-#include <cassert>
-
+#include "addon_data.h"
+#include "args.h"
 #include "ec_point.h"
 #include "file_lock.h"
 #include "jobs.h"
 #include "module_loader.h"
 #include "pool_handle.h"
+#include "promise_worker.h"
 #include "session_pool.h"
 #include "stage_trace.h"
 #include "token.h"
 #include "verify.h"
 
 namespace hsm {
-
-void SetErrorClass(Napi::Function cls);
 
 namespace {
 
@@ -34,94 +33,75 @@ Napi::Object SlotToJs(Napi::Env env, const TokenSummary &t) {
 }
 
 // Non-hot-path work (load, list, open) runs on libuv's pool, never on the JS thread.
-class SlotsWorker : public Napi::AsyncWorker {
+class SlotsWorker : public PromiseWorker {
  public:
-  SlotsWorker(Napi::Env env, std::string library)
-      : Napi::AsyncWorker(env), library_(std::move(library)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      auto module = Module::Acquire(library_);
-      SharedGuard gate(module->gate());
-      tokens_ = ListTokens(module->fl());
-    } catch (const Pkcs11Failure &f) {
-      failure_ = std::make_unique<Pkcs11Failure>(f);
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (failure_) return deferred_.Reject(ToJsError(env, *failure_));
-    Napi::Array out = Napi::Array::New(env, tokens_.size());
-    for (size_t i = 0; i < tokens_.size(); i++) out.Set(i, SlotToJs(env, tokens_[i]));
-    deferred_.Resolve(out);
-  }
+  SlotsWorker(Napi::Env env, std::string library) : PromiseWorker(env, "listSlots"), library_(std::move(library)) {}
 
  private:
+  void Run() override {
+    auto module = Module::Acquire(library_);
+    SharedGuard gate(module->gate());
+    tokens_ = ListTokens(module->fl());
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array out = Napi::Array::New(env, tokens_.size());
+    for (size_t i = 0; i < tokens_.size(); i++) out.Set(i, SlotToJs(env, tokens_[i]));
+    return out;
+  }
+
   std::string library_;
   std::vector<TokenSummary> tokens_;
-  std::unique_ptr<Pkcs11Failure> failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
-class OpenWorker : public Napi::AsyncWorker {
+class OpenWorker : public PromiseWorker {
  public:
-  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, size_t sessions, bool sign_ahead,
-             bool verify_signatures, size_t max_queue)
-      : Napi::AsyncWorker(env),
+  OpenWorker(Napi::Env env, std::string library, TokenSelector sel, std::string pin, PoolOptions options)
+      : PromiseWorker(env, "open"),
         library_(std::move(library)),
         sel_(std::move(sel)),
         pin_(std::move(pin)),
-        sessions_(sessions),
-        sign_ahead_(sign_ahead),
-        verify_signatures_(verify_signatures),
-        max_queue_(max_queue),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      pool_ = Pool::Open(library_, sel_, pin_, sessions_, sign_ahead_, verify_signatures_, max_queue_);
-    } catch (const Pkcs11Failure &f) {
-      failure_ = std::make_unique<Pkcs11Failure>(f);
-    }
-    std::fill(pin_.begin(), pin_.end(), '\0');
-  }
-  void OnOK() override {
-    if (failure_) return deferred_.Reject(ToJsError(Env(), *failure_));
-    deferred_.Resolve(PoolHandle::Wrap(Env(), std::move(pool_)));
-  }
+        options_(options) {}
 
  private:
+  void Run() override {
+    struct Wipe {  // the PIN leaves memory however the open ends
+      std::string &pin;
+      ~Wipe() { std::fill(pin.begin(), pin.end(), '\0'); }
+    } wipe{pin_};
+    pool_ = Pool::Open(library_, sel_, pin_, options_);
+  }
+  Napi::Value Result(Napi::Env env) override { return PoolHandle::Wrap(env, std::move(pool_)); }
+
   std::string library_;
   TokenSelector sel_;
   std::string pin_;
-  size_t sessions_;
-  bool sign_ahead_;
-  bool verify_signatures_;
-  size_t max_queue_;
+  PoolOptions options_;
   std::shared_ptr<Pool> pool_;
-  std::unique_ptr<Pkcs11Failure> failure_;
-  Napi::Promise::Deferred deferred_;
 };
 
 Napi::Value JsSetErrorClass(const Napi::CallbackInfo &info) {
-  assert(info[0].IsFunction());
-  SetErrorClass(info[0].As<Napi::Function>());
+  CheckArgs(info, "setErrorClass", {Arg::Function});
+  SetErrorClass(info.Env(), info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
 Napi::Value JsListSlots(const Napi::CallbackInfo &info) {
-  auto *w = new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  CheckArgs(info, "listSlots", {Arg::String});
+  return (new SlotsWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()))->Start();
 }
 
 // open({ library, selector: 'label'|'serial'|'slot', value: string | bigint, pin, sessions, signAhead,
 //        verifySignatures, maxQueue })
 Napi::Value JsOpen(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "open", {Arg::Object});
   Napi::Object o = info[0].As<Napi::Object>();
+  std::string kind = o.Get("selector").IsString() ? o.Get("selector").As<Napi::String>().Utf8Value() : "";
+  bool ok = (kind == "slot" ? IsArg(o.Get("value"), Arg::BigInt)
+                            : (kind == "label" || kind == "serial") && IsArg(o.Get("value"), Arg::String)) &&
+            IsArg(o.Get("library"), Arg::String) && IsArg(o.Get("pin"), Arg::String) &&
+            IsArg(o.Get("sessions"), Arg::Number) && IsArg(o.Get("maxQueue"), Arg::Number);
+  if (!ok) throw Napi::TypeError::New(info.Env(), "open: options of the wrong shape");
   TokenSelector sel;
-  std::string kind = o.Get("selector").As<Napi::String>().Utf8Value();
   if (kind == "slot") {
     bool lossless = true;
     sel.kind = TokenSelector::Kind::Slot;
@@ -130,18 +110,19 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
     sel.kind = kind == "serial" ? TokenSelector::Kind::Serial : TokenSelector::Kind::Label;
     sel.text = o.Get("value").As<Napi::String>().Utf8Value();
   }
+  PoolOptions options;
+  options.sessions = o.Get("sessions").As<Napi::Number>().Uint32Value();
+  options.sign_ahead = o.Get("signAhead").ToBoolean().Value();
+  options.verify_signatures = o.Get("verifySignatures").ToBoolean().Value();
+  options.max_queue = o.Get("maxQueue").As<Napi::Number>().Uint32Value();
   auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
-                           o.Get("pin").As<Napi::String>().Utf8Value(),
-                           static_cast<size_t>(o.Get("sessions").As<Napi::Number>().Uint32Value()),
-                           o.Get("signAhead").ToBoolean().Value(), o.Get("verifySignatures").ToBoolean().Value(),
-                           static_cast<size_t>(o.Get("maxQueue").As<Napi::Number>().Uint32Value()));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+                           o.Get("pin").As<Napi::String>().Utf8Value(), options);
+  return w->Start();
 }
 
 // parsePublicKey(keyType, ecParams, ecPoint) -> { curve, publicKey, error }: the decoder keys() uses.
 Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "parsePublicKey", {Arg::Number, Arg::Bytes, Arg::Bytes});
   Napi::Env env = info.Env();
   auto params = info[1].As<Napi::Uint8Array>();
   auto point = info[2].As<Napi::Uint8Array>();
@@ -157,7 +138,7 @@ Napi::Value JsParsePublicKey(const Napi::CallbackInfo &info) {
 
 // ecdsaRawToDer(raw: Uint8Array) -> Buffer: the encoder native verification uses (tested against OpenSSL's).
 Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsTypedArray());
+  CheckArgs(info, "ecdsaRawToDer", {Arg::Bytes});
   auto raw = info[0].As<Napi::Uint8Array>();
   Bytes der = EcdsaRawToDer(raw.Data(), raw.ByteLength());
   return Napi::Buffer<uint8_t>::Copy(info.Env(), der.data(), der.size());
@@ -166,8 +147,7 @@ Napi::Value JsEcdsaRawToDer(const Napi::CallbackInfo &info) {
 // verify(curve, publicKey, data, signature) -> boolean | null: the check a sign job runs after C_Sign
 // (null when native verification is unavailable or the key is refused).
 Napi::Value JsVerify(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 4 && info[0].IsString() && info[1].IsTypedArray() && info[2].IsTypedArray() &&
-         info[3].IsTypedArray());
+  CheckArgs(info, "verify", {Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes});
   auto point = info[1].As<Napi::Uint8Array>();
   auto data = info[2].As<Napi::Uint8Array>();
   auto sig = info[3].As<Napi::Uint8Array>();
@@ -180,7 +160,7 @@ Napi::Value JsVerify(const Napi::CallbackInfo &info) {
 // stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of
 // each stage (stage_trace.h order, 0 where not reached) of the last sign settled while they were on.
 Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsBoolean());
+  CheckArgs(info, "stageTrace", {Arg::Boolean});
   StageTrace::enabled = info[0].As<Napi::Boolean>().Value();
   Napi::Float64Array out = Napi::Float64Array::New(info.Env(), kStageCount);
   for (int i = 0; i < kStageCount; i++) out[i] = static_cast<double>(LastSignTrace().at[i]);
@@ -188,12 +168,14 @@ Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value JsModuleUseCount(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "moduleUseCount", {Arg::String});
   return Napi::Number::New(info.Env(), Module::UseCount(info[0].As<Napi::String>().Utf8Value()));
 }
 
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());  // deleted by Node when this environment ends
   exports.Set("setErrorClass", Napi::Function::New(env, JsSetErrorClass));
   exports.Set("listSlots", Napi::Function::New(env, JsListSlots));
   exports.Set("open", Napi::Function::New(env, JsOpen));

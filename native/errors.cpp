@@ -219,4 +219,16 @@ void Check(CK_RV rv, const char *fn) {
   if (rv != CKR_OK) throw Pkcs11Failure(rv, fn, "");
 }
 
+Pkcs11Failure CaughtFailure(const char *fn) {
+  try {
+    throw;
+  } catch (const Pkcs11Failure &f) {
+    return f;
+  } catch (const std::exception &e) {
+    return Pkcs11Failure("ERR_HSM_INTERNAL", fn, e.what());
+  } catch (...) {
+    return Pkcs11Failure("ERR_HSM_INTERNAL", fn, "an exception that is no std::exception");
+  }
+}
+
 }  // namespace hsm

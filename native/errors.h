@@ -30,4 +30,8 @@ const char *RecoveryName(Recovery r);
 // Throws Pkcs11Failure unless rv is CKR_OK.
 void Check(CK_RV rv, const char *fn);
 
+// Inside a catch block: the exception being handled as a Pkcs11Failure (itself, or ERR_HSM_INTERNAL with
+// `fn` for any other std::exception or anything else thrown), so every failure reaches JS as Pkcs11Error.
+Pkcs11Failure CaughtFailure(const char *fn);
+
 }  // namespace hsm

@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "args.h"
 #include "errors.h"
 #include "jobs.h"
 
@@ -21,7 +21,7 @@ namespace {
 // same file (Node's fs does) does not release it, and it is not shared with children. F_OFD_SETLK never
 // waits, so the call runs on the JS thread.
 Napi::Value JsLockFile(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsNumber());
+  CheckArgs(info, "lockFile", {Arg::Number});
   int fd = info[0].As<Napi::Number>().Int32Value();
 #ifdef F_OFD_SETLK
   struct flock fl;

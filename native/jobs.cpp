@@ -2,19 +2,13 @@
 
 #include <cassert>
 
+#include "addon_data.h"
 #include "session_pool.h"
 #include "verify.h"
 
 namespace hsm {
 
-namespace {
-Napi::FunctionReference &ErrorClass() {
-  static Napi::FunctionReference *ref = new Napi::FunctionReference();
-  return *ref;
-}
-}  // namespace
-
-void SetErrorClass(Napi::Function cls) { ErrorClass() = Napi::Persistent(cls); }
+void SetErrorClass(Napi::Env env, Napi::Function cls) { AddonData::Of(env).error_class = Napi::Persistent(cls); }
 
 Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f) {
   Napi::Object details = Napi::Object::New(env);
@@ -22,12 +16,13 @@ Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f) {
   details.Set("rv", Napi::Number::New(env, static_cast<double>(f.rv)));
   details.Set("fn", f.fn);
   details.Set("recovery", RecoveryName(f.rv == CKR_OK ? f.recovery : RecoveryOf(f.rv)));
-  if (ErrorClass().IsEmpty()) {
+  Napi::FunctionReference &cls = AddonData::Of(env).error_class;
+  if (cls.IsEmpty()) {
     Napi::Error e = Napi::Error::New(env, f.what());
     e.Set("code", f.code);
     return e.Value();
   }
-  return ErrorClass().New({Napi::String::New(env, f.what()), details});
+  return cls.New({Napi::String::New(env, f.what()), details});
 }
 
 Napi::Object KeyToJs(Napi::Env env, const KeyInfo &k, int ref) {

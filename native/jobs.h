@@ -11,7 +11,9 @@
 
 namespace hsm {
 
-// A JS error of the class registered with setErrorClass (falls back to Error).
+// The class JS errors are made of in `env` (setErrorClass).
+void SetErrorClass(Napi::Env env, Napi::Function cls);
+// A JS error of the class registered with setErrorClass in `env` (falls back to Error).
 Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f);
 Napi::Object KeyToJs(Napi::Env env, const KeyInfo &k, int ref);
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cassert>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -64,7 +63,9 @@ void RunExitHooks() {
 }
 
 std::string Canonical(const std::string &path) {
-  assert(!path.empty() && path[0] == '/');  // bare names are refused in TypeScript (src/hsm/options.ts)
+  if (path.empty() || path[0] != '/') {  // src/hsm/options.ts refuses bare names first
+    throw Pkcs11Failure("ERR_HSM_LOAD", "dlopen", "the PKCS#11 library must be an absolute path: " + path);
+  }
   char buf[PATH_MAX];
   if (realpath(path.c_str(), buf) == nullptr) {
     throw Pkcs11Failure("ERR_HSM_LOAD", "dlopen", "PKCS#11 library not found: " + path);

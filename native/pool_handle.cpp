@@ -1,20 +1,16 @@
 #include "pool_handle.h"
 
-#include <cassert>
-
+#include "addon_data.h"
 #include "aes.h"
+#include "args.h"
 #include "jobs.h"
 #include "mechanisms.h"
 #include "probe.h"
+#include "promise_worker.h"
 
 namespace hsm {
 
 namespace {
-Napi::FunctionReference &Constructor() {
-  static auto *ref = new Napi::FunctionReference();
-  return *ref;
-}
-
 // A refusal the client should retry (another replica, or this one a moment later): recovery 'retry'.
 Pkcs11Failure Unavailable(const char *code, const char *fn, const char *message) {
   Pkcs11Failure f(code, fn, message);
@@ -25,29 +21,28 @@ Pkcs11Failure Unavailable(const char *code, const char *fn, const char *message)
 }  // namespace
 
 // Drains the pool on a libuv thread; releases the completion channel only once no worker can use it.
-class PoolHandle::CloseWorker : public Napi::AsyncWorker {
+class PoolHandle::CloseWorker : public PromiseWorker {
  public:
   CloseWorker(Napi::Env env, PoolHandle *handle)
-      : Napi::AsyncWorker(env),
+      : PromiseWorker(env, "close"),
         handle_(handle),
         keep_(Napi::Persistent(handle->Value())),
-        pool_(std::move(handle->pool_)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    if (pool_) pool_->Close();
-  }
-  void OnOK() override {
-    pool_.reset();
-    handle_->ReleaseChannel(Env());
-    deferred_.Resolve(Env().Undefined());
-  }
+        pool_(std::move(handle->pool_)) {}
 
  private:
+  void Run() override {
+    if (pool_) pool_->Close();
+  }
+  // Either way no worker is left to use the channel: Close joined them, or Abort (the pool's destructor) does.
+  void Finish(Napi::Env env) override {
+    pool_.reset();
+    handle_->ReleaseChannel(env);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
   PoolHandle *handle_;
   Napi::ObjectReference keep_;
   std::shared_ptr<Pool> pool_;
-  Napi::Promise::Deferred deferred_;
 };
 
 Napi::Function PoolHandle::Define(Napi::Env env) {
@@ -59,12 +54,12 @@ Napi::Function PoolHandle::Define(Napi::Env env) {
        InstanceMethod("aesModes", &PoolHandle::AesModes), InstanceMethod("mechanisms", &PoolHandle::Mechanisms),
        InstanceMethod("tokenInfo", &PoolHandle::TokenInfo), InstanceMethod("probe", &PoolHandle::Probe),
        InstanceMethod("stats", &PoolHandle::Stats), InstanceMethod("close", &PoolHandle::Close)});
-  Constructor() = Napi::Persistent(cls);
+  AddonData::Of(env).pool_handle = Napi::Persistent(cls);
   return cls;
 }
 
 Napi::Object PoolHandle::Wrap(Napi::Env env, std::shared_ptr<Pool> pool) {
-  Napi::Object obj = Constructor().New({});
+  Napi::Object obj = AddonData::Of(env).pool_handle.New({});
   Unwrap(obj)->Start(env, std::move(pool));
   return obj;
 }
@@ -179,7 +174,7 @@ Napi::Value PoolHandle::Keys(const Napi::CallbackInfo &info) { return Submit(inf
 Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
   StageTrace call;
   call.Mark(Stage::Call);
-  assert(info.Length() == 4 && info[2].IsTypedArray() && info[3].IsNumber());
+  CheckArgs(info, "sign", {Arg::Number, Arg::Number, Arg::Bytes, Arg::Number});
   auto data = info[2].As<Napi::Uint8Array>();
   auto *job = new SignJob(info.Env(), info[0].As<Napi::Number>().Int32Value(),
                           static_cast<CK_MECHANISM_TYPE>(info[1].As<Napi::Number>().Int64Value()), data.Data(),
@@ -190,7 +185,7 @@ Napi::Value PoolHandle::Sign(const Napi::CallbackInfo &info) {
 
 // generate(curve: 'p256'|'secp256k1'|'ed25519', label: string, id: Uint8Array)
 Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 3 && info[2].IsTypedArray());
+  CheckArgs(info, "generate", {Arg::String, Arg::String, Arg::Bytes});
   auto id = info[2].As<Napi::Uint8Array>();
   auto *job = new GenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                               info[1].As<Napi::String>().Utf8Value(), Bytes(id.Data(), id.Data() + id.ByteLength()));
@@ -200,14 +195,13 @@ Napi::Value PoolHandle::Generate(const Napi::CallbackInfo &info) {
 // aesGenerate(label: string, mode: 0 | 1) / aesCrypt(mode, encrypt: boolean, label: string, iv, aad, input:
 // Uint8Array) / aesModes(): native/aes.h (mode: AesMode, 0 = GCM, 1 = CBC + HMAC).
 Napi::Value PoolHandle::AesGenerate(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  CheckArgs(info, "aesGenerate", {Arg::String, Arg::Number});
   return Submit(info.Env(), new AesGenerateJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                                                static_cast<AesMode>(info[1].As<Napi::Number>().Int32Value())));
 }
 
 Napi::Value PoolHandle::AesCrypt(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 6 && info[0].IsNumber() && info[3].IsTypedArray() && info[4].IsTypedArray() &&
-         info[5].IsTypedArray());
+  CheckArgs(info, "aesCrypt", {Arg::Number, Arg::Boolean, Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes});
   auto bytes = [](Napi::Value v) {
     auto a = v.As<Napi::Uint8Array>();
     return Bytes(a.Data(), a.Data() + a.ByteLength());
@@ -231,14 +225,14 @@ Napi::Value PoolHandle::TokenInfo(const Napi::CallbackInfo &info) {
 
 // probe(curve: 'p256'|'secp256k1'|'ed25519', count: number): native/probe.h.
 Napi::Value PoolHandle::Probe(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 2 && info[0].IsString() && info[1].IsNumber());
+  CheckArgs(info, "probe", {Arg::String, Arg::Number});
   return Submit(info.Env(), new ProbeJob(info.Env(), info[0].As<Napi::String>().Utf8Value(),
                                          info[1].As<Napi::Number>().Uint32Value()));
 }
 
 // ping(timeoutMs: number)
 Napi::Value PoolHandle::Ping(const Napi::CallbackInfo &info) {
-  assert(info.Length() == 1 && info[0].IsNumber());
+  CheckArgs(info, "ping", {Arg::Number});
   return Submit(info.Env(), new PingJob(info.Env()), info[0].As<Napi::Number>().DoubleValue());
 }
 
@@ -266,10 +260,7 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
 // Drains in-flight work off the JS thread, then closes sessions and finalizes when we own the library.
 Napi::Value PoolHandle::Close(const Napi::CallbackInfo &info) {
   closed_ = true;
-  auto *worker = new CloseWorker(info.Env(), this);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return (new CloseWorker(info.Env(), this))->Start();
 }
 
 }  // namespace hsm

@@ -77,8 +77,8 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
       return;
     } catch (const Pkcs11Failure &f) {
       job.failure = std::make_unique<Pkcs11Failure>(f);
-    } catch (const std::exception &e) {
-      job.failure = std::make_unique<Pkcs11Failure>("ERR_HSM_INTERNAL", "worker", e.what());
+    } catch (...) {
+      job.failure = std::make_unique<Pkcs11Failure>(CaughtFailure("worker"));  // nothing to recover
       return;
     }
     const Pkcs11Failure &f = *job.failure;
@@ -150,23 +150,36 @@ void Pool::Attempts(Job &job, WorkerSession &ws, bool probing) {
 }
 
 // Under the shared module gate. Re-establishes what a reinitialisation or a recycle invalidated.
+// Lock discipline. The caller holds the module gate shared, so the module's generation cannot change
+// while this runs (Reinitialize takes the gate exclusively). generation_ is atomic and read here without
+// state_mu_ on purpose: this is every job's path, and Establish stores it last, under state_mu_, after
+// slot_, the anchor and the login, so seeing it equal to the module's generation means those are done. A
+// stale read only sends the worker into Establish, which takes state_mu_ and checks again (single
+// flight). Everything else Establish and Relogin write (fatal_, slot_) is read under state_mu_: Relogin
+// may reset generation_ to 0 and another worker re-establish while this one opens its session.
 void Pool::EnsureReady(WorkerSession &ws) {
-  if (fatal_) throw *fatal_;
+  ThrowIfFatal();
   if (generation_ != module_->generation()) Establish();
-  if (fatal_) throw *fatal_;
+  ThrowIfFatal();
   if (ws.generation == generation_ && !ws.recycle && ws.handle != 0) return;
   auto *fl = module_->fl();
+  CK_SLOT_ID slot = this->slot();
   // A handle from before a reinitialisation died with it, and its number may already name another
   // worker's new session: close only handles of this library generation (errors ignored).
   if (ws.handle != 0 && ws.module_generation == module_->generation()) fl->C_CloseSession(ws.handle);
   ws.handle = 0;
   ws.ahead.Forget();
   CK_SESSION_HANDLE h = 0;
-  Check(fl->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
+  Check(fl->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
   ws.handle = h;
   ws.generation = generation_;
   ws.module_generation = module_->generation();
   ws.recycle = false;
+}
+
+void Pool::ThrowIfFatal() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (fatal_) throw *fatal_;
 }
 
 // Single-flight: the first worker to notice a new module generation re-selects the token (its slot id

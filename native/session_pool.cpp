@@ -1,6 +1,5 @@
 #include "session_pool.h"
 
-#include <cassert>
 #include <set>
 
 #include "errors.h"
@@ -32,20 +31,21 @@ void Pool::AbortAll() {
 }
 
 std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                 size_t sessions, bool sign_ahead, bool verify_signatures, size_t max_queue) {
+                                 const PoolOptions &options) {
+  size_t sessions = options.sessions;
   std::shared_ptr<Pool> pool(new Pool(Module::Acquire(library), sel, pin));
   SharedGuard gate(pool->module_->gate());
   pool->Establish();
-  if (pool->fatal_) throw *pool->fatal_;
+  pool->ThrowIfFatal();
   // A finite ulMaxSessionCount caps the pool; one session is the login anchor.
   CK_ULONG max = pool->max_sessions_;
   if (max != CK_EFFECTIVELY_INFINITE && max != CK_UNAVAILABLE_INFORMATION && max > 1) {
     sessions = std::min<size_t>(sessions, max - 1);
   }
   pool->session_count_ = std::max<size_t>(1, sessions);
-  pool->sign_ahead_ = sign_ahead;
-  pool->verify_signatures_ = verify_signatures;
-  pool->max_queue_ = max_queue;
+  pool->sign_ahead_ = options.sign_ahead;
+  pool->verify_signatures_ = options.verify_signatures;
+  pool->max_queue_ = options.max_queue;
   pool->workers_.resize(pool->session_count_);
   for (auto &w : pool->workers_) pool->EnsureReady(w.ws);  // open eagerly: fail now, not at first sign
   Module::ArmExitHooks();
@@ -120,7 +120,9 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
   Bytes id;
   {
     std::lock_guard<std::mutex> lock(keys_mu_);
-    assert(ref >= 0 && static_cast<size_t>(ref) < keys_.size());  // refs come from keys()/generate()
+    if (ref < 0 || static_cast<size_t>(ref) >= keys_.size()) {  // refs come from keys()/generate()
+      throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "sign", "no key with ref " + std::to_string(ref) + " in this pool");
+    }
     KeyEntry &k = keys_[ref];
     if (k.handle != 0 && k.generation == generation_) return {k.handle, k.verify};
     label = k.label;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <list>
@@ -23,6 +24,14 @@
 #include "verify.h"
 
 namespace hsm {
+
+// How Pool::Open sets the pool up (HsmOptions in src/hsm/ checks each first).
+struct PoolOptions {
+  size_t sessions = 1;            // worker sessions, capped by the token's session limit
+  bool sign_ahead = false;        // an idle worker runs C_SignInit for its next sign (sign_ahead.h)
+  bool verify_signatures = true;  // false: sign jobs skip the check after C_Sign (the caller verifies)
+  size_t max_queue = SIZE_MAX;    // jobs waiting for a session beyond this are refused (ERR_HSM_BUSY)
+};
 
 struct PoolStats {
   size_t sessions, busy, queued, recycled, signs, errors;
@@ -75,12 +84,9 @@ class Pool {
   // (worker.cpp): the JS thread is then waiting for CPU, not for work.
   static constexpr std::chrono::microseconds kJsStarved{300};
 
-  // Loads the library, selects the token, logs in once and opens `sessions` worker sessions.
-  // `sign_ahead`: an idle worker runs C_SignInit for its next sign (sign_ahead.h).
-  // `verify_signatures` false: sign jobs skip the check after C_Sign (bench only: the caller verifies).
-  // `max_queue`: jobs waiting for a session beyond this are refused at once (ERR_HSM_BUSY).
+  // Loads the library, selects the token, logs in once and opens the worker sessions.
   static std::shared_ptr<Pool> Open(const std::string &library, const TokenSelector &sel, const std::string &pin,
-                                    size_t sessions, bool sign_ahead, bool verify_signatures, size_t max_queue);
+                                    const PoolOptions &options);
   ~Pool();
 
   // Starts the worker threads; completed jobs go to `sink` (from worker threads).
@@ -132,6 +138,7 @@ class Pool {
   bool Probe();
   void EnsureReady(WorkerSession &ws);  // under the module gate
   void Establish();                     // select token, open anchor session, log in (single-flight)
+  void ThrowIfFatal();                  // the PIN failure that ended logging in, if any (under state_mu_)
   void Relogin(uint64_t seen_epoch);
   void CloseSessions();
 

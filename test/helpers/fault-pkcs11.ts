@@ -10,7 +10,10 @@ import { SOFTHSM_LIBRARY, type TestToken } from './softhsm.js';
 const run = promisify(execFile);
 const SOURCE = new URL('../fixtures/fault-pkcs11.c', import.meta.url).pathname;
 
-/** 'C_GetSlotList:empty': the call succeeds with no slots (rv ignored), as if the token's server went away. */
+/**
+ * 'C_GetSlotList:empty': the call succeeds with no slots (rv ignored), as if the token's server went away;
+ * 'C_GetSlotList:huge': a size query answers ~0 slots (rv ignored), more than any caller can allocate.
+ */
 export type FaultFunction =
   | 'C_Sign'
   | 'C_SignInit'
@@ -19,6 +22,7 @@ export type FaultFunction =
   | 'C_Initialize'
   | 'C_GetSlotList'
   | 'C_GetSlotList:empty'
+  | 'C_GetSlotList:huge'
   | 'C_GetTokenInfo';
 
 export interface FaultLibrary {
