@@ -2,10 +2,10 @@
 // overwrites, length-field corruption, splices). Any exception other than DecodeError is a bug.
 // Usage: node --import tsx bench/fuzz-decoder.ts [inputs=1000000] [seconds=300]
 import { LocalForger } from '@taquito/local-forging';
+import { b58encode } from '../src/tezos/base58.js';
 import { DecodeError, decodeRequest } from '../src/tezos/request.js';
 import { REFUTE_VARIANTS } from '../test/helpers/refutation-vectors.js';
 import { allVectors, BRANCH, bytes } from '../test/helpers/tezos-vectors.js';
-import { b58encode } from '../src/tezos/base58.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const budgetMs = Number(process.argv[3] ?? 300) * 1000;

@@ -7,9 +7,9 @@ import { authenticationMessage } from '../src/auth/authenticate.js';
 import { RequestAuthenticator } from '../src/auth/request-authenticator.js';
 import { checkHead } from '../src/chain/head-check.js';
 import { audit } from '../src/log/audit.js';
-import { sampleAuditEntry } from '../test/helpers/audit-entry.js';
 import { closeLogger, createLogger } from '../src/log/logger.js';
 import { SignerMetrics } from '../src/metrics/signer-metrics.js';
+import { sampleAuditEntry } from '../test/helpers/audit-entry.js';
 
 const BLOCK = Buffer.from(
   '117a06a7700000000c0272b9c070cec8364f71d3361b0196ff250451241dc70933fefbda3b4c0eff329700000000619d27ce0401589994c43f991baf797f80702ba7f11075ea11eaed813c3b2eaf769b42ca30000000210000000102000000040000000c0000000000000004ffffffff0000000400000000c146ae2d2ada6afc75c4e2d84d994366d0944f1d5448f8ce5c99365ab8f7aa05532d7119ff62aeeea609473addaafc033aa264c5cf6ab8af70e1154ed44cb3d800000000ef9ad9f900000000ff408781a014bbc88d879ae2847cb65e31318c61aab34cd000ae27a9103a718b5b00',

@@ -3,22 +3,23 @@
 // memory, file and PostgreSQL watermarks, under one load generator in its own process; then start-up,
 // peak RSS, and growth with 1/100/1000 keys and 1/1000 watermark slots. Prints the tables and the targets
 // and writes bench/results/latest.{json,md}.  BENCH_SECONDS (default 3) sets each load point's window.
-import { cpus } from 'node:os';
+
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startSyncPair } from '../test/helpers/pg-standby.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { runHsmBench } from './hsm.js';
-import { runRemoteHsmBench } from './remote-hsm.js';
-import { fdatasyncP50Ms } from './load/fsync.js';
 import { checkSample } from './load/check-signature.js';
+import { fdatasyncP50Ms } from './load/fsync.js';
 import { type Backend, buildProduct, productConfig, startProduct } from './load/product.js';
 import { runLoad } from './load/run-load.js';
 import { type ServerProcess, startServer } from './load/server-process.js';
 import type { LoadResult } from './load/spec.js';
+import { runRemoteHsmBench } from './remote-hsm.js';
 import { formatResults } from './report/format.js';
 import type { BenchResults, GrowthRow, HttpRow, ServerRow } from './report/results.js';
 import { evaluateTargets } from './report/targets.js';

@@ -1,6 +1,6 @@
 // What verifying every HSM signature costs on the JS thread (src/crypto/verifier.ts), per curve.
 // Run: node --import tsx bench/verify.ts
-import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { makeVerifier, type Verifier } from '../src/crypto/verifier.js';

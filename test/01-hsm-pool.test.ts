@@ -1,9 +1,9 @@
 // The session pool under load: N-way concurrency, a responsive event loop, drain on close, shared module.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/index.js';
 import { addon } from '../src/hsm/native.js';

@@ -1,7 +1,7 @@
 // Native verification of every HSM signature (native/verify.cpp): the DER encoder against OpenSSL's own
 // output, the check itself against @noble/curves signatures, and a device that corrupts its signatures
 // (fault-injecting PKCS#11 wrapper in front of SoftHSM2), directly and through the HTTP API.
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { sign as cryptoSign, verify as cryptoVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -19,10 +19,10 @@ import { blake2b256 } from '../src/tezos/hash.js';
 import { decodeSignature } from '../src/tezos/signatures.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
+import { requestSign } from './helpers/http.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { bytes, consensus } from './helpers/tezos-vectors.js';
 import { verifySignature } from './helpers/verify.js';
-import { requestSign } from './helpers/http.js';
 
 const ECDSA = { p256, secp256k1 } as const;
 const OPENSSL_CURVE = { p256: 'prime256v1', secp256k1: 'secp256k1' } as const;

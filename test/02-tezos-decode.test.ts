@@ -1,7 +1,7 @@
 // Request decoder: real and constructed vectors for every magic byte, refusals with offsets, a small fuzz.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decodeRequest, watermarkSlotOf, type SignRequest } from '../src/tezos/request.js';
+import { DecodeError, decodeRequest, type SignRequest, watermarkSlotOf } from '../src/tezos/request.js';
 import { refusal } from './helpers/decode-refusal.js';
 import {
   allVectors,

@@ -21,13 +21,13 @@ import {
   PVM_STEP,
   proof,
   REFUTATION_AT,
-  REFUTE_VARIANTS as VARIANTS,
   ROLLUP,
   rawData,
   refute,
   reveal,
   SOURCE,
   start,
+  REFUTE_VARIANTS as VARIANTS,
 } from './helpers/refutation-vectors.js';
 import { BRANCH, bytes, fill, GENERIC_TRANSFER, u32 } from './helpers/tezos-vectors.js';
 

@@ -1,7 +1,8 @@
 // The octez remote-signer API in process (app.request) over a real SoftHSM2 token: answers, signatures
 // verified with taquito, and every malformed or refused request mapped to its code and the octez body.
-import { readFileSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBody } from '../src/server/errors.js';

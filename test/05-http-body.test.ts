@@ -9,7 +9,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLogger, createLogger } from '../src/log/logger.js';
 import { createApp } from '../src/server/app.js';
-import { listen, type Listening } from '../src/server/listen.js';
+import { type Listening, listen } from '../src/server/listen.js';
 import { SignObserver } from '../src/server/sign-observer.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { decodeSignature } from '../src/tezos/signatures.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_NAME } from '../src/watermark/file-store.js';
 import { devToken } from './helpers/dev-signer.js';
+import { postSign } from './helpers/http.js';
 import { type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
-import { postSign } from './helpers/http.js';
 
 let dir: string;
 let config: string;

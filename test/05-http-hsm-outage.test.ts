@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postSign, type SignAnswer } from './helpers/http.js';
 import { type OpsSigner, startOpsSigner } from './helpers/ops-signer.js';
 import { type P11KitServer, startP11KitServer } from './helpers/p11-kit.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
-import { postSign, type SignAnswer } from './helpers/http.js';
 
 let token: TestToken;
 let p11: P11KitServer;

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsm } from '../src/hsm/index.js';
-import { publicKeyFromPoint } from '../src/tezos/keys.js';
 import { Policy } from '../src/policy/policy.js';
 import { createApp } from '../src/server/app.js';
 import { Signer } from '../src/signer/signer.js';
+import { publicKeyFromPoint } from '../src/tezos/keys.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { CKR } from './helpers/ckr.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
+import { requestSign } from './helpers/http.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { blockWith } from './helpers/tezos-vectors.js';
-import { requestSign } from './helpers/http.js';
 
 let token: TestToken;
 let hsm: Hsm;

@@ -14,10 +14,10 @@ import { blake2b256 } from '../src/tezos/hash.js';
 import { decodeSignature } from '../src/tezos/signatures.js';
 import { FileStore } from '../src/watermark/file-store.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
+import { requestSign } from './helpers/http.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { bytes, consensus } from './helpers/tezos-vectors.js';
 import { verifySignature } from './helpers/verify.js';
-import { requestSign } from './helpers/http.js';
 
 const SESSIONS = 2;
 const MAX_QUEUE = 2;

@@ -1,10 +1,10 @@
 // Concurrency over real HTTP (node:http server in process, real token): at one height exactly one of
 // many different payloads is signed, and identical payloads all get the one same signature.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, type Listening } from '../src/server/listen.js';
+import { type Listening, listen } from '../src/server/listen.js';
 import { type DevSigner, devToken, openSigner } from './helpers/dev-signer.js';
-import { blockWith, consensus } from './helpers/tezos-vectors.js';
 import { postSign, type SignAnswer } from './helpers/http.js';
+import { blockWith, consensus } from './helpers/tezos-vectors.js';
 
 let pkhs: Record<'tz1' | 'tz2' | 'tz3', string>;
 let s: DevSigner;

@@ -1,12 +1,13 @@
 // End to end with a real client: taquito's RemoteSigner against `serve` running as a child process, on
 // a real SoftHSM2 token; taquito verifies each signature itself, and we verify again with @taquito/utils.
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import { RemoteSigner } from '@taquito/remote-signer';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devToken } from './helpers/dev-signer.js';
 import { type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { blockWith, consensus, GENERIC_TRANSFER } from './helpers/tezos-vectors.js';
-import { readFileSync, writeFileSync } from 'node:fs';
 
 let pkhs: Record<'tz1' | 'tz2' | 'tz3', string>;
 let server: SignerProcess;

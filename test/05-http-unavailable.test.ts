@@ -11,8 +11,8 @@ import { errorBody } from '../src/server/errors.js';
 import { Signer } from '../src/signer/signer.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { devToken } from './helpers/dev-signer.js';
-import { consensus } from './helpers/tezos-vectors.js';
 import { requestSign } from './helpers/http.js';
+import { consensus } from './helpers/tezos-vectors.js';
 
 let hsm: Hsm;
 let pkhs: Record<'tz1' | 'tz2' | 'tz3', string>;

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevSigner, devToken, openSigner } from './helpers/dev-signer.js';
-import { blockWith, consensus } from './helpers/tezos-vectors.js';
 import { requestSign } from './helpers/http.js';
+import { blockWith, consensus } from './helpers/tezos-vectors.js';
 
 const GHOSTNET = 'af1864d9';
 const onChain = (hex: string, chain: string) => hex.slice(0, 2) + chain + hex.slice(10);

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { postSign } from './helpers/http.js';
 import { runCli, startSigner } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
-import { postSign } from './helpers/http.js';
 
 const PKH = /\b(tz[123][1-9A-HJ-NP-Za-km-z]{33})\b/g;
 let dir: string;

@@ -9,10 +9,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WATERMARK_TABLE } from '../src/watermark/postgres-schema.js';
 import { devToken } from './helpers/dev-signer.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 import { type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
-import { postSign, type SignAnswer } from './helpers/http.js';
 
 let db: PgServer;
 let dbUrl: string;

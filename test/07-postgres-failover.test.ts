@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WATERMARK_TABLE } from '../src/watermark/postgres-schema.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type SyncPair, sql, startSyncPair } from './helpers/pg-standby.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
-import { postSign, type SignAnswer } from './helpers/http.js';
 
 const DB = 'failover';
 let pair: SyncPair;

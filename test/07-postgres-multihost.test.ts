@@ -9,7 +9,7 @@ import { openPostgresStore } from '../src/watermark/postgres-store.js';
 import { parseStoreUrl } from '../src/watermark/postgres-url.js';
 import type { SlotKey } from '../src/watermark/store.js';
 import { payloadHash, testSigner } from './helpers/ecdsa-signer.js';
-import { type SyncPair, sql, startSyncPair, STANDBY_NAME } from './helpers/pg-standby.js';
+import { STANDBY_NAME, type SyncPair, sql, startSyncPair } from './helpers/pg-standby.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 
 const DB = 'multihost';

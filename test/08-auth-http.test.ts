@@ -10,11 +10,11 @@ import { promisify } from 'node:util';
 import { InMemorySigner } from '@taquito/signer';
 import { verifySignature } from '@taquito/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticationMessage } from '../src/auth/authenticate.js';
 import { API_TOKEN_HEADER } from '../src/auth/api-token.js';
+import { authenticationMessage } from '../src/auth/authenticate.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
-import { postSign, type SignAnswer } from './helpers/http.js';
 
 const run = promisify(execFile);
 let t: OpsToken;

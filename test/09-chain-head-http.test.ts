@@ -4,10 +4,10 @@
 // metrics show the node's state.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postSign as post } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type StubNode, stubNode } from './helpers/stub-node.js';
 import { blockWith, consensus } from './helpers/tezos-vectors.js';
-import { postSign as post } from './helpers/http.js';
 
 let t: OpsToken;
 let node: StubNode;

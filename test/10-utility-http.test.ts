@@ -3,17 +3,17 @@
 // by CKR code from a fault-injecting PKCS#11 wrapper over SoftHSM2, pool gauges, store sync latency),
 // and readiness following a real PostgreSQL watermark store going down and up.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFaultLibrary, type FaultLibrary } from './helpers/fault-pkcs11.js';
+import { postSign } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { type PgServer, startPostgres } from './helpers/postgres.js';
 import { blockWith } from './helpers/tezos-vectors.js';
-import { postSign } from './helpers/http.js';
 
 const CKR_DEVICE_ERROR = 0x30;
 let t: OpsToken;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeadState } from '../src/chain/head-monitor.js';
 import type { PoolStats } from '../src/hsm/types.js';
 import { audit } from '../src/log/audit.js';
-import { createLogger, closeLogger } from '../src/log/logger.js';
+import { closeLogger, createLogger } from '../src/log/logger.js';
 import { LATENCY_BUCKETS, SignerMetrics } from '../src/metrics/signer-metrics.js';
 import { sampleAuditEntry } from './helpers/audit-entry.js';
 

@@ -13,9 +13,9 @@ import { BlsKey } from '../src/bls/bls-key.js';
 import { DEFAULT_AES_LABEL } from '../src/cli/keys-bls.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { devToken } from './helpers/dev-signer.js';
+import { postSign, type SignAnswer } from './helpers/http.js';
 import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { SOFTHSM_LIBRARY } from './helpers/softhsm.js';
-import { postSign, type SignAnswer } from './helpers/http.js';
 
 const VECTOR = {
   pkh: 'tz4EECtMxAuJ9UDLaiMZH7G1GCFYUWsj8HZn',

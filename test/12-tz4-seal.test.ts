@@ -16,9 +16,9 @@ import { Hsm, type SealMechanism } from '../src/hsm/index.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { decodeSignature } from '../src/tezos/signatures.js';
 import { buildFaultLibrary, type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
+import { postSign } from './helpers/http.js';
 import { runCli, type SignerProcess, startSigner } from './helpers/signer-process.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
-import { postSign } from './helpers/http.js';
 
 let token: TestToken;
 let other: TestToken;

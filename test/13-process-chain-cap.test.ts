@@ -17,8 +17,8 @@ import { StoreUnavailableError } from '../src/watermark/errors.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import type { SlotKey } from '../src/watermark/store.js';
 import { devToken } from './helpers/dev-signer.js';
-import { consensus, MAINNET } from './helpers/tezos-vectors.js';
 import { requestSign } from './helpers/http.js';
+import { consensus, MAINNET } from './helpers/tezos-vectors.js';
 
 let config: Config;
 let hsm: Hsm;

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postSign } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
-import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let s: OpsSigner;

@@ -4,9 +4,9 @@
 
 import { verifySignature } from '@taquito/utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { postSign } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { consensus } from './helpers/tezos-vectors.js';
-import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let config: string;

@@ -2,18 +2,18 @@
 // was already open and exits 1, leaving nothing half-alive; a signing address open to the network
 // with no protection, and a configured key the token does not hold, start with a warning.
 
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { exposureWarning } from '../src/server/exposure.js';
+import { postSign } from './helpers/http.js';
 import { type OpsSigner, type OpsToken, opsConfig, opsToken, startOpsSigner } from './helpers/ops-signer.js';
 import { runCli } from './helpers/signer-process.js';
 import { consensus } from './helpers/tezos-vectors.js';
 import { PKH2 } from './helpers/watermark.js';
-import { postSign } from './helpers/http.js';
 
 let t: OpsToken;
 let busy: Server;

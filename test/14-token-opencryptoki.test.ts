@@ -4,17 +4,18 @@
 // (an RSA key on the token is not offered), and without pkcsslotd the error says to start it. Its AES-CBC-PAD,
 // SHA256-HMAC and generic secret generation are enough to seal a tz4 key, which `serve` then signs with
 // (the signature checked by @taquito/utils).
+
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENCRYPTOKI_WAIT_MS, type OckToken, startOpenCryptoki } from './helpers/opencryptoki.js';
-import { expectCliRefusal, expectKeygenRefusal, offered } from './helpers/token-cli.js';
+import { type OckToken, OPENCRYPTOKI_WAIT_MS, startOpenCryptoki } from './helpers/opencryptoki.js';
 import { runCli, startSigner } from './helpers/signer-process.js';
 import { signVerified, stopSigner } from './helpers/signing-path.js';
 import { consensus } from './helpers/tezos-vectors.js';
+import { expectCliRefusal, expectKeygenRefusal, offered } from './helpers/token-cli.js';
 
 const run = promisify(execFile);
 

@@ -7,11 +7,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectKeygenRefusal, offered } from './helpers/token-cli.js';
 import { type P11KitServer, startP11KitServer } from './helpers/p11-kit.js';
 import { runCli } from './helpers/signer-process.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
 import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
+import { expectKeygenRefusal, offered } from './helpers/token-cli.js';
 
 let token: TestToken;
 let server: P11KitServer;

@@ -3,8 +3,8 @@
 // src/bin_signer/handler.ml), i.e. over BLAKE2b-256 of the message for Ed25519, secp256k1 and P-256.
 
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import type { Curve } from '../tezos/curve.js';
 import { makeVerifier } from '../crypto/verifier.js';
+import type { Curve } from '../tezos/curve.js';
 import { parsePublicKey } from '../tezos/keys.js';
 
 export interface AuthorizedKey {

@@ -3,8 +3,8 @@
 // - tezos.<pkh>.authorized_keys: for that key only, replacing the server-wide list for it.
 // A signer key with no list at all signs without authentication (octez: require_auth off).
 
-import { type AuthorizedKey, parseAuthorizedKey } from './authorized-key.js';
 import { type AuthResult, verifyAuthentication } from './authenticate.js';
+import { type AuthorizedKey, parseAuthorizedKey } from './authorized-key.js';
 
 export class RequestAuthenticator {
   private readonly global: readonly AuthorizedKey[] | null;

@@ -2,8 +2,8 @@
 import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BlsKey } from './bls-key.js';
-import { parseSealed, SealedFileError, type SealedKey, serializeSealed } from './sealed-file.js';
 import { unsealKey } from './seal.js';
+import { parseSealed, SealedFileError, type SealedKey, serializeSealed } from './sealed-file.js';
 import type { Sealer } from './sealer.js';
 
 export function blsKeyDir(configPath: string): string {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { BlsKey } from './bls-key.js';
 import { aadOf, SEALED_VERSION, SealedFileError, type SealedKey } from './sealed-file.js';
-import { SECRET_BYTES, type SealMechanism, type Sealer, sealedSizes } from './sealer.js';
+import { SECRET_BYTES, type Sealer, type SealMechanism, sealedSizes } from './sealer.js';
 
 /** Encrypts the 32-byte little-endian secret of `key`; `secretLe` is not wiped here (the caller owns it). */
 export async function sealKey(

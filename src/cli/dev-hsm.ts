@@ -9,8 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import type { Curve } from '../tezos/curve.js';
 import { buildKeyring } from '../signer/keyring.js';
+import type { Curve } from '../tezos/curve.js';
 import { parseVerbArgs } from './args.js';
 import { openHsm } from './open-hsm.js';
 

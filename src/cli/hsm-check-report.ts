@@ -4,8 +4,8 @@
 // that make the command fail.
 import { blsKeyDir, readSealedDir } from '../bls/key-dir.js';
 import type { Config } from '../config/types.js';
-import type { Hsm } from '../hsm/hsm.js';
 import { Pkcs11Error } from '../hsm/errors.js';
+import type { Hsm } from '../hsm/hsm.js';
 import {
   type MechanismFlag,
   type MechanismInfo,

@@ -3,9 +3,9 @@
 // the vendor's hint when one applies (vendor-hints.ts).
 
 import { pinSource, readPin } from '../config/pin.js';
+import type { Config } from '../config/types.js';
 import { withVendorHint } from '../config/vendor-hints.js';
 import { Pkcs11Error } from '../hsm/errors.js';
-import type { Config } from '../config/types.js';
 import { Hsm } from '../hsm/hsm.js';
 import type { HsmOptions } from '../hsm/types.js';
 

@@ -4,9 +4,9 @@
 // guard, audit log, metrics); here they are bound to their listeners (TLS, the utility listener).
 
 import { loadConfig } from '../config/load.js';
-import { createLogger, closeLogger } from '../log/logger.js';
-import { type Listening, listen } from '../server/listen.js';
+import { closeLogger, createLogger } from '../log/logger.js';
 import { exposureWarning } from '../server/exposure.js';
+import { type Listening, listen } from '../server/listen.js';
 import { parseVerbArgs, requireConfig } from './args.js';
 import { Closers } from './closers.js';
 import { buildService } from './service.js';

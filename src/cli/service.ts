@@ -4,14 +4,15 @@
 // opened, in reverse order.
 
 import type { Hono } from 'hono';
+import type { Logger } from 'pino';
 import { ApiToken } from '../auth/api-token.js';
+import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { blsKeyDir, unsealDir } from '../bls/key-dir.js';
 import { BlsSignThread } from '../bls/sign-thread.js';
-import { RequestAuthenticator } from '../auth/request-authenticator.js';
 import { ChainHeadGuard } from '../chain/head-guard.js';
 import { chainHeadCheck } from '../chain/request-check.js';
 import type { Config } from '../config/types.js';
-import type { Logger } from 'pino';
+import type { Hsm } from '../hsm/index.js';
 import { instrumentDevice } from '../metrics/instrumented-device.js';
 import { instrumentStore } from '../metrics/instrumented-store.js';
 import { SignerMetrics } from '../metrics/signer-metrics.js';
@@ -24,7 +25,6 @@ import { createUtilityApp } from '../server/utility-app.js';
 import { Signer } from '../signer/signer.js';
 import { openStore } from '../watermark/open-store.js';
 import type { WatermarkStore } from '../watermark/store.js';
-import type { Hsm } from '../hsm/index.js';
 import type { Closers } from './closers.js';
 import { openHsm } from './open-hsm.js';
 

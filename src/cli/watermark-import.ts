@@ -1,12 +1,12 @@
 // `watermark import --from octez|signatory PATH --config FILE --yes`: carries the high watermarks of a
 // previous signer over. Only ever raises a mark (see src/migrate/imported-mark.ts).
 
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { applyImports, type ImportedMark } from '../migrate/imported-mark.js';
 import { readOctezWatermarks } from '../migrate/octez-watermarks.js';
 import { readSignatoryWatermarks } from '../migrate/signatory-watermarks.js';
 import { openStore } from '../watermark/open-store.js';
-import { parseArgs } from 'node:util';
 import { requireConfig, UsageError } from './args.js';
 
 // The path is positional (`--from octez PATH`), which the shared strict parser does not allow.

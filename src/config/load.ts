@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { DEFAULT_TIMEOUT_MS, QUEUE_PER_SESSION } from '../hsm/options.js';
 import { DEFAULT_MAX_CHAINS } from '../policy/chain-cap.js';
 import { ConfigError } from './errors.js';
 import {
@@ -15,7 +16,6 @@ import {
   parseServerSecurity,
 } from './ops-sections.js';
 import { Section } from './reader.js';
-import { DEFAULT_TIMEOUT_MS, QUEUE_PER_SESSION } from '../hsm/options.js';
 import { parseTezos } from './tezos-section.js';
 import {
   type Address,

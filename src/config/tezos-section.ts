@@ -2,8 +2,8 @@
 
 import type { KeyPolicy } from '../policy/key-policy.js';
 import { b58decode } from '../tezos/base58.js';
-import { pkhToBytes } from '../tezos/keys.js';
 import { CONSENSUS_OPERATION_KINDS, GENERIC_OPERATION_KINDS } from '../tezos/decode-operations.js';
+import { pkhToBytes } from '../tezos/keys.js';
 import type { Section } from './reader.js';
 
 const PKH = /^tz[1234][1-9A-HJ-NP-Za-km-z]{33}$/;

@@ -2,7 +2,7 @@
 // slow disk or pipe never blocks the signing path. PIN-shaped fields are redacted wherever they appear.
 
 import { once } from 'node:events';
-import { type Logger, type LoggerOptions, destination, pino } from 'pino';
+import { destination, type Logger, type LoggerOptions, pino } from 'pino';
 
 export interface LogOptions {
   level?: LoggerOptions['level'];

@@ -1,7 +1,7 @@
 // Prometheus metrics of the signer, served on the utility listener's /metrics. One registry per
 // instance (not prom-client's global one) so tests and several servers in one process do not collide.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HeadState } from '../chain/head-monitor.js';
 import type { PoolStats } from '../hsm/types.js';
 

@@ -6,8 +6,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeSignature } from '../tezos/signatures.js';
 import type { ConsensusKind } from '../tezos/request.js';
+import { decodeSignature } from '../tezos/signatures.js';
 import { type ImportedMark, WHOLE_LEVEL_ROUND } from './imported-mark.js';
 import { checkChainId, checkPkh, int32, isObject, parseJson } from './json-fields.js';
 

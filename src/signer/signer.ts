@@ -5,15 +5,15 @@
 
 import type { BlsSigning } from '../bls/sign-thread.js';
 import { SIGN_MECHANISMS } from '../hsm/mechanisms.js';
-import type { Curve } from '../tezos/curve.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
+import type { Curve } from '../tezos/curve.js';
 import { decodeRequest, watermarkSlotOf } from '../tezos/decode.js';
 import { blake2b256 } from '../tezos/hash.js';
 import type { SignRequest } from '../tezos/request.js';
 import type { WatermarkStore } from '../watermark/store.js';
-import { MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
 import type { SigningDevice } from './device.js';
+import { MechanismMissingError, UnknownKeyError, WatermarkRefusedError } from './errors.js';
 import { addBlsKeys, buildKeyring, type HsmSignerKey, type SignerKey } from './keyring.js';
 
 export type { SigningDevice } from './device.js';

@@ -4,8 +4,8 @@
 // (Public_key_hash.encoding and Public_key.encoding).
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import type { Curve } from './curve.js';
 import { b58decode, b58encode } from './base58.js';
+import type { Curve } from './curve.js';
 import { blake2b160 } from './hash.js';
 import type { PrefixName } from './prefixes.js';
 

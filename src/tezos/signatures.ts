@@ -3,8 +3,8 @@
 // libsecp256k1's normalised verify), so we always normalise; P-256 too, harmless there and one rule for both.
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import type { Curve } from './curve.js';
 import { b58decode, b58encode } from './base58.js';
+import type { Curve } from './curve.js';
 
 export type SignatureScheme = 'ed25519' | 'secp256k1' | 'p256' | 'bls' | 'generic';
 

@@ -15,9 +15,9 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { VENDOR_LIBRARIES } from '../../src/config/vendors.js';
 import { type Daemon, startDaemon, waitFor } from './daemon.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devToken } from './dev-signer.js';
-import { SOURCES, type SignerProcess, type StartOptions, startSigner } from './signer-process.js';
+import { type SignerProcess, SOURCES, type StartOptions, startSigner } from './signer-process.js';
 
 export interface OpsToken {
   dir: string;

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFi
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { postSign } from './http.js';
 import { type Launcher, runCli, startSigner } from './signer-process.js';
 import { blockWith } from './tezos-vectors.js';
-import { postSign } from './http.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -3,8 +3,8 @@
 // under the name `standby1`, which the primary then requires in synchronous_standby_names, so every
 // COMMIT the primary acknowledges is flushed on the standby too.
 
-import { appendFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { clusterDir, type PgServer, runPostgres, startPostgres } from './postgres.js';
