@@ -7,8 +7,10 @@ import type { Config } from '../config/types.js';
 import { Pkcs11Error } from '../hsm/errors.js';
 import type { Hsm } from '../hsm/hsm.js';
 import {
+  CKM,
   type MechanismFlag,
   type MechanismInfo,
+  type MechanismName,
   SIGN_MECHANISMS,
   type TokenInfo,
 } from '../hsm/mechanisms.js';
@@ -26,33 +28,17 @@ const CURVES: readonly { curve: Curve; prefix: string }[] = [
 ];
 
 /** The mechanisms the signer uses, with the flags each needs (docs/tz4.md for the sealing ones). */
-const MECHANISMS_THAT_MATTER: readonly { name: string; type: number; needs: MechanismFlag[]; for: string }[] =
-  [
-    { name: 'CKM_ECDSA', type: 0x1041, needs: ['sign'], for: 'tz2, tz3 signatures' },
-    { name: 'CKM_EDDSA', type: 0x1057, needs: ['sign'], for: 'tz1 signatures' },
-    { name: 'CKM_EC_KEY_PAIR_GEN', type: 0x1040, needs: ['generateKeyPair'], for: 'keys generate tz2, tz3' },
-    {
-      name: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
-      type: 0x1055,
-      needs: ['generateKeyPair'],
-      for: 'keys generate tz1',
-    },
-    { name: 'CKM_AES_KEY_GEN', type: 0x1080, needs: ['generate'], for: 'tz4 sealing key' },
-    { name: 'CKM_AES_GCM', type: 0x1087, needs: ['encrypt', 'decrypt'], for: 'tz4 sealing (aes-gcm)' },
-    {
-      name: 'CKM_AES_CBC_PAD',
-      type: 0x1085,
-      needs: ['encrypt', 'decrypt'],
-      for: 'tz4 sealing (aes-cbc-hmac)',
-    },
-    { name: 'CKM_SHA256_HMAC', type: 0x251, needs: ['sign', 'verify'], for: 'tz4 sealing (aes-cbc-hmac)' },
-    {
-      name: 'CKM_GENERIC_SECRET_KEY_GEN',
-      type: 0x350,
-      needs: ['generate'],
-      for: 'tz4 sealing (aes-cbc-hmac)',
-    },
-  ];
+const MECHANISMS_THAT_MATTER: readonly { name: MechanismName; needs: MechanismFlag[]; for: string }[] = [
+  { name: 'CKM_ECDSA', needs: ['sign'], for: 'tz2, tz3 signatures' },
+  { name: 'CKM_EDDSA', needs: ['sign'], for: 'tz1 signatures' },
+  { name: 'CKM_EC_KEY_PAIR_GEN', needs: ['generateKeyPair'], for: 'keys generate tz2, tz3' },
+  { name: 'CKM_EC_EDWARDS_KEY_PAIR_GEN', needs: ['generateKeyPair'], for: 'keys generate tz1' },
+  { name: 'CKM_AES_KEY_GEN', needs: ['generate'], for: 'tz4 sealing key' },
+  { name: 'CKM_AES_GCM', needs: ['encrypt', 'decrypt'], for: 'tz4 sealing (aes-gcm)' },
+  { name: 'CKM_AES_CBC_PAD', needs: ['encrypt', 'decrypt'], for: 'tz4 sealing (aes-cbc-hmac)' },
+  { name: 'CKM_SHA256_HMAC', needs: ['sign', 'verify'], for: 'tz4 sealing (aes-cbc-hmac)' },
+  { name: 'CKM_GENERIC_SECRET_KEY_GEN', needs: ['generate'], for: 'tz4 sealing (aes-cbc-hmac)' },
+];
 
 export interface MechanismReport {
   name: string;
@@ -123,7 +109,7 @@ function percentile(sorted: number[], p: number): number {
 
 function mechanismReports(all: readonly MechanismInfo[]): MechanismReport[] {
   return MECHANISMS_THAT_MATTER.map((m) => {
-    const info = all.find((l) => l.type === m.type);
+    const info = all.find((l) => l.type === CKM[m.name]);
     const lacking = info ? m.needs.filter((f) => !info.flags[f]) : m.needs;
     const listed = info !== undefined;
     return { name: m.name, for: m.for, listed, offered: listed && lacking.length === 0, lacking };

@@ -3,8 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { checkMechanism, checkSealArgs, SEAL_PARAMS } from './aes-args.js';
 import { Pkcs11Error } from './errors.js';
 import { keygenRefusal } from './keygen-refusal.js';
-import { type MechanismInfo, signableCurves, type TokenInfo, toMechanismInfo } from './mechanisms.js';
-import { addon, CKM_ECDSA, CKM_EDDSA, type NativeKey, type NativePool, type SignProbe } from './native.js';
+import {
+  type MechanismInfo,
+  SIGN_MECHANISMS,
+  signableCurves,
+  type TokenInfo,
+  toMechanismInfo,
+} from './mechanisms.js';
+import { addon, type NativeKey, type NativePool, type SignProbe } from './native.js';
 import { checkCurve, checkLabel, parseKeyId, toNativeOpen } from './options.js';
 import type { Curve, HsmKey, HsmOptions, KeyInventoryEntry, PoolStats, SealMechanism } from './types.js';
 
@@ -279,10 +285,10 @@ export class Hsm {
       if (data.length === 0 || data.length > MAX_EDDSA_MESSAGE) {
         throw new RangeError(`Ed25519 data must be 1 to ${MAX_EDDSA_MESSAGE} bytes, got ${data.length}`);
       }
-      return CKM_EDDSA;
+    } else if (data.length !== 32) {
+      throw new RangeError(`ECDSA signs a 32-byte digest, got ${data.length} bytes`);
     }
-    if (data.length !== 32) throw new RangeError(`ECDSA signs a 32-byte digest, got ${data.length} bytes`);
-    return CKM_ECDSA;
+    return SIGN_MECHANISMS[key.curve].type;
   }
 
   #checkOpen(): void {

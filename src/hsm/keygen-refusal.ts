@@ -2,10 +2,11 @@
 // CKR_CURVE_NOT_SUPPORTED for secp256k1, CKR_MECHANISM_INVALID for Ed25519). This names what the token
 // lacks instead, keeping the code so callers still see the PKCS#11 value.
 import { Pkcs11Error } from './errors.js';
+import type { MechanismName } from './mechanisms.js';
 import type { Curve } from './types.js';
 
 /** The generation mechanism per curve (PKCS#11 v3.0 §2.3.7 / §2.3.9). */
-export const KEYGEN_MECHANISM: Readonly<Record<Curve, string>> = {
+export const KEYGEN_MECHANISM: Readonly<Record<Curve, MechanismName>> = {
   p256: 'CKM_EC_KEY_PAIR_GEN',
   secp256k1: 'CKM_EC_KEY_PAIR_GEN',
   ed25519: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',

@@ -25,31 +25,37 @@ const MECHANISM_FLAGS = {
 
 export type MechanismFlag = keyof typeof MECHANISM_FLAGS;
 
-/** Names of the mechanisms the signer and its diagnostics care about; others print as hex. */
-const MECHANISM_NAMES: Readonly<Record<number, string>> = {
-  4160: 'CKM_EC_KEY_PAIR_GEN',
-  [CKM_ECDSA]: 'CKM_ECDSA',
-  4162: 'CKM_ECDSA_SHA1',
-  4164: 'CKM_ECDSA_SHA256',
-  4181: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
-  [CKM_EDDSA]: 'CKM_EDDSA',
-  4224: 'CKM_AES_KEY_GEN',
-  4229: 'CKM_AES_CBC_PAD',
-  4231: 'CKM_AES_GCM',
-  592: 'CKM_SHA256',
-  593: 'CKM_SHA256_HMAC',
-  848: 'CKM_GENERIC_SECRET_KEY_GEN',
-};
+/** The mechanisms the signer and its diagnostics care about (pkcs11t.h values); others print as hex. */
+export const CKM = {
+  CKM_EC_KEY_PAIR_GEN: 0x1040,
+  CKM_ECDSA,
+  CKM_ECDSA_SHA1: 0x1042,
+  CKM_ECDSA_SHA256: 0x1044,
+  CKM_EC_EDWARDS_KEY_PAIR_GEN: 0x1055,
+  CKM_EDDSA,
+  CKM_AES_KEY_GEN: 0x1080,
+  CKM_AES_CBC_PAD: 0x1085,
+  CKM_AES_GCM: 0x1087,
+  CKM_SHA256: 0x250,
+  CKM_SHA256_HMAC: 0x251,
+  CKM_GENERIC_SECRET_KEY_GEN: 0x350,
+} as const;
+
+export type MechanismName = keyof typeof CKM;
+
+const MECHANISM_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(CKM).map(([name, type]) => [type, name]),
+);
 
 export function mechanismName(type: number): string {
-  return MECHANISM_NAMES[type] ?? `0x${type.toString(16).padStart(8, '0')}`;
+  return MECHANISM_NAMES.get(type) ?? `0x${type.toString(16).padStart(8, '0')}`;
 }
 
 /** The mechanism each curve signs with (src/hsm/hsm.ts passes it to C_SignInit). */
-export const SIGN_MECHANISMS: Readonly<Record<Curve, { type: number; name: string }>> = {
-  ed25519: { type: CKM_EDDSA, name: 'CKM_EDDSA' },
-  secp256k1: { type: CKM_ECDSA, name: 'CKM_ECDSA' },
-  p256: { type: CKM_ECDSA, name: 'CKM_ECDSA' },
+export const SIGN_MECHANISMS: Readonly<Record<Curve, { type: number; name: MechanismName }>> = {
+  ed25519: { type: CKM.CKM_EDDSA, name: 'CKM_EDDSA' },
+  secp256k1: { type: CKM.CKM_ECDSA, name: 'CKM_ECDSA' },
+  p256: { type: CKM.CKM_ECDSA, name: 'CKM_ECDSA' },
 };
 
 export interface MechanismInfo {
