@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/watermark/file-store.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
-import { decide } from '../src/watermark/rule.js';
+import { decide, RESERVED } from '../src/watermark/rule.js';
 import type { Mark, WatermarkStore } from '../src/watermark/store.js';
 import { KINDS, WatermarkArgumentError } from '../src/watermark/validate.js';
 import {
@@ -20,6 +20,7 @@ import {
 
 const H = (c: string) => c.repeat(64);
 const stored: Mark = { level: 100, round: 2, hash: H('a'), signature: 'sig' };
+const reserved: Mark = { ...stored, signature: RESERVED };
 
 describe('decide()', () => {
   it.each([
@@ -33,6 +34,9 @@ describe('decide()', () => {
     ['equal height, other bytes', 'refuse', stored, 100, 2, H('b')],
     ['lower level, higher round', 'refuse', stored, 99, 9, H('b')],
     ['lower level, same hash', 'refuse', stored, 99, 2, H('a')],
+    ['reserved height, identical bytes', 'refuse', reserved, 100, 2, H('a')],
+    ['reserved height, other bytes', 'refuse', reserved, 100, 2, H('b')],
+    ['above a reserved height', 'sign', reserved, 100, 3, H('a')],
   ] as const)('%s → %s', (_name, want, mark, level, round, hash) => {
     expect(decide(mark, { level, round, hash })).toBe(want);
   });

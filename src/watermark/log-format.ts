@@ -3,6 +3,7 @@
 //   header  "tezos-hsm-signer watermark log v1\n"
 //   batch*  u32 BE length N | u32 BE (N xor 0xffffffff) | u32 BE CRC-32 of body | body (N bytes)
 //   body    one JSON line per mark: {"c":chain,"p":pkh,"k":kind,"l":level,"r":round,"h":hash,"s":sig}\n
+//           ("s":"" is a height reserved before its signature: RESERVED in rule.ts)
 //
 // The writer appends one batch per write(), durable when write() returns (O_DSYNC, append-log.ts), before it acknowledges any mark in it or
 // writes the next batch (group commit). So a crash can damage only the LAST batch, and nothing in that
@@ -16,7 +17,7 @@
 import { crc32 } from 'node:zlib';
 import type { ConsensusKind } from '../tezos/request.js';
 import type { Mark, SlotKey } from './store.js';
-import { checkMark, checkSlot, WatermarkArgumentError } from './validate.js';
+import { checkSlot, checkStoredMark, WatermarkArgumentError } from './validate.js';
 
 export const LOG_VERSION = 1;
 const HEADER_PREFIX = 'tezos-hsm-signer watermark log v';
@@ -86,7 +87,7 @@ function decodeBody(body: Buffer, offset: number): LogEntry[] {
         const slot = { chainId: o.c, pkh: o.p, kind: o.k as ConsensusKind } as SlotKey;
         const mark = { level: o.l, round: o.r, hash: o.h, signature: o.s } as Mark;
         checkSlot(slot);
-        checkMark(mark);
+        checkStoredMark(mark);
         return { slot, mark };
       } catch (err) {
         const why =

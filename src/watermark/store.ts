@@ -16,7 +16,10 @@ export interface Mark {
   round: number;
   /** hex BLAKE2b-256 of the whole request bytes (magic byte included). */
   hash: string;
-  /** Encoded signature as returned to the client (edsig…/spsig1…/p2sig…/BLsig…). */
+  /**
+   * Encoded signature as returned to the client (edsig…/spsig1…/p2sig…/BLsig…), or RESERVED (rule.ts)
+   * for a height made durable before its signature was recorded.
+   */
   signature: string;
 }
 

@@ -2,7 +2,7 @@
 // store is touched (and never reaches sign()).
 
 import type { ConsensusKind } from '../tezos/request.js';
-import type { Height } from './rule.js';
+import { type Height, RESERVED } from './rule.js';
 import type { Mark, SlotKey } from './store.js';
 
 export const KINDS: readonly ConsensusKind[] = ['block', 'preattestation', 'attestation'];
@@ -48,6 +48,12 @@ export function checkMark(mark: Mark): void {
   checkHeight(mark);
   if (typeof mark.signature !== 'string' || mark.signature.length === 0 || mark.signature.length > 512)
     throw new WatermarkArgumentError('watermark: signature must be a non-empty string');
+}
+
+/** A mark read back from a store: also a reservation (empty signature, see RESERVED in rule.ts). */
+export function checkStoredMark(mark: Mark): void {
+  if (mark.signature === RESERVED) checkHeight(mark);
+  else checkMark(mark);
 }
 
 /** One string per slot, for maps and locks; unambiguous because the parts are base58 / fixed words. */
