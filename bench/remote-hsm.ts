@@ -1,9 +1,10 @@
 // The remote-HSM regime: the bench token behind a sleep of 0.5 ms and of 2 ms before every C_SignInit and
 // C_Sign (test/fixtures/fault-pkcs11.c, FAULT_PKCS11_DELAY_US), as a network HSM's round trips would add.
-// tezos-hsm-signer (memory watermark) against the pkcs11js baseline at 1 and 16 clients, same sessions;
-// then the hand-over: how long a lone sign takes, and how long the same sign takes when a second one is
-// queued 1 ms behind it on the same session (a worker that held finished results for a batch made the
-// first wait for the second).
+// tezos-hsm-signer (memory watermark; as configured by default, then with hsm.sign_ahead off) against the
+// pkcs11js baseline at 1 and 16 clients, same sessions; then the hand-over: how long a lone sign takes
+// (with and without sign ahead), and how long the same sign takes when a second one is queued 1 ms behind
+// it on the same session (a worker that held finished results for a batch made the first wait for the
+// second).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +21,7 @@ const CLIENTS = [1, 16];
 
 export interface RemoteRow {
   delayUs: number;
-  server: 'tezos-hsm-signer' | 'baseline-pkcs11js';
+  server: 'tezos-hsm-signer' | 'tezos-hsm-signer sign_ahead off' | 'baseline-pkcs11js';
   clients: number;
   rate: number;
   p50Ms: number;
@@ -29,8 +30,10 @@ export interface RemoteRow {
 
 export interface HandOverRow {
   delayUs: number;
-  /** Median ms from sign() to its promise resolving, one sign at a time. */
+  /** Median ms from sign() to its promise resolving, one sign at a time (sign ahead on, the default). */
   aloneMs: number;
+  /** The same with signAhead false: C_SignInit back on the path. */
+  aloneOffMs: number;
   /** The same, when a second sign is submitted 1 ms after the first on the one session. */
   queuedBehindMs: number;
 }
@@ -83,14 +86,27 @@ export async function handOver(t: TestToken, dir: string, delayUs: number, count
   delete process.env.FAULT_PKCS11_CONTROL;
   delete process.env.FAULT_PKCS11_LOG;
   const hsm = await Hsm.open({ library, tokenLabel: t.tokenLabel, pin: t.pin, sessions: 1 });
+  const off = await Hsm.open({
+    library,
+    tokenLabel: t.tokenLabel,
+    pin: t.pin,
+    sessions: 1,
+    signAhead: false,
+  });
   try {
     const key = (await hsm.keys()).find((k) => k.curve === 'p256')!;
+    const offKey = (await off.keys()).find((k) => k.curve === 'p256')!;
     const digest = new Uint8Array(32).fill(7);
-    for (let i = 0; i < 5; i++) await hsm.sign(key, digest);
+    for (let i = 0; i < 5; i++) await Promise.all([hsm.sign(key, digest), off.sign(offKey, digest)]);
     const alone: number[] = [];
+    const aloneOff: number[] = [];
     const behind: number[] = [];
     for (let i = 0; i < count; i++) {
       let t0 = performance.now();
+      await off.sign(offKey, digest);
+      aloneOff.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 1)); // as between one client's requests: the worker prepares
+      t0 = performance.now();
       await hsm.sign(key, digest);
       alone.push(performance.now() - t0);
       t0 = performance.now();
@@ -100,9 +116,15 @@ export async function handOver(t: TestToken, dir: string, delayUs: number, count
       behind.push(await first);
       await second;
     }
-    return { delayUs, aloneMs: round2(median(alone)), queuedBehindMs: round2(median(behind)) };
+    return {
+      delayUs,
+      aloneMs: round2(median(alone)),
+      aloneOffMs: round2(median(aloneOff)),
+      queuedBehindMs: round2(median(behind)),
+    };
   } finally {
     await hsm.close();
+    await off.close();
   }
 }
 
@@ -116,15 +138,18 @@ export async function runRemoteHsmBench(
     const dir = join(t.dir, `remote-${delayUs}`);
     const { library, env } = await delayLibrary(dir, delayUs);
     const viaDelay = { ...t, library };
-    const ours = productConfig(dir, 'remote', viaDelay, { backend: 'memory' }, o.sessions);
-    await measure(
-      await startProduct(ours, viaDelay, env),
-      'tezos-hsm-signer',
-      delayUs,
-      o.seconds,
-      remote,
-      o.log,
-    );
+    for (const signAhead of [true, false]) {
+      const name = signAhead ? 'remote' : 'remote-off';
+      const ours = productConfig(dir, name, viaDelay, { backend: 'memory' }, o.sessions, signAhead);
+      await measure(
+        await startProduct(ours, viaDelay, env),
+        signAhead ? 'tezos-hsm-signer' : 'tezos-hsm-signer sign_ahead off',
+        delayUs,
+        o.seconds,
+        remote,
+        o.log,
+      );
+    }
     const baseline = await startServer('baseline', ['bench/baseline/server.ts'], {
       ...t.env,
       ...env,
@@ -137,7 +162,7 @@ export async function runRemoteHsmBench(
     const h = await handOver(t, join(dir, 'hand-over'), delayUs);
     hand.push(h);
     o.log(
-      `hand-over ${delayUs} µs: alone ${h.aloneMs} ms, with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
+      `hand-over ${delayUs} µs: alone ${h.aloneMs} ms (sign ahead off ${h.aloneOffMs} ms), with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
     );
   }
   return { remote, handOver: hand };

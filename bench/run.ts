@@ -103,7 +103,7 @@ async function productRuns(t: TestToken): Promise<void> {
   const stores: Array<{ name: HttpRow['store']; backend: () => Promise<Backend>; signAhead?: boolean }> = [
     { name: 'memory', backend: async () => ({ backend: 'memory' }) },
     { name: 'file', backend: async () => ({ backend: 'file' }) },
-    { name: 'file+sign_ahead', backend: async () => ({ backend: 'file' }), signAhead: true },
+    { name: 'file-sign_ahead_off', backend: async () => ({ backend: 'file' }), signAhead: false },
   ];
   // A primary with a synchronous standby, as deployed; watermark.url names the primary alone, then both
   // (postgres-2hosts: the multi-host walk and its checks), so the two rows differ by that cost only.

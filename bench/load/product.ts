@@ -16,14 +16,14 @@ export async function buildProduct(): Promise<void> {
   await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 }
 
-/** Writes DIR/NAME.yaml for the token (PIN from HSM_PIN) with `sessions` HSM worker sessions (hsm.sign_ahead as given). */
+/** Writes DIR/NAME.yaml for the token (PIN from HSM_PIN) with `sessions` HSM worker sessions (hsm.sign_ahead as given, on by default as in the product). */
 export function productConfig(
   dir: string,
   name: string,
   t: TestToken,
   store: Backend,
   sessions: number,
-  signAhead = false,
+  signAhead = true,
 ): string {
   const watermark =
     store.backend === 'file'
