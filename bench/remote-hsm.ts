@@ -1,7 +1,8 @@
 // The remote-HSM regime: the bench token behind a sleep of 0.5 ms and of 2 ms before every C_SignInit and
 // C_Sign (test/fixtures/fault-pkcs11.c, FAULT_PKCS11_DELAY_US), as a network HSM's round trips would add.
-// tezos-hsm-signer (memory watermark; as configured by default, then with hsm.sign_ahead off) against the
-// pkcs11js baseline at 1 and 16 clients, same sessions; then the hand-over: how long a lone sign takes
+// tezos-hsm-signer with the memory, file and (given a database) PostgreSQL watermarks against the
+// pkcs11js baseline at 1, 8 and 32 clients, same sessions, each signer in its default configuration, and
+// the memory watermark once more with hsm.sign_ahead off; then the hand-over: how long a lone sign takes
 // (with and without sign ahead), and how long the same sign takes when a second one is queued 1 ms behind
 // it on the same session (a worker that held finished results for a batch made the first wait for the
 // second).
@@ -12,16 +13,18 @@ import { Hsm } from '../src/hsm/index.js';
 import { buildFaultLibrary } from '../test/helpers/fault-pkcs11.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { checkSample } from './load/check-signature.js';
-import { productConfig, startProduct } from './load/product.js';
+import { type Backend, productConfig, startProduct } from './load/product.js';
 import { runLoad } from './load/run-load.js';
 import { type ServerProcess, startServer } from './load/server-process.js';
 
 export const REMOTE_DELAYS_US = [500, 2000];
-const CLIENTS = [1, 16];
+const CLIENTS = [1, 8, 32];
 
 export interface RemoteRow {
   delayUs: number;
   server: 'tezos-hsm-signer' | 'tezos-hsm-signer sign_ahead off' | 'baseline-pkcs11js';
+  /** The signer's watermark backend; '-' for the baseline (none). */
+  store: 'memory' | 'file' | 'postgres' | '-';
   clients: number;
   rate: number;
   p50Ms: number;
@@ -55,6 +58,7 @@ async function delayLibrary(
 async function measure(
   s: ServerProcess,
   server: RemoteRow['server'],
+  store: RemoteRow['store'],
   delayUs: number,
   seconds: number,
   rows: RemoteRow[],
@@ -69,9 +73,9 @@ async function measure(
       const r = await runLoad({ ...spec, levelBase: 1 });
       chainBase += clients;
       await checkSample(s.url, pkh, r);
-      rows.push({ delayUs, server, clients, rate: r.rate, p50Ms: r.p50Ms, p99Ms: r.p99Ms });
+      rows.push({ delayUs, server, store, clients, rate: r.rate, p50Ms: r.p50Ms, p99Ms: r.p99Ms });
       log(
-        `remote ${delayUs} µs ${server} ${clients} clients: ${r.rate}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms`,
+        `remote ${delayUs} µs ${server} ${store} ${clients} clients: ${r.rate}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms`,
       );
     }
   } finally {
@@ -130,7 +134,13 @@ export async function handOver(t: TestToken, dir: string, delayUs: number, count
 
 export async function runRemoteHsmBench(
   t: TestToken,
-  o: { seconds: number; sessions: number; log: (s: string) => void },
+  o: {
+    seconds: number;
+    sessions: number;
+    log: (s: string) => void;
+    /** A fresh PostgreSQL database per call, for the postgres rows; none: no postgres rows. */
+    postgresUrl?: (name: string) => Promise<string>;
+  },
 ): Promise<{ remote: RemoteRow[]; handOver: HandOverRow[] }> {
   const remote: RemoteRow[] = [];
   const hand: HandOverRow[] = [];
@@ -138,12 +148,24 @@ export async function runRemoteHsmBench(
     const dir = join(t.dir, `remote-${delayUs}`);
     const { library, env } = await delayLibrary(dir, delayUs);
     const viaDelay = { ...t, library };
-    for (const signAhead of [true, false]) {
-      const name = signAhead ? 'remote' : 'remote-off';
-      const ours = productConfig(dir, name, viaDelay, { backend: 'memory' }, o.sessions, signAhead);
+    const stores: Array<{ store: RemoteRow['store']; backend: () => Promise<Backend>; signAhead?: false }> = [
+      { store: 'memory', backend: async () => ({ backend: 'memory' }) },
+      { store: 'memory', backend: async () => ({ backend: 'memory' }), signAhead: false },
+      { store: 'file', backend: async () => ({ backend: 'file' }) },
+    ];
+    const pgUrl = o.postgresUrl;
+    if (pgUrl)
+      stores.push({
+        store: 'postgres',
+        backend: async () => ({ backend: 'postgres', url: await pgUrl(`remote${delayUs}`) }),
+      });
+    for (const { store, backend, signAhead } of stores) {
+      const name = `remote-${store}${signAhead === false ? '-off' : ''}`;
+      const ours = productConfig(dir, name, viaDelay, await backend(), o.sessions, signAhead);
       await measure(
         await startProduct(ours, viaDelay, env),
-        signAhead ? 'tezos-hsm-signer' : 'tezos-hsm-signer sign_ahead off',
+        signAhead === false ? 'tezos-hsm-signer sign_ahead off' : 'tezos-hsm-signer',
+        store,
         delayUs,
         o.seconds,
         remote,
@@ -158,7 +180,7 @@ export async function runRemoteHsmBench(
       BASELINE_SESSIONS: `${o.sessions}`,
       HSM_PIN: t.pin,
     });
-    await measure(baseline, 'baseline-pkcs11js', delayUs, o.seconds, remote, o.log);
+    await measure(baseline, 'baseline-pkcs11js', '-', delayUs, o.seconds, remote, o.log);
     const h = await handOver(t, join(dir, 'hand-over'), delayUs);
     hand.push(h);
     o.log(

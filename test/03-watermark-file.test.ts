@@ -10,6 +10,7 @@ import { StoreUnavailableError } from '../src/watermark/errors.js';
 import { FileStore, LOG_NAME, WatermarkOpenError } from '../src/watermark/file-store.js';
 import { encodeBatch, LOG_HEADER } from '../src/watermark/log-format.js';
 import { openStore } from '../src/watermark/open-store.js';
+import { RESERVED } from '../src/watermark/rule.js';
 import type { SlotKey } from '../src/watermark/store.js';
 import { CountingSigner, PKH2, pkhN, request, slot, tempDir } from './helpers/watermark.js';
 
@@ -25,7 +26,14 @@ async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promis
   return s;
 }
 
-/** Signs `levels` on `s` one at a time (one batch each); returns the signatures. */
+/** Where each batch of a log starts (its length field; log-format.ts). */
+function batchStarts(buf: Buffer): number[] {
+  const starts: number[] = [];
+  for (let p = LOG_HEADER.length; p < buf.length; p += 12 + buf.readUInt32BE(p)) starts.push(p);
+  return starts;
+}
+
+/** Signs `levels` on `s` one at a time; returns the signatures. */
 async function signLevels(store: FileStore, s: SlotKey, levels: number[]): Promise<string[]> {
   const sigs: string[] = [];
   for (const level of levels) {
@@ -71,21 +79,31 @@ describe('file store persistence', () => {
   it('drops a batch cut short at the end of the file and keeps every complete one', async () => {
     const a = await openFile();
     const s = slot('block');
-    await signLevels(a, s, [1, 2, 3, 4, 5]);
+    const sigs = await signLevels(a, s, [1, 2, 3, 4]);
+    const r5 = request(5, 0);
+    await a.signOnce(s, r5, hsm.signer(r5));
     await a.close();
+    // The final batch is the last signature's record, written after its answer (its height was
+    // reserved durably in the batch before): a crash then loses the record, not the height.
     const full = (await stat(logPath)).size;
     await truncate(logPath, full - 7);
     const reports: string[] = [];
     const b = await openFile({ onRecovery: (m) => reports.push(m) });
-    expect((await b.get(s))?.level).toBe(4);
+    expect(await b.get(s)).toEqual({ level: 5, round: 0, hash: r5.hash, signature: RESERVED });
     expect(b.recovered?.reason).toBe('final batch cut short');
     expect(reports[0]).toContain(logPath);
+    // A reserved height whose signature is lost refuses even its own bytes: re-signing them with ECDSA
+    // would give a second, different signature at that height.
+    const calls = hsm.calls;
+    expect((await b.signOnce(s, r5, hsm.signer(r5))).outcome).toBe('refused');
+    expect(hsm.calls).toBe(calls);
     // The torn bytes were cut off: new batches follow the intact ones and read back cleanly.
     await signLevels(b, s, [6]);
     await b.close();
     const c = await openFile();
     expect(c.recovered).toBeNull();
     expect((await c.get(s))?.level).toBe(6);
+    expect(sigs).toHaveLength(4);
   });
 
   it('drops a torn batch header, a zero-filled tail and a final batch whose data never landed', async () => {
@@ -123,22 +141,22 @@ describe('file store persistence', () => {
     await signLevels(a, s, [1, 2, 3, 4, 5]);
     await a.close();
     const buf = await readFile(logPath);
-    const batchLen = (buf.length - LOG_HEADER.length) / 5;
+    const starts = batchStarts(buf);
     // A byte inside the second batch's body (its JSON), then one inside its length field.
     const body = Buffer.from(buf);
-    body[LOG_HEADER.length + batchLen + 40]! ^= 0x01;
+    body[starts[1]! + 40]! ^= 0x01;
     await writeFile(logPath, body);
     await expect(openFile()).rejects.toThrow(WatermarkOpenError);
     await expect(openFile()).rejects.toThrow(
-      new RegExp(`${logPath}.*checksum mismatch in batch at byte ${LOG_HEADER.length + batchLen}`),
+      new RegExp(`${logPath}.*checksum mismatch in batch at byte ${starts[1]}`),
     );
     const len = Buffer.from(buf);
-    len[LOG_HEADER.length + batchLen + 3]! ^= 0x40;
+    len[starts[1]! + 3]! ^= 0x40;
     await writeFile(logPath, len);
     await expect(openFile()).rejects.toThrow(/corrupted batch header/);
     // A flipped byte in the last batch's length is not mistaken for a torn write either.
     const lastLen = Buffer.from(buf);
-    lastLen[LOG_HEADER.length + 4 * batchLen + 3]! ^= 0x40;
+    lastLen[starts.at(-1)! + 3]! ^= 0x40;
     await writeFile(logPath, lastLen);
     await expect(openFile()).rejects.toThrow(/corrupted batch header/);
     // Failed opens did not leave the directory locked.

@@ -40,10 +40,10 @@ export function formatResults(r: BenchResults): string {
       r.servers.map((s) => [s.server, s.curve, s.store, s.startupMs, s.peakRssMb]),
     ),
     '',
-    '## Remote HSM: a sleep before every C_SignInit and C_Sign (fault library), p256, memory watermark',
+    '## Remote HSM: a sleep before every C_SignInit and C_Sign (fault library), p256, default configuration',
     table(
-      ['delay per call', 'server', 'clients', 'req/s', 'p50 ms', 'p99 ms'],
-      r.remote.map((h) => [`${h.delayUs / 1000} ms`, h.server, h.clients, h.rate, h.p50Ms, h.p99Ms]),
+      ['delay per call', 'server', 'watermark', 'clients', 'req/s', 'p50 ms', 'p99 ms'],
+      r.remote.map((h) => [`${h.delayUs / 1000} ms`, h.server, h.store, h.clients, h.rate, h.p50Ms, h.p99Ms]),
     ),
     '',
     'Hand-over, one session: a sign alone (sign ahead on, then off), and the same sign with a second one queued 1 ms behind it (medians).',
