@@ -35,6 +35,17 @@ async function clearFaults(): Promise<void> {
   await fault.clear();
 }
 
+/** Prepares `k`, then signs with every C_SignInit failing: only a prepared operation can serve it. */
+async function expectServedPrepared(k: HsmKey): Promise<void> {
+  await arm(k);
+  await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
+  try {
+    await signAndVerify(k);
+  } finally {
+    await clearFaults();
+  }
+}
+
 /** Two signs with `k`, then a ping: the single worker armed C_SignInit for `k` before taking the ping. */
 async function arm(k: HsmKey): Promise<void> {
   await signAndVerify(k);
@@ -113,13 +124,7 @@ describe('sign ahead', () => {
     await fault.inject('C_Sign', CKR.DEVICE_REMOVED, 1);
     await signAndVerify(k);
     expect((await fault.calls('C_Finalize')).length).toBe(finals + 1);
-    await arm(k);
-    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
-    try {
-      await signAndVerify(k); // armed on the new generation's session
-    } finally {
-      await clearFaults();
-    }
+    await expectServedPrepared(k); // on the new generation's session
   });
 
   it.each([
@@ -164,13 +169,7 @@ describe('sign ahead', () => {
     expect(errors.some((e) => e.code === 'ERR_HSM_UNAVAILABLE')).toBe(true);
     expect(hsm.stats().outages).toBe(outages + 1);
     await clearFaults();
-    await arm(k);
-    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
-    try {
-      await signAndVerify(k); // prepared on the new library's session
-    } finally {
-      await clearFaults();
-    }
+    await expectServedPrepared(k); // on the new library's session
     await signUntilBack(hsm, k);
   });
 
