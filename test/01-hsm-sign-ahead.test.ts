@@ -194,4 +194,34 @@ describe('sign ahead', () => {
       await quick.close();
     }
   });
+
+  it('a C_SignInit run ahead that hangs: its session is replaced after a request budget, signing goes on', async () => {
+    const { hsm: quick } = await openThroughFault(token, token.dir, [], { timeoutMs: 300 });
+    const calls = async (fn: string, n: number) => {
+      for (let i = 0; i < 400 && (await fault.calls(fn)).length < n; i++) await sleep(5);
+      expect(await fault.calls(fn)).toHaveLength(n);
+    };
+    try {
+      const k = (await quick.keys()).find((x) => x.curve === 'p256')!;
+      await signWith(quick, k);
+      await fault.hold(1, 1, 'C_SignInit'); // the next sign's own C_SignInit passes, the preparation hangs
+      await signWith(quick, k);
+      await calls('C_SignInit:hold', 1);
+      // Nobody waits on that call, yet the one-session pool would have no session left: the watchdog
+      // sets it aside once the last request's budget (300 ms) has passed and starts a replacement.
+      for (let i = 0; i < 400 && quick.stats().replaced === 0; i++) await sleep(5);
+      expect(quick.stats()).toMatchObject({ replaced: 1, setAside: 1, timeouts: 0, errors: 0 });
+      await signWith(quick, k);
+      await fault.release();
+      await calls('C_SignInit:released', 1);
+      for (let i = 0; i < 400 && quick.stats().setAside > 0; i++) await sleep(5);
+      expect(quick.stats()).toMatchObject({ setAside: 0, sessions: 1 });
+      for (let i = 0; i < 3; i++) await signWith(quick, k);
+      expect(quick.stats()).toMatchObject({ errors: 0, timeouts: 0 });
+    } finally {
+      await fault.release();
+      await fault.clear();
+      await quick.close();
+    }
+  });
 });
