@@ -6,8 +6,8 @@
 //
 //   node --import tsx bench/one-client.ts [rounds] [seconds-per-round] [clients]
 //
-// BENCH_BEFORE=/path/to/another/checkout adds that checkout's server with the file watermark (its dist/
-// built), to compare a change with what it replaces in the same run.
+// BENCH_BEFORE=NAME=/path/to/a/checkout[,NAME2=/path/…] adds each checkout's server with the file
+// watermark (its dist/ and addon built) as row NAME, to compare a change with what it replaces in one run.
 import { join } from 'node:path';
 import { createToken } from '../test/helpers/softhsm.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
@@ -20,7 +20,10 @@ const ROUNDS = Number(process.argv[2] ?? 7);
 const SECONDS = Number(process.argv[3] ?? 2);
 const CLIENTS = Number(process.argv[4] ?? 1);
 const SESSIONS = 2;
-const BEFORE = process.env.BENCH_BEFORE;
+const BEFORE = (process.env.BENCH_BEFORE ?? '')
+  .split(',')
+  .filter((s) => s.includes('='))
+  .map((s) => s.split('=') as [string, string]);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,11 +47,11 @@ try {
   );
   for (const backend of ['memory', 'file'] as const)
     servers.set(backend, await startProduct(productConfig(t.dir, backend, t, { backend }, SESSIONS), t));
-  if (BEFORE) {
-    const config = productConfig(t.dir, 'before', t, { backend: 'file' }, SESSIONS);
+  for (const [name, dir] of BEFORE) {
+    const config = productConfig(t.dir, `before-${name}`, t, { backend: 'file' }, SESSIONS);
     servers.set(
-      'file (BENCH_BEFORE)',
-      await startServer('before', [join(BEFORE, 'bin/tezos-hsm-signer.js'), 'serve', '--config', config], {
+      `file (${name})`,
+      await startServer(name, [join(dir, 'bin/tezos-hsm-signer.js'), 'serve', '--config', config], {
         HSM_PIN: t.pin,
       }),
     );
