@@ -1,10 +1,11 @@
 // The remote-HSM regime: the bench token behind a sleep of 0.5 ms and of 2 ms before every C_SignInit and
 // C_Sign (test/fixtures/fault-pkcs11.c, FAULT_PKCS11_DELAY_US), as a network HSM's round trips would add.
 // tezos-hsm-signer with the memory, file and (given a database) PostgreSQL watermarks against the
-// pkcs11js baseline at 1, 8 and 32 clients, same sessions, each signer in its default configuration;
-// then the hand-over: how long a lone sign takes, and how long the same sign takes when a second one is
-// queued 1 ms behind it on the same session (a worker that held finished results for a batch made the
-// first wait for the second).
+// pkcs11js baseline at 1, 8 and 32 clients, same sessions, each signer in its default configuration, and
+// the memory watermark once more with hsm.sign_ahead off; then the hand-over: how long a lone sign takes
+// (with and without sign ahead), and how long the same sign takes when a second one is queued 1 ms behind
+// it on the same session (a worker that held finished results for a batch made the first wait for the
+// second).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +22,7 @@ const CLIENTS = [1, 8, 32];
 
 export interface RemoteRow {
   delayUs: number;
-  server: 'tezos-hsm-signer' | 'baseline-pkcs11js';
+  server: 'tezos-hsm-signer' | 'tezos-hsm-signer sign_ahead off' | 'baseline-pkcs11js';
   /** The signer's watermark backend; '-' for the baseline (none). */
   store: 'memory' | 'file' | 'postgres' | '-';
   clients: number;
@@ -32,8 +33,10 @@ export interface RemoteRow {
 
 export interface HandOverRow {
   delayUs: number;
-  /** Median ms from sign() to its promise resolving, one sign at a time. */
+  /** Median ms from sign() to its promise resolving, one sign at a time (sign ahead on, the default). */
   aloneMs: number;
+  /** The same with signAhead false: C_SignInit back on the path. */
+  aloneOffMs: number;
   /** The same, when a second sign is submitted 1 ms after the first on the one session. */
   queuedBehindMs: number;
 }
@@ -87,14 +90,27 @@ export async function handOver(t: TestToken, dir: string, delayUs: number, count
   delete process.env.FAULT_PKCS11_CONTROL;
   delete process.env.FAULT_PKCS11_LOG;
   const hsm = await Hsm.open({ library, tokenLabel: t.tokenLabel, pin: t.pin, sessions: 1 });
+  const off = await Hsm.open({
+    library,
+    tokenLabel: t.tokenLabel,
+    pin: t.pin,
+    sessions: 1,
+    signAhead: false,
+  });
   try {
     const key = (await hsm.keys()).find((k) => k.curve === 'p256')!;
+    const offKey = (await off.keys()).find((k) => k.curve === 'p256')!;
     const digest = new Uint8Array(32).fill(7);
-    for (let i = 0; i < 5; i++) await hsm.sign(key, digest);
+    for (let i = 0; i < 5; i++) await Promise.all([hsm.sign(key, digest), off.sign(offKey, digest)]);
     const alone: number[] = [];
+    const aloneOff: number[] = [];
     const behind: number[] = [];
     for (let i = 0; i < count; i++) {
       let t0 = performance.now();
+      await off.sign(offKey, digest);
+      aloneOff.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 1)); // as between one client's requests: the worker prepares
+      t0 = performance.now();
       await hsm.sign(key, digest);
       alone.push(performance.now() - t0);
       t0 = performance.now();
@@ -104,9 +120,15 @@ export async function handOver(t: TestToken, dir: string, delayUs: number, count
       behind.push(await first);
       await second;
     }
-    return { delayUs, aloneMs: round2(median(alone)), queuedBehindMs: round2(median(behind)) };
+    return {
+      delayUs,
+      aloneMs: round2(median(alone)),
+      aloneOffMs: round2(median(aloneOff)),
+      queuedBehindMs: round2(median(behind)),
+    };
   } finally {
     await hsm.close();
+    await off.close();
   }
 }
 
@@ -126,8 +148,9 @@ export async function runRemoteHsmBench(
     const dir = join(t.dir, `remote-${delayUs}`);
     const { library, env } = await delayLibrary(dir, delayUs);
     const viaDelay = { ...t, library };
-    const stores: Array<{ store: RemoteRow['store']; backend: () => Promise<Backend> }> = [
+    const stores: Array<{ store: RemoteRow['store']; backend: () => Promise<Backend>; signAhead?: false }> = [
       { store: 'memory', backend: async () => ({ backend: 'memory' }) },
+      { store: 'memory', backend: async () => ({ backend: 'memory' }), signAhead: false },
       { store: 'file', backend: async () => ({ backend: 'file' }) },
     ];
     const pgUrl = o.postgresUrl;
@@ -136,11 +159,12 @@ export async function runRemoteHsmBench(
         store: 'postgres',
         backend: async () => ({ backend: 'postgres', url: await pgUrl(`remote${delayUs}`) }),
       });
-    for (const { store, backend } of stores) {
-      const ours = productConfig(dir, `remote-${store}`, viaDelay, await backend(), o.sessions);
+    for (const { store, backend, signAhead } of stores) {
+      const name = `remote-${store}${signAhead === false ? '-off' : ''}`;
+      const ours = productConfig(dir, name, viaDelay, await backend(), o.sessions, signAhead);
       await measure(
         await startProduct(ours, viaDelay, env),
-        'tezos-hsm-signer',
+        signAhead === false ? 'tezos-hsm-signer sign_ahead off' : 'tezos-hsm-signer',
         store,
         delayUs,
         o.seconds,
@@ -160,7 +184,7 @@ export async function runRemoteHsmBench(
     const h = await handOver(t, join(dir, 'hand-over'), delayUs);
     hand.push(h);
     o.log(
-      `hand-over ${delayUs} µs: alone ${h.aloneMs} ms, with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
+      `hand-over ${delayUs} µs: alone ${h.aloneMs} ms (sign ahead off ${h.aloneOffMs} ms), with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
     );
   }
   return { remote, handOver: hand };

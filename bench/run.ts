@@ -103,7 +103,7 @@ async function productRuns(t: TestToken, pgPair: SyncPair): Promise<void> {
   const stores: Array<{ name: HttpRow['store']; backend: () => Promise<Backend>; signAhead?: boolean }> = [
     { name: 'memory', backend: async () => ({ backend: 'memory' }) },
     { name: 'file', backend: async () => ({ backend: 'file' }) },
-    { name: 'file+sign_ahead', backend: async () => ({ backend: 'file' }), signAhead: true },
+    { name: 'file-sign_ahead_off', backend: async () => ({ backend: 'file' }), signAhead: false },
   ];
   stores.push(
     {

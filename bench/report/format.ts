@@ -46,10 +46,10 @@ export function formatResults(r: BenchResults): string {
       r.remote.map((h) => [`${h.delayUs / 1000} ms`, h.server, h.store, h.clients, h.rate, h.p50Ms, h.p99Ms]),
     ),
     '',
-    'Hand-over, one session: a sign alone, and the same sign with a second one queued 1 ms behind it (medians).',
+    'Hand-over, one session: a sign alone (sign ahead on, then off), and the same sign with a second one queued 1 ms behind it (medians).',
     table(
-      ['delay per call', 'alone ms', 'second queued behind ms'],
-      r.handOver.map((h) => [`${h.delayUs / 1000} ms`, h.aloneMs, h.queuedBehindMs]),
+      ['delay per call', 'alone ms', 'alone ms, sign_ahead off', 'second queued behind ms'],
+      r.handOver.map((h) => [`${h.delayUs / 1000} ms`, h.aloneMs, h.aloneOffMs ?? '-', h.queuedBehindMs]),
     ),
     '',
     '## Growth: keys on the token (memory watermark) and watermark slots (file watermark), p256',
