@@ -89,6 +89,10 @@ const RELEASE_ROW: pg.QueryConfig = {
             SET level = $8, round = $9, hash = $10, signature = $11, signer_id = $12, updated_at = $13::timestamptz
           WHERE ${SLOT} AND ${OURS}`,
 };
+// Record and release commit without waiting for the WAL flush (nor a standby): losing one in a crash or a
+// failover only leaves the reservation, which refuses more, never less. Anything that acts on what they
+// wrote commits after them in the WAL, so it cannot be durable while they are lost.
+const NO_FLUSH_WAIT: pg.QueryConfig = { text: 'SET LOCAL synchronous_commit TO off' };
 const PEEK_ROW: pg.QueryConfig = {
   name: 'tezos_signer_wm_peek',
   text: `SELECT level, round, hash, signature FROM ${WATERMARK_TABLE} WHERE ${SLOT}`,
@@ -340,15 +344,17 @@ export class PostgresStore implements WatermarkStore {
   }
 
   /**
-   * After the answer: the signature onto our reservation, durably (so that a repeat of the same bytes
-   * gets it). If this fails the reservation stays: the same bytes are refused, a higher height signs.
+   * After the answer: the signature onto our reservation, so that a repeat of the same bytes gets it
+   * (visible at once, durable with the next flush). If this fails or is lost the reservation stays: the
+   * same bytes are refused, a higher height signs.
    */
   private async record(client: pg.PoolClient, id: string, key: string[], mine: Mark, signature: string) {
     let destroy = true;
     try {
-      await this.run(client, 'recording the signature', [
-        { ...RECORD_ROW, values: [...key, mine.level, mine.round, mine.hash, RESERVED, signature] },
-      ]);
+      await this.withoutFlushWait(client, 'recording the signature', {
+        ...RECORD_ROW,
+        values: [...key, mine.level, mine.round, mine.hash, RESERVED, signature],
+      });
       destroy = false;
       // Zero rows: a higher reservation replaced ours meanwhile, and the mark is that one.
       this.known.set(id, { ...mine, signature });
@@ -369,24 +375,22 @@ export class PostgresStore implements WatermarkStore {
   private async release(client: pg.PoolClient, id: string, key: string[], mine: Mark, prev: LockedRow) {
     let destroy = true;
     try {
-      await this.run(client, 'releasing the reservation', [
-        {
-          ...RELEASE_ROW,
-          values: [
-            ...key,
-            mine.level,
-            mine.round,
-            mine.hash,
-            RESERVED,
-            prev.level,
-            prev.round,
-            prev.hash,
-            prev.signature,
-            prev.signer_id,
-            prev.updated_at,
-          ],
-        },
-      ]);
+      await this.withoutFlushWait(client, 'releasing the reservation', {
+        ...RELEASE_ROW,
+        values: [
+          ...key,
+          mine.level,
+          mine.round,
+          mine.hash,
+          RESERVED,
+          prev.level,
+          prev.round,
+          prev.hash,
+          prev.signature,
+          prev.signer_id,
+          prev.updated_at,
+        ],
+      });
       destroy = false;
       this.known.set(id, toMark(prev));
     } catch (err) {
@@ -500,6 +504,12 @@ export class PostgresStore implements WatermarkStore {
     // be an uncaught 'error' event. The pending or next query rejects on its own.
     if (client.listenerCount('error') === 0) client.on('error', () => {});
     return client;
+  }
+
+  /** `query` in a transaction of its own that does not wait for the flush (NO_FLUSH_WAIT), one round trip. */
+  private async withoutFlushWait(client: pg.PoolClient, what: string, query: pg.QueryConfig): Promise<void> {
+    const results = await this.run(client, what, [BEGIN, NO_FLUSH_WAIT, query, COMMIT]);
+    if (results[3]?.command !== 'COMMIT') throw new Error(`${what}: the transaction was rolled back`);
   }
 
   /**
