@@ -24,9 +24,11 @@ const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 1);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-const base =
+const base = git(
+  'rev-parse',
   process.argv[4] ??
-  `${git('log', '-1', '--format=%H', '--grep=one round trip reserves the height', '--', 'src/watermark/postgres-store.ts')}^`;
+    `${git('log', '-1', '--format=%H', '--grep=one round trip reserves the height', '--', 'src/watermark/postgres-store.ts')}^`,
+);
 
 // The "before" sources: src/ at BASE next to a link to our node_modules (pg and friends resolve there).
 const oldTree = mkdtempSync(join(tmpdir(), 'pg-overlap-base-'));
