@@ -1,6 +1,7 @@
 // The remote-HSM regime: the bench token behind a sleep of 0.5 ms and of 2 ms before every C_SignInit and
 // C_Sign (test/fixtures/fault-pkcs11.c, FAULT_PKCS11_DELAY_US), as a network HSM's round trips would add.
-// tezos-hsm-signer (memory watermark) against the pkcs11js baseline at 1 and 16 clients, same sessions;
+// tezos-hsm-signer (memory watermark, and the PostgreSQL watermark on one local server, whose reservation
+// round trip overlaps the HSM: docs/ha.md) against the pkcs11js baseline at 1 and 16 clients, same sessions;
 // then the hand-over: how long a lone sign takes, and how long the same sign takes when a second one is
 // queued 1 ms behind it on the same session (a worker that held finished results for a batch made the
 // first wait for the second).
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Hsm } from '../src/hsm/index.js';
 import { buildFaultLibrary } from '../test/helpers/fault-pkcs11.js';
+import { startPostgres } from '../test/helpers/postgres.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { checkSample } from './load/check-signature.js';
 import { productConfig, startProduct } from './load/product.js';
@@ -20,7 +22,7 @@ const CLIENTS = [1, 16];
 
 export interface RemoteRow {
   delayUs: number;
-  server: 'tezos-hsm-signer' | 'baseline-pkcs11js';
+  server: 'tezos-hsm-signer' | 'tezos-hsm-signer+postgres' | 'baseline-pkcs11js';
   clients: number;
   rate: number;
   p50Ms: number;
@@ -112,33 +114,48 @@ export async function runRemoteHsmBench(
 ): Promise<{ remote: RemoteRow[]; handOver: HandOverRow[] }> {
   const remote: RemoteRow[] = [];
   const hand: HandOverRow[] = [];
-  for (const delayUs of REMOTE_DELAYS_US) {
-    const dir = join(t.dir, `remote-${delayUs}`);
-    const { library, env } = await delayLibrary(dir, delayUs);
-    const viaDelay = { ...t, library };
-    const ours = productConfig(dir, 'remote', viaDelay, { backend: 'memory' }, o.sessions);
-    await measure(
-      await startProduct(ours, viaDelay, env),
-      'tezos-hsm-signer',
-      delayUs,
-      o.seconds,
-      remote,
-      o.log,
-    );
-    const baseline = await startServer('baseline', ['bench/baseline/server.ts'], {
-      ...t.env,
-      ...env,
-      BASELINE_LIBRARY: library,
-      BASELINE_TOKEN: t.tokenLabel,
-      BASELINE_SESSIONS: `${o.sessions}`,
-      HSM_PIN: t.pin,
-    });
-    await measure(baseline, 'baseline-pkcs11js', delayUs, o.seconds, remote, o.log);
-    const h = await handOver(t, join(dir, 'hand-over'), delayUs);
-    hand.push(h);
-    o.log(
-      `hand-over ${delayUs} µs: alone ${h.aloneMs} ms, with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
-    );
+  const pgServer = await startPostgres();
+  try {
+    for (const delayUs of REMOTE_DELAYS_US) {
+      const dir = join(t.dir, `remote-${delayUs}`);
+      const { library, env } = await delayLibrary(dir, delayUs);
+      const viaDelay = { ...t, library };
+      const ours = productConfig(dir, 'remote', viaDelay, { backend: 'memory' }, o.sessions);
+      await measure(
+        await startProduct(ours, viaDelay, env),
+        'tezos-hsm-signer',
+        delayUs,
+        o.seconds,
+        remote,
+        o.log,
+      );
+      const url = await pgServer.createDatabase(`remote${delayUs}`);
+      const withPg = productConfig(dir, 'remote-pg', viaDelay, { backend: 'postgres', url }, o.sessions);
+      await measure(
+        await startProduct(withPg, viaDelay, env),
+        'tezos-hsm-signer+postgres',
+        delayUs,
+        o.seconds,
+        remote,
+        o.log,
+      );
+      const baseline = await startServer('baseline', ['bench/baseline/server.ts'], {
+        ...t.env,
+        ...env,
+        BASELINE_LIBRARY: library,
+        BASELINE_TOKEN: t.tokenLabel,
+        BASELINE_SESSIONS: `${o.sessions}`,
+        HSM_PIN: t.pin,
+      });
+      await measure(baseline, 'baseline-pkcs11js', delayUs, o.seconds, remote, o.log);
+      const h = await handOver(t, join(dir, 'hand-over'), delayUs);
+      hand.push(h);
+      o.log(
+        `hand-over ${delayUs} µs: alone ${h.aloneMs} ms, with a second queued 1 ms behind ${h.queuedBehindMs} ms`,
+      );
+    }
+  } finally {
+    await pgServer.dispose();
   }
   return { remote, handOver: hand };
 }

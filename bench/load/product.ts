@@ -25,12 +25,14 @@ export function productConfig(
   sessions: number,
   signAhead = false,
 ): string {
+  // Load clients each use a chain id of their own (run-load.ts): more than the default max_chains.
   const watermark =
-    store.backend === 'file'
+    '  max_chains: 1000\n' +
+    (store.backend === 'file'
       ? `  backend: file\n  dir: ${JSON.stringify(join(dir, `${name}-watermarks`))}\n`
       : store.backend === 'postgres'
         ? `  backend: postgres\n  url: ${JSON.stringify(store.url)}\n`
-        : '  backend: memory\n';
+        : '  backend: memory\n');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
