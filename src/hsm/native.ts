@@ -99,6 +99,14 @@ export interface NativeAddon {
   ecdsaRawToDer(raw: Uint8Array): Buffer;
   /** The check a sign job runs after C_Sign; null when unavailable or OpenSSL refuses the key. */
   verify(curve: string, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | null;
+  /** Bench only (bench/verify.ts): verify() `count` times on one key parsed once; how many passed. */
+  verifyRepeat(
+    curve: string,
+    publicKey: Uint8Array,
+    data: Uint8Array,
+    signature: Uint8Array,
+    count: number,
+  ): number | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;
