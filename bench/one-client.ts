@@ -2,8 +2,8 @@
 // Hono server and the pkcs11js baseline, the three rows interleaved over ROUNDS so that a busy neighbour
 // moves all of them. The quick form of `npm run bench`'s 1-client rows, for work on the per-request cost.
 //   node --import tsx bench/one-client.ts [ROUNDS=3] [SECONDS=3]
-import { readFileSync } from 'node:fs';
 import { createToken } from '../test/helpers/softhsm.js';
+import { mainThreadCpuSeconds } from './addon-sign.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { checkSample } from './load/check-signature.js';
 import { buildProduct, productConfig, startProduct } from './load/product.js';
@@ -13,13 +13,6 @@ import { type ServerProcess, startServer } from './load/server-process.js';
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 3);
 const SESSIONS = 2;
-
-/** CPU seconds of a process's main thread (utime + stime of /proc/PID/task/PID/stat, USER_HZ 100). */
-function mainThreadCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 await buildProduct();
 await ensurePkcs11js();
@@ -47,7 +40,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, s] of servers) {
       const pkh = s.keys.find((k) => k.startsWith('tz3')) ?? 'tz3empty';
-      const cpu0 = mainThreadCpu(s.pid);
+      const cpu0 = mainThreadCpuSeconds(s.pid) ?? Number.NaN;
       const r = await runLoad({
         url: s.url,
         pkh,
@@ -59,7 +52,7 @@ try {
         levelBase: 1,
       });
       // Per answered request; the warm-up's requests are not counted, so this reads a little high.
-      cpus.get(name)?.push(((mainThreadCpu(s.pid) - cpu0) * 1e6) / r.requests);
+      cpus.get(name)?.push((((mainThreadCpuSeconds(s.pid) ?? Number.NaN) - cpu0) * 1e6) / r.requests);
       if (name !== 'empty-hono') await checkSample(s.url, pkh, r);
       p50s.get(name)?.push(r.p50Ms);
     }
