@@ -32,7 +32,9 @@ const POINTS = [
   'signerSign', // the route called Signer.sign (middleware, body, JSON, hex done)
   'keySign', // the signer asked the key to sign (hash, decode, policy, watermark done)
   'deviceSign', // the key asked the device (the HSM wrapper)
-  ...STAGES.map((s) => `native.${s}`),
+  // Not 'queued': the JS thread stamps it after waking the worker, which may run (and stamp 'dequeued')
+  // before the JS thread gets its core back.
+  ...STAGES.filter((s) => s !== 'queued').map((s) => `native.${s}`),
   'deviceResolved', // the device's promise resumed its awaiter
   'keyResolved', // the key's signature checked and encoded
   'signerResolved', // Signer.sign returned (watermark recorded)
@@ -60,7 +62,7 @@ try {
     cur.deviceResolved = now();
     const at = addon.stageTrace(true);
     STAGES.forEach((s, i) => {
-      if (at[i]) cur[`native.${s}`] = at[i];
+      if (at[i] && s !== 'queued') cur[`native.${s}` as Point] = at[i];
     });
     return sig;
   };
@@ -144,8 +146,21 @@ try {
     const us = median(complete.map((d) => (d[b]! - d[a]!) / 1000));
     console.log(`| ${a} → ${b} | ${us.toFixed(1)} |`);
   }
-  const total = median(complete.map((d) => (d.finish! - d.socketData!) / 1000));
-  console.log(`| socketData → finish (whole, median) | ${total.toFixed(1)} |`);
+  console.log('| **grouped** | |');
+  const GROUPS: Array<[string, Point, Point]> = [
+    ['HTTP in (node, @hono/node-server)', 'socketData', 'fetch'],
+    ['handler before the HSM (routing, body, hash, decode, policy, watermark)', 'fetch', 'deviceSign'],
+    ['hand-off to the worker (addon entry, queue, wake-up)', 'deviceSign', 'native.dequeued'],
+    ['token and signature check (C_SignInit, C_Sign, verify)', 'native.dequeued', 'native.verified'],
+    ['hand-off back (completion, wake-up, promise)', 'native.verified', 'deviceResolved'],
+    ['handler after the HSM (encode, watermark record)', 'deviceResolved', 'signerResolved'],
+    ['answer out (serialise, write)', 'signerResolved', 'finish'],
+    ['whole request', 'socketData', 'finish'],
+  ];
+  for (const [name, a, b] of GROUPS) {
+    const us = median(complete.map((d) => (d[b]! - d[a]!) / 1000));
+    console.log(`| ${name} | ${us.toFixed(1)} |`);
+  }
 } finally {
   await closers.closeAll();
   await closeLogger(logger);
