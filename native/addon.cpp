@@ -3,6 +3,7 @@
 
 #include "addon_data.h"
 #include "args.h"
+#include "digest.h"
 #include "ec_point.h"
 #include "file_lock.h"
 #include "jobs.h"
@@ -205,6 +206,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stageTrace", Napi::Function::New(env, JsStageTrace));
   exports.Set("PoolHandle", PoolHandle::Define(env));
   RegisterFileLock(env, exports);
+  RegisterDigest(env, exports);
   return exports;
 }
 

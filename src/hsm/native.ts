@@ -118,6 +118,8 @@ export interface NativeAddon {
     ecPoint: Uint8Array,
   ): { curve: string; publicKey: Buffer; error: string };
   moduleUseCount(library: string): number;
+  /** BLAKE2b-256 of `data` by the process's OpenSSL; null when it cannot set the digest size (before 3.2). */
+  blake2b256(data: Uint8Array): Uint8Array | null;
   /**
    * Bench only (bench/addon-sign.ts --stages): turns per-job timestamps on or off; returns the
    * CLOCK_MONOTONIC ns (process.hrtime.bigint()'s clock) of each STAGES entry for the last sign settled
