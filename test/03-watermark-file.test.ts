@@ -3,12 +3,13 @@
 
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { appendFile, mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PREALLOCATE_BYTES } from '../src/watermark/append-log.js';
 import { StoreUnavailableError } from '../src/watermark/errors.js';
 import { FileStore, LOG_NAME, WatermarkOpenError } from '../src/watermark/file-store.js';
-import { encodeBatch, LOG_HEADER } from '../src/watermark/log-format.js';
+import { encodeBatch, LOG_HEADER, parseLog } from '../src/watermark/log-format.js';
 import { openStore } from '../src/watermark/open-store.js';
 import { RESERVED } from '../src/watermark/rule.js';
 import type { SlotKey } from '../src/watermark/store.js';
@@ -26,11 +27,17 @@ async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promis
   return s;
 }
 
-/** Where each batch of a log starts (its length field; log-format.ts). */
+/** Where each batch of a log starts (its length field; log-format.ts), up to the zeros written ahead. */
 function batchStarts(buf: Buffer): number[] {
   const starts: number[] = [];
-  for (let p = LOG_HEADER.length; p < buf.length; p += 12 + buf.readUInt32BE(p)) starts.push(p);
+  for (let p = LOG_HEADER.length; p < buf.length && buf.readUInt32BE(p) !== 0; p += 12 + buf.readUInt32BE(p))
+    starts.push(p);
   return starts;
+}
+
+/** Where the log's batches end (zeros written ahead may follow). */
+function logEnd(buf: Buffer): number {
+  return parseLog(buf).validLength;
 }
 
 /** Signs `levels` on `s` one at a time; returns the signatures. */
@@ -85,8 +92,7 @@ describe('file store persistence', () => {
     await a.close();
     // The final batch is the last signature's record, written after its answer (its height was
     // reserved durably in the batch before): a crash then loses the record, not the height.
-    const full = (await stat(logPath)).size;
-    await truncate(logPath, full - 7);
+    await truncate(logPath, logEnd(await readFile(logPath)) - 7);
     const reports: string[] = [];
     const b = await openFile({ onRecovery: (m) => reports.push(m) });
     expect(await b.get(s)).toEqual({ level: 5, round: 0, hash: r5.hash, signature: RESERVED });
@@ -106,33 +112,63 @@ describe('file store persistence', () => {
     expect(sigs).toHaveLength(4);
   });
 
-  it('drops a torn batch header, a zero-filled tail and a final batch whose data never landed', async () => {
+  it('drops a torn batch header and a final batch whose data never landed; zeros after the log are its end', async () => {
     const a = await openFile();
     const s = slot('preattestation');
     await signLevels(a, s, [10, 11]);
     await a.close();
-    const intact = (await stat(logPath)).size;
+    const intact = await readFile(logPath);
+    const end = logEnd(intact);
+    expect(intact.length).toBeGreaterThan(end); // space written ahead
 
-    await appendFile(logPath, Buffer.from([0, 0, 1]));
-    let b = await openFile();
-    expect(b.recovered?.reason).toBe('incomplete batch header at end of file');
-    await b.close();
+    // Each case: the intact log, then what a crash during the next batch's write could leave.
+    const cases: Array<[string, Buffer, string | null]> = [
+      [
+        'first bytes of a header, zeros after',
+        Buffer.from([0, 0, 1]),
+        'incomplete batch header at end of the log',
+      ],
+      ['only zeros (space written ahead, or a size that landed without its data)', Buffer.alloc(4096), null],
+      // Header written, the body's pages read back as zeros.
+      [
+        'a header over a zeroed body',
+        encodeBatch(['{"x":1}\n']).fill(0, 12),
+        'checksum mismatch in final batch',
+      ],
+    ];
+    for (const [what, damage, reason] of cases) {
+      const buf = Buffer.from(intact);
+      damage.copy(buf, end);
+      await writeFile(logPath, buf);
+      const b = await openFile();
+      expect(b.recovered?.reason ?? null, what).toBe(reason);
+      expect((await b.get(s))?.level).toBe(11);
+      await b.close();
+      if (reason !== null) expect((await stat(logPath)).size, what).toBe(end);
+    }
+    // A log whose file ends right after a torn header (no zeros after it).
+    await writeFile(logPath, Buffer.concat([intact.subarray(0, end), Buffer.from([0, 0, 1])]));
+    const c = await openFile();
+    expect(c.recovered?.reason).toBe('incomplete batch header at end of file');
+  });
 
-    await appendFile(logPath, Buffer.alloc(4096));
-    b = await openFile();
-    expect(b.recovered?.reason).toBe('zero-filled tail');
-    expect((await b.get(s))?.level).toBe(11);
-    await b.close();
-
-    // Size extended and header written, but the body pages read back as zeros.
-    const batch = encodeBatch(['{"x":1}\n']);
-    batch.fill(0, 12);
-    await appendFile(logPath, batch);
-    b = await openFile();
-    expect(b.recovered?.reason).toBe('checksum mismatch in final batch');
-    expect((await b.get(s))?.level).toBe(11);
-    await b.close();
-    expect((await stat(logPath)).size).toBe(intact);
+  it('writes batches over zeros written ahead: the file length changes once per chunk, not per batch', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1]);
+    const length = (await stat(logPath)).size;
+    expect(length).toBeGreaterThanOrEqual(PREALLOCATE_BYTES);
+    await signLevels(a, s, [2, 3, 4, 5, 6, 7, 8]);
+    expect((await stat(logPath)).size).toBe(length);
+    expect(logEnd(await readFile(logPath))).toBeLessThan(length);
+    // Filling the chunk extends the file by another chunk, and the log reads back whole.
+    const levels = Array.from({ length: 400 }, (_, i) => i + 9);
+    await signLevels(a, s, levels);
+    expect((await stat(logPath)).size).toBeGreaterThan(length);
+    await a.close();
+    const b = await openFile();
+    expect(b.recovered).toBeNull();
+    expect((await b.get(s))?.level).toBe(408);
   });
 
   it('refuses a log corrupted in the middle, naming the file, and releases its lock', async () => {
@@ -228,7 +264,7 @@ describe('file store writer', () => {
     const levels = Array.from({ length: 150 }, (_, i) => i + 1);
     const last = await Promise.all(slots.map((s) => signLevels(a, s, levels)));
     expect(a.stats.compactions).toBeGreaterThan(0);
-    expect((await stat(logPath)).size).toBeLessThan(4 * 4096);
+    expect(logEnd(await readFile(logPath))).toBeLessThan(4 * 4096);
     await a.close();
     const b = await openFile();
     for (const [i, s] of slots.entries()) {
@@ -271,7 +307,8 @@ describe('file store writer', () => {
     await expect(a.signOnce(s, request(3, 0), hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
     await a.close();
     const b = await openFile();
-    expect(b.recovered?.reason).toBe('final batch cut short');
+    // The batch landed short over the zeros written ahead: its checksum fails, zeros follow.
+    expect(b.recovered?.reason).toBe('checksum mismatch in final batch');
     expect((await b.get(s))?.level).toBe(1);
   });
 

@@ -142,16 +142,17 @@ describe('writing the height ahead: order in process', () => {
   });
 
   it('a signature whose reservation could not be written never leaves', async () => {
-    const fs = mountTmpfs('size=64k');
+    const fs = mountTmpfs('size=256k');
     try {
       const store = await FileStore.open(join(fs.dir, 'wm'), { onRecovery: () => {} });
       const s = slot('block');
       const r = request(1, 0);
       expect((await store.signOnce(s, r, hsm.signer(r))).outcome).toBe('signed');
-      // Fill the disk: the next reservation fails while its sign succeeds.
+      // Fill the disk: once the space written ahead is used up, a reservation fails while its sign
+      // succeeds.
       await expect(writeFile(join(fs.dir, 'filler'), Buffer.alloc(1 << 20))).rejects.toThrow(/ENOSPC/);
       let signed = 0;
-      for (let level = 2; level < 200; level++) {
+      for (let level = 2; level < 5000; level++) {
         const next = request(level, 0);
         const inner = hsm.signer(next);
         try {

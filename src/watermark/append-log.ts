@@ -7,6 +7,12 @@
 // Map update, whatever the number of keys and chains. A lone request is written at once: nothing waits
 // for a batching window.
 //
+// Space is written ahead: the file is extended with zeros, durably, a chunk at a time, and batches are
+// written over those zeros. A durable write that extends a file must also commit the new file size (on
+// ext4 and XFS a journal commit, one more flush of the device); one that overwrites written blocks
+// needs only its data flushed. PostgreSQL pre-zeroes its WAL segments for the same reason. The reader
+// stops at the zeros (log-format.ts).
+//
 // Durability: the log is opened with O_DSYNC, so write() returns only once its data (and the file size
 // needed to read it back) is on stable storage, which is what write() + fdatasync() guarantees (POSIX
 // synchronized I/O data integrity completion; on Linux both end in vfs_fsync_range). One system call is
@@ -66,6 +72,8 @@ export const DEFER_FLUSH_MS = 50;
 /** Errors that mean "no space now", which freeing space cures. */
 const SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
 const PROBE_BYTES = 4096;
+/** Zeros written ahead at a time (see above): a few hundred marks' worth. */
+export const PREALLOCATE_BYTES = 64 * 1024;
 
 /** Writes and syncs a probe file of a few pages, then removes it: throws when there is no room. */
 async function probeWrite(path: string): Promise<void> {
@@ -147,12 +155,17 @@ export class AppendLog {
   /** Counters for tests and benches: how many batches / syncs / compactions happened. */
   readonly stats = { batches: 0, records: 0, compactions: 0 };
 
+  /** The file's length: [size, allocated) holds zeros written ahead (see above). */
+  private allocated: number;
+
   constructor(
     private readonly path: string,
     private fh: FileHandle,
     private size: number,
     private readonly opts: AppendLogOptions,
+    fileLength = size,
   ) {
+    this.allocated = Math.max(size, fileLength);
     this.baseline = size;
     this.compactMinBytes = opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
   }
@@ -194,6 +207,7 @@ export class AppendLog {
     } catch {
       return false;
     }
+    this.allocated = this.size;
     const was = this.failure;
     this.failure = null;
     this.resumable = false;
@@ -285,6 +299,7 @@ export class AppendLog {
       const lines =
         deferred.length === 0 ? batch.map((p) => p.line) : [...deferred, ...batch.map((p) => p.line)];
       const buf = encodeBatch(lines);
+      if (this.size + buf.length > this.allocated) await this.writeAhead(this.size + buf.length);
       const { bytesWritten } = await this.fh.write(buf, 0, buf.length, this.size);
       // A short write (disk full) leaves a torn batch: fail like any other write error below.
       if (bytesWritten !== buf.length) throw new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
@@ -313,6 +328,17 @@ export class AppendLog {
     if (this.size > this.compactMinBytes && this.size > GROWTH * this.baseline) await this.compact();
   }
 
+  /** Extends the file with zeros, durably, to at least `end` (see above). Throws like any failed write. */
+  private async writeAhead(end: number): Promise<void> {
+    const target = Math.max(end, this.allocated + PREALLOCATE_BYTES);
+    const zeros = Buffer.alloc(target - this.allocated);
+    const { bytesWritten } = await this.fh.write(zeros, 0, zeros.length, this.allocated);
+    if (bytesWritten !== zeros.length)
+      throw new Error(`short write: ${bytesWritten} of ${zeros.length} bytes written ahead`);
+    if (O_DSYNC === 0) await this.fh.datasync();
+    this.allocated = target;
+  }
+
   /** Rewrites the log with only the live marks. Runs between batches, so no append is in flight. */
   async compact(): Promise<void> {
     try {
@@ -324,6 +350,7 @@ export class AppendLog {
       this.fh = await openLog(this.path);
       await old.close().catch(() => {});
       this.size = size;
+      this.allocated = size;
       this.baseline = size;
       this.stats.compactions++;
     } catch (err) {

@@ -159,13 +159,21 @@ export class FileStore extends SerialisedStore {
       await fh.close();
       throw new WatermarkOpenError(`cannot repair watermark log ${path}: ${errMsg(err)}`);
     }
-    const log = new AppendLog(path, fh, parsed.validLength, {
-      compactMinBytes: opts.compactMinBytes,
-      snapshot: () => [...marks.values()].map(encodeEntry),
-      notify,
-      ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
-      ...(opts.deferFlushMs !== undefined ? { deferFlushMs: opts.deferFlushMs } : {}),
-    });
+    // Zeros after the last batch are space written ahead: kept, the next batch goes over them.
+    const fileLength = parsed.torn ? parsed.validLength : buf.length;
+    const log = new AppendLog(
+      path,
+      fh,
+      parsed.validLength,
+      {
+        compactMinBytes: opts.compactMinBytes,
+        snapshot: () => [...marks.values()].map(encodeEntry),
+        notify,
+        ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
+        ...(opts.deferFlushMs !== undefined ? { deferFlushMs: opts.deferFlushMs } : {}),
+      },
+      fileLength,
+    );
     return new FileStore(path, marks, log, unlock, parsed.torn);
   }
 
