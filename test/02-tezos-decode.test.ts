@@ -1,6 +1,7 @@
 // Request decoder: real and constructed vectors for every magic byte, refusals with offsets, a small fuzz.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { b58encode } from '../src/tezos/base58.js';
 import { DecodeError, decodeRequest, type SignRequest, watermarkSlotOf } from '../src/tezos/request.js';
 import { refusal } from './helpers/decode-refusal.js';
 import {
@@ -14,6 +15,7 @@ import {
   GENERIC_TRANSFER,
   MAINNET,
   MICHELSON_PAIR,
+  PAYLOAD,
   u32,
 } from './helpers/tezos-vectors.js';
 
@@ -145,6 +147,45 @@ describe('0x12 / 0x13 consensus operations', () => {
     expect(refusal(consensus(0x13, 21, 1, 0) + '00').expected).toMatch(/trailing/);
     expect(refusal(consensus(0x13, 21, 1, 0).slice(0, -2)).expected).toMatch(/block payload hash/);
     expect(refusal(consensus(0x13, 21, 1, -1)).offset).toBe(44);
+  });
+});
+
+describe('hashes rendered on first read', () => {
+  // The decoder keeps a request's hashes as bytes and renders them in base58check when read (only the
+  // audit line reads most of them): the strings must be those of the bytes decoded, whenever read.
+  it('gives each block hash as base58check of its bytes, after the input changed too', () => {
+    const input = bytes(BLOCK_L12_R0);
+    const at = (from: number) => input.slice(from, from + 32);
+    // Offsets in the example block (docs/protocol.md, "Block header"): fitness of 33 bytes from 56.
+    const expected = {
+      predecessor: b58encode('B', at(10)),
+      operationsHash: b58encode('LLo', at(51)),
+      context: b58encode('Co', at(120)),
+      payloadHash: b58encode('vh', at(152)),
+      seedNonceHash: b58encode('nce', at(197)),
+    };
+    const b = decodeRequest(input);
+    input.fill(0); // the decoded request holds its own copy of the bytes
+    expect(b).toMatchObject(expected);
+    expect({ ...b }).toMatchObject(expected);
+    expect(b.kind === 'block' && b.payloadHash).toBe(expected.payloadHash); // the same on a second read
+  });
+
+  it('gives the branch and payload hash of (pre)attestations as base58check of their bytes', () => {
+    for (const [magic, tag] of [
+      [0x12, 20],
+      [0x13, 21],
+      [0x13, 23],
+      [0x13, 41],
+    ] as const) {
+      const r = decode(consensus(magic, tag, 9, 1));
+      expect({ ...r }).toMatchObject({
+        branch: b58encode('B', bytes(BRANCH)),
+        blockPayloadHash: b58encode('vh', bytes(PAYLOAD)),
+        level: 9,
+        round: 1,
+      });
+    }
   });
 });
 

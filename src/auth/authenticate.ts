@@ -4,7 +4,7 @@
 // with one of its keys whose pkh GET /authorized_keys advertised, and sends the b58 signature as
 // `?authentication=`. There is no nonce: replay safety comes from the watermark alone.
 
-import { blake2b256 } from '../tezos/hash.js';
+import { blake2b256 } from '../crypto/blake2b256.js';
 import { pkhToBytes } from '../tezos/keys.js';
 import { decodeSignature } from '../tezos/signatures.js';
 import type { AuthorizedKey } from './authorized-key.js';

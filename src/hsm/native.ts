@@ -99,8 +99,16 @@ export interface NativeAddon {
   nativeVerify: boolean;
   /** DER ECDSA-Sig-Value of raw r‖s, as native verification builds it (empty for a bad length). */
   ecdsaRawToDer(raw: Uint8Array): Buffer;
-  /** The check a sign job runs after C_Sign; null when unavailable or OpenSSL refuses the key. */
+  /** The check a sign job runs after C_Sign; null when unavailable or the key is refused (OpenSSL; libsecp256k1 for secp256k1). */
   verify(curve: string, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | null;
+  /** Bench only (bench/verify.ts): verify() `count` times on one key parsed once; how many passed. */
+  verifyRepeat(
+    curve: string,
+    publicKey: Uint8Array,
+    data: Uint8Array,
+    signature: Uint8Array,
+    count: number,
+  ): number | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;
@@ -110,6 +118,8 @@ export interface NativeAddon {
     ecPoint: Uint8Array,
   ): { curve: string; publicKey: Buffer; error: string };
   moduleUseCount(library: string): number;
+  /** BLAKE2b-256 of `data` by the process's OpenSSL; null when it cannot set the digest size (before 3.2). */
+  blake2b256(data: Uint8Array): Uint8Array | null;
   /**
    * Bench only (bench/addon-sign.ts --stages): turns per-job timestamps on or off; returns the
    * CLOCK_MONOTONIC ns (process.hrtime.bigint()'s clock) of each STAGES entry for the last sign settled

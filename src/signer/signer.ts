@@ -4,12 +4,12 @@
 // allocates key material per request.
 
 import type { BlsSigning } from '../bls/sign-thread.js';
+import { blake2b256 } from '../crypto/blake2b256.js';
 import { SIGN_MECHANISMS } from '../hsm/mechanisms.js';
 import type { ChainCap } from '../policy/chain-cap.js';
 import type { Policy } from '../policy/policy.js';
 import type { Curve } from '../tezos/curve.js';
 import { decodeRequest, watermarkSlotOf } from '../tezos/decode.js';
-import { blake2b256 } from '../tezos/hash.js';
 import type { SignRequest } from '../tezos/request.js';
 import type { WatermarkStore } from '../watermark/store.js';
 import type { SigningDevice } from './device.js';

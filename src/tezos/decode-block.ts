@@ -31,10 +31,10 @@ export function decodeBlock(r: Reader): BlockRequest {
   const chainId = r.hash('Net', 4, 'chain id');
   const level = r.nat32('level');
   const proto = r.u8('protocol number');
-  const predecessor = r.hash('B', 32, 'predecessor block hash');
+  const predecessor = r.lazyHash('B', 32, 'predecessor block hash');
   const timestamp = r.i64('timestamp');
   const validationPasses = r.u8('validation passes');
-  const operationsHash = r.hash('LLo', 32, 'operations hash');
+  const operationsHash = r.lazyHash('LLo', 32, 'operations hash');
   const fitnessAt = r.offset;
   const fitness = readFitness(r);
   // Tenderbake fitness: [version 02] [level] [locked_round: empty | int32] [-pred_round-1] [round].
@@ -63,35 +63,46 @@ export function decodeBlock(r: Reader): BlockRequest {
   if (lockedRound !== null && (lockedRound < 0 || lockedRound >= round)) {
     r.fail(`fitness locked round in [0, round ${round}), got ${lockedRound}`, fitnessAt);
   }
-  const context = r.hash('Co', 32, 'context hash');
-  const payloadHash = r.hash('vh', 32, 'payload hash');
+  const context = r.lazyHash('Co', 32, 'context hash');
+  const payloadHash = r.lazyHash('vh', 32, 'payload hash');
   const payloadRound = r.nat32('payload round');
   const proofOfWorkNonce = r.take(8, 'proof of work nonce');
-  const seedNonceHash = r.bool('seed nonce hash presence') ? r.hash('nce', 32, 'seed nonce hash') : null;
+  const seedNonceHash = r.bool('seed nonce hash presence') ? r.lazyHash('nce', 32, 'seed nonce hash') : null;
   const votesAt = r.offset;
   const perBlockVotes = r.u8('per block votes');
   if (!validVotes(perBlockVotes))
     r.fail(`per block votes (two 2-bit votes 0..2), got ${perBlockVotes}`, votesAt);
   r.end();
+  // Hashes as getters (Reader.lazyHash): the watermark and policy read none of them.
   return {
     magic: 0x11,
     kind: 'block',
     chainId,
     level,
     proto,
-    predecessor,
+    get predecessor() {
+      return predecessor();
+    },
     timestamp,
     validationPasses,
-    operationsHash,
+    get operationsHash() {
+      return operationsHash();
+    },
     fitness: fitness.map((f) => Uint8Array.from(f)),
     round,
     lockedRound,
     predecessorRound,
-    context,
-    payloadHash,
+    get context() {
+      return context();
+    },
+    get payloadHash() {
+      return payloadHash();
+    },
     payloadRound,
     proofOfWorkNonce: Uint8Array.from(proofOfWorkNonce),
-    seedNonceHash,
+    get seedNonceHash() {
+      return seedNonceHash === null ? null : seedNonceHash();
+    },
     perBlockVotes,
   };
 }

@@ -25,19 +25,27 @@ export function readConsensusContent(
   const slot = tag === 40 || tag === 41 ? null : r.u16('slot');
   const level = r.nat32('level');
   const round = r.nat32('round');
-  const blockPayloadHash = r.hash('vh', 32, 'block payload hash');
+  const payloadHash = r.lazyHash('vh', 32, 'block payload hash');
   let dalContent: bigint | null = null;
   if (tag === 23) {
     const at = r.offset;
     dalContent = r.z('DAL attestation bitset');
     if (dalContent < 0n) r.fail('non-negative DAL attestation bitset', at);
   }
-  return { slot, level, round, blockPayloadHash, dalContent };
+  return {
+    slot,
+    level,
+    round,
+    get blockPayloadHash() {
+      return payloadHash();
+    },
+    dalContent,
+  };
 }
 
 export function decodeConsensus(r: Reader, magic: 0x12 | 0x13): ConsensusRequest {
   const chainId = r.hash('Net', 4, 'chain id');
-  const branch = r.hash('B', 32, 'branch');
+  const branch = r.lazyHash('B', 32, 'branch');
   const tagAt = r.offset;
   const tag = r.u8('consensus operation tag');
   const allowed = TAGS_FOR_MAGIC[magic];
@@ -48,12 +56,21 @@ export function decodeConsensus(r: Reader, magic: 0x12 | 0x13): ConsensusRequest
   const t = tag as ConsensusRequest['tag'];
   const content = readConsensusContent(r, t);
   r.end();
+  // Hashes as getters (Reader.lazyHash): a spread of `content` would render them now.
   return {
     magic,
     kind: magic === 0x12 ? 'preattestation' : 'attestation',
     tag: t,
     chainId,
-    branch,
-    ...content,
+    get branch() {
+      return branch();
+    },
+    slot: content.slot,
+    level: content.level,
+    round: content.round,
+    get blockPayloadHash() {
+      return content.blockPayloadHash;
+    },
+    dalContent: content.dalContent,
   };
 }

@@ -75,6 +75,20 @@ export class Reader {
     return b58encode(name, this.take(size, what));
   }
 
+  /**
+   * A fixed-size hash read (and bounds-checked) now, rendered in base58check on first use and kept: on
+   * the signing path most of a request's hashes are read only by its audit line, written after the
+   * answer, and each rendering is a base conversion and two SHA-256 (docs/performance.md).
+   */
+  lazyHash(name: PrefixName, size: number, what: string): () => string {
+    const bytes = this.take(size, what).slice();
+    let text: string | undefined;
+    return () => {
+      text ??= b58encode(name, bytes);
+      return text;
+    };
+  }
+
   /** `bool`: 00 false, ff true, anything else refused. */
   bool(what: string): boolean {
     const at = this.offset;

@@ -18,19 +18,31 @@ function to32(n: bigint): Uint8Array {
 }
 
 /** Big-endian 32-byte group orders and their halves: per-signature checks compare bytes, no BigInt. */
-const ORDER: Record<'p256' | 'secp256k1', { n: Buffer; half: Buffer }> = {
+const ORDER: Record<'p256' | 'secp256k1', { n: Uint8Array; half: Uint8Array }> = {
   secp256k1: orderOf(secp256k1.Point.Fn.ORDER),
   p256: orderOf(p256.Point.Fn.ORDER),
 };
-function orderOf(n: bigint): { n: Buffer; half: Buffer } {
-  return { n: Buffer.from(to32(n)), half: Buffer.from(to32(n >> 1n)) };
+function orderOf(n: bigint): { n: Uint8Array; half: Uint8Array } {
+  return { n: to32(n), half: to32(n >> 1n) };
 }
 
-const ZERO32 = Buffer.alloc(32);
+// Byte loops over the signature in place: Buffer views and Buffer.compare cost more than the
+// comparison itself at this size (one signature per request, docs/performance.md).
 
-/** 0 < x < n for a 32-byte big-endian x. */
-function inRange(x: Buffer, n: Buffer): boolean {
-  return !x.equals(ZERO32) && Buffer.compare(x, n) < 0;
+/** The 32 big-endian bytes of `x` from `at`, compared with `y`: negative, 0 or positive. */
+function compare32(x: Uint8Array, at: number, y: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = x[at + i]! - y[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** 0 < x < n for the 32 big-endian bytes of `x` from `at`. */
+function inRange(x: Uint8Array, at: number, n: Uint8Array): boolean {
+  let nonZero = 0;
+  for (let i = 0; i < 32; i++) nonZero |= x[at + i]!;
+  return nonZero !== 0 && compare32(x, at, n) < 0;
 }
 
 /** For ECDSA curves: s > n/2 becomes n − s. Ed25519 signatures pass through unchanged. */
@@ -39,15 +51,13 @@ export function normalizeLowS(curve: Curve, raw64: Uint8Array): Uint8Array {
   if (curve === 'ed25519') return Uint8Array.from(raw64);
   const { n, half } = ORDER[curve];
   const out = Uint8Array.from(raw64);
-  const r = Buffer.from(out.buffer, 0, 32);
-  const s = Buffer.from(out.buffer, 32, 32);
-  if (!inRange(r, n) || !inRange(s, n)) throw new TypeError(`${curve} signature out of range`);
-  if (Buffer.compare(s, half) > 0) {
+  if (!inRange(out, 0, n) || !inRange(out, 32, n)) throw new TypeError(`${curve} signature out of range`);
+  if (compare32(out, 32, half) > 0) {
     // s := n − s, byte-wise with borrow (n > s here).
     let borrow = 0;
     for (let i = 31; i >= 0; i--) {
-      const d = n[i]! - s[i]! - borrow;
-      s[i] = d & 0xff;
+      const d = n[i]! - out[32 + i]! - borrow;
+      out[32 + i] = d & 0xff;
       borrow = d < 0 ? 1 : 0;
     }
   }
