@@ -56,8 +56,10 @@ case $loaded in
 esac
 echo "sanitize.sh: $kind build $loaded, runtime $preload"
 rc=0
-# vitest's own entry under node, not npx: npm runs its commands through sh (see tsan above).
-LD_PRELOAD=$preload node "$root/node_modules/vitest/vitest.mjs" run "$@" || rc=$?
+# vitest's own entry under node, not npx: npm runs its commands through sh (see tsan above). An
+# instrumented addon is several times slower, so the bounds that catch a hang (vitest.config.ts) are wider.
+LD_PRELOAD=$preload node "$root/node_modules/vitest/vitest.mjs" run --testTimeout=300000 --hookTimeout=300000 "$@" ||
+  rc=$?
 if [ -n "$(ls -A "$out/reports")" ]; then
   echo "sanitize.sh: $kind reports in $out/reports:" >&2
   for f in "$out"/reports/*; do
