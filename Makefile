@@ -5,12 +5,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 # Beyond SoftHSM2 the suite runs p11-kit's RPC, tpm2-pkcs11 on a software TPM and openCryptoki, and
-# cross-builds and runs the arm64 prebuild under qemu user emulation.
+# cross-builds and runs the arm64 prebuild under qemu user emulation; make test-sanitize preloads gcc's
+# sanitizer runtimes (libasan8, libubsan1, libtsan2).
 APT_PACKAGES := softhsm2 opensc postgresql cmake g++ clang-format \
   p11-kit p11-kit-modules \
   swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus \
   opencryptoki \
-  g++-aarch64-linux-gnu qemu-user-static
+  g++-aarch64-linux-gnu qemu-user-static \
+  libasan8 libubsan1 libtsan2
 TOOLS := $(CURDIR)/.tools
 # node@24 from the npm registry lands here when the system node is older than 22 (docs/install.md).
 export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
@@ -22,7 +24,7 @@ PREBUILD_SOURCES := CMakeLists.txt $(wildcard native/*.cpp native/*.h) native/pr
 PREBUILD_X64 := prebuilds/linux-x64/tezos-hsm-signer.glibc.node
 PREBUILD_ARM64 := prebuilds/linux-arm64/tezos-hsm-signer.glibc.node
 
-.PHONY: build test test-unit test-arm64 run lint coverage bench prebuild package clean deps sysdeps node native ts
+.PHONY: build test test-unit test-arm64 test-sanitize run lint coverage bench prebuild package clean deps sysdeps node native ts
 
 sysdeps: .tools/sysdeps.stamp
 .tools/sysdeps.stamp: Makefile
@@ -79,6 +81,13 @@ test: build lint $(PREBUILD_X64)
 # The unit project alone (vitest.config.ts): no SoftHSM2, PostgreSQL or child process; Node and the addon.
 test-unit: build
 	npx vitest run --project unit
+
+# The HSM tests against an ASan+UBSan build of the addon, then a TSan build (native/sanitize.sh), each in
+# its own directory under build/; any sanitizer report fails the target. Minutes long, so make test
+# leaves it out.
+test-sanitize: build
+	sh native/sanitize.sh asan
+	sh native/sanitize.sh tsan
 
 coverage: build
 	npx vitest run --coverage

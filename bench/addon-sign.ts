@@ -2,7 +2,7 @@
 // --stages, where one sign's round trip goes (median per stage of sequential signs, native/stage_trace.h).
 // Usage: node --import tsx bench/addon-sign.ts LIBRARY TOKEN_LABEL PIN CURVE SESSIONS SECONDS [INFLIGHT]
 //        node --import tsx bench/addon-sign.ts --stages LIBRARY TOKEN_LABEL PIN CURVE SESSIONS COUNT [IDLE_MS]
-// Environment: SIGN_AHEAD=1 (HsmOptions.signAhead), NO_VERIFY=1 (HsmOptions.verifySignatures false).
+// Environment: SIGN_AHEAD=0 (HsmOptions.signAhead false; on by default), NO_VERIFY=1 (HsmOptions.verifySignatures false).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -38,16 +38,16 @@ export interface AddonSignOptions {
   seconds: number;
   /** Requests kept in flight (default: 16 per session): enough to keep every session busy. */
   inflight?: number;
-  /** HsmOptions.signAhead (the CLI reads SIGN_AHEAD=1). */
+  /** HsmOptions.signAhead (the CLI turns it off with SIGN_AHEAD=0). */
   signAhead?: boolean;
   /** HsmOptions.verifySignatures, default true (the CLI reads NO_VERIFY=1): false, the addon without its check. */
   verifySignatures?: boolean;
 }
 
-/** CPU seconds of a process's main thread, this one by default (/proc/PID/task/PID/stat utime+stime), null off Linux. */
-export function mainThreadCpuSeconds(pid = process.pid): number | null {
+/** CPU seconds of this process's main thread (/proc/self/task/PID/stat utime+stime), null off Linux. */
+function mainThreadCpuSeconds(): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
   } catch {
@@ -193,7 +193,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     pin,
     curve: curve as Curve,
     sessions: Number(sessions ?? 1),
-    signAhead: process.env.SIGN_AHEAD === '1',
+    signAhead: process.env.SIGN_AHEAD !== '0',
     verifySignatures: process.env.NO_VERIFY !== '1',
   };
   const result = stages

@@ -1,27 +1,42 @@
-// One client, one request at a time: p50 of tezos-hsm-signer (memory watermark, P-256) beside the empty
-// Hono server and the pkcs11js baseline, the three rows interleaved over ROUNDS so that a busy neighbour
-// moves all of them. The quick form of `npm run bench`'s 1-client rows, for work on the per-request cost.
-//   node --import tsx bench/one-client.ts [ROUNDS=3] [SECONDS=3]
+// One request at a time: the pkcs11js peer (bench/baseline/, memory watermark, no verification) beside
+// tezos-hsm-signer with the memory and the file watermark, on one SoftHSM2 P-256 key, in short
+// interleaved rounds (the machine is shared, so noise hits every server alike). Prints the median over
+// rounds of each round's p50 and p99, and each server's p50 against the peer's in the same round.
+// docs/performance.md reads these rows.
+//
+//   node --import tsx bench/one-client.ts [rounds] [seconds-per-round] [clients]
+//
+// BENCH_BEFORE=NAME=/path/to/a/checkout[,NAME2=/path/…] adds each checkout's server with the file
+// watermark (its dist/ and addon built) as row NAME, to compare a change with what it replaces in one run.
+import { join } from 'node:path';
 import { createToken } from '../test/helpers/softhsm.js';
-import { mainThreadCpuSeconds } from './addon-sign.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
-import { checkSample } from './load/check-signature.js';
+import { fdatasyncP50Ms } from './load/fsync.js';
 import { buildProduct, productConfig, startProduct } from './load/product.js';
 import { runLoad } from './load/run-load.js';
 import { type ServerProcess, startServer } from './load/server-process.js';
 
-const ROUNDS = Number(process.argv[2] ?? 3);
-const SECONDS = Number(process.argv[3] ?? 3);
+const ROUNDS = Number(process.argv[2] ?? 7);
+const SECONDS = Number(process.argv[3] ?? 2);
+const CLIENTS = Number(process.argv[4] ?? 1);
 const SESSIONS = 2;
+const BEFORE = (process.env.BENCH_BEFORE ?? '')
+  .split(',')
+  .filter((s) => s.includes('='))
+  .map((s) => s.split('=') as [string, string]);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 await buildProduct();
 await ensurePkcs11js();
-const t = await createToken({ label: 'bench-one' });
-const servers: Array<[string, ServerProcess]> = [];
+const t = await createToken({ label: 'bench-one-client' });
+const servers = new Map<string, ServerProcess>();
 try {
-  servers.push(['empty-hono', await startServer('empty-hono', ['bench/load/empty-server.ts'])]);
-  servers.push([
-    'baseline',
+  servers.set(
+    'baseline-pkcs11js',
     await startServer('baseline', ['bench/baseline/server.ts'], {
       ...t.env,
       BASELINE_LIBRARY: t.library,
@@ -29,41 +44,57 @@ try {
       BASELINE_SESSIONS: `${SESSIONS}`,
       HSM_PIN: t.pin,
     }),
-  ]);
-  servers.push([
-    'tezos-hsm-signer',
-    await startProduct(productConfig(t.dir, 'one', t, { backend: 'memory' }, SESSIONS), t),
-  ]);
-  const p50s = new Map<string, number[]>(servers.map(([n]) => [n, []]));
-  const cpus = new Map<string, number[]>(servers.map(([n]) => [n, []]));
-  let chainBase = 1;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, s] of servers) {
-      const pkh = s.keys.find((k) => k.startsWith('tz3')) ?? 'tz3empty';
-      const cpu0 = mainThreadCpuSeconds(s.pid) ?? Number.NaN;
-      const r = await runLoad({
-        url: s.url,
-        pkh,
-        clients: 1,
-        seconds: SECONDS,
-        warmupSeconds: 0.5,
-        slotsPerClient: 1,
-        chainBase: chainBase++,
-        levelBase: 1,
-      });
-      // Per answered request; the warm-up's requests are not counted, so this reads a little high.
-      cpus.get(name)?.push((((mainThreadCpuSeconds(s.pid) ?? Number.NaN) - cpu0) * 1e6) / r.requests);
-      if (name !== 'empty-hono') await checkSample(s.url, pkh, r);
-      p50s.get(name)?.push(r.p50Ms);
-    }
-  }
-  for (const [name, xs] of p50s) {
-    const cpu = (cpus.get(name) ?? []).map((x) => x.toFixed(0)).join('  ');
-    console.log(
-      `${name.padEnd(18)} p50 ${xs.map((x) => x.toFixed(3)).join('  ')} ms  JS thread ${cpu} µs/request`,
+  );
+  for (const backend of ['memory', 'file'] as const)
+    servers.set(backend, await startProduct(productConfig(t.dir, backend, t, { backend }, SESSIONS), t));
+  for (const [name, dir] of BEFORE) {
+    const config = productConfig(t.dir, `before-${name}`, t, { backend: 'file' }, SESSIONS);
+    servers.set(
+      `file (${name})`,
+      await startServer(name, [join(dir, 'bin/tezos-hsm-signer.js'), 'serve', '--config', config], {
+        HSM_PIN: t.pin,
+      }),
     );
   }
+  const p50 = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const p99 = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const rate = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const sync: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, s] of servers) {
+      const pkh = s.keys.find((k) => k.startsWith('tz3'))!;
+      const res = await runLoad({
+        url: s.url,
+        pkh,
+        clients: CLIENTS,
+        seconds: SECONDS,
+        warmupSeconds: 0.3,
+        slotsPerClient: 1,
+        chainBase: 1,
+        levelBase: 1 + r * 1_000_000,
+      });
+      p50.get(name)!.push(res.p50Ms);
+      p99.get(name)!.push(res.p99Ms);
+      rate.get(name)!.push(res.rate);
+    }
+    sync.push(fdatasyncP50Ms(t.dir));
+    process.stderr.write(
+      `[one-client] round ${r + 1}: ${[...p50].map(([k, v]) => `${k} ${v.at(-1)}`).join(', ')} ms\n`,
+    );
+  }
+  const peer = p50.get('baseline-pkcs11js')!;
+  console.table(
+    [...servers.keys()].map((name) => ({
+      server: name,
+      clients: CLIENTS,
+      'p50 ms': +median(p50.get(name)!).toFixed(3),
+      'p99 ms': +median(p99.get(name)!).toFixed(3),
+      'req/s': Math.round(median(rate.get(name)!)),
+      'p50 / peer (per round)': +median(p50.get(name)!.map((v, i) => v / peer[i]!)).toFixed(2),
+    })),
+  );
+  console.log(`bare append + fdatasync back to back, p50: ${median(sync).toFixed(3)} ms`);
 } finally {
-  for (const [, s] of servers) await s.stop();
+  for (const s of servers.values()) await s.stop();
   await t.cleanup();
 }

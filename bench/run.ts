@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startSyncPair } from '../test/helpers/pg-standby.js';
+import { type SyncPair, startSyncPair } from '../test/helpers/pg-standby.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { runHsmBench } from './hsm.js';
@@ -99,73 +99,66 @@ async function measureServer(
   }
 }
 
-async function productRuns(t: TestToken): Promise<void> {
+async function productRuns(t: TestToken, pgPair: SyncPair): Promise<void> {
   const stores: Array<{ name: HttpRow['store']; backend: () => Promise<Backend>; signAhead?: boolean }> = [
     { name: 'memory', backend: async () => ({ backend: 'memory' }) },
     { name: 'file', backend: async () => ({ backend: 'file' }) },
-    { name: 'file+sign_ahead', backend: async () => ({ backend: 'file' }), signAhead: true },
+    { name: 'file-sign_ahead_off', backend: async () => ({ backend: 'file' }), signAhead: false },
   ];
-  // A primary with a synchronous standby, as deployed; watermark.url names the primary alone, then both
-  // (postgres-2hosts: the multi-host walk and its checks), so the two rows differ by that cost only.
-  const pgPair = await startSyncPair('bench0');
-  try {
-    stores.push(
-      {
-        name: 'postgres',
-        backend: async () => ({ backend: 'postgres', url: await pgPair.primary.createDatabase('bench') }),
+  stores.push(
+    {
+      name: 'postgres',
+      backend: async () => ({ backend: 'postgres', url: await pgPair.primary.createDatabase('bench') }),
+    },
+    {
+      name: 'postgres-2hosts',
+      backend: async () => {
+        await pgPair.primary.createDatabase('bench2');
+        return { backend: 'postgres', url: pgPair.multiHostUrl('bench2') };
       },
-      {
-        name: 'postgres-2hosts',
-        backend: async () => {
-          await pgPair.primary.createDatabase('bench2');
-          return { backend: 'postgres', url: pgPair.multiHostUrl('bench2') };
-        },
+    },
+  );
+  for (const { name, backend, signAhead } of stores) {
+    const config = productConfig(t.dir, name, t, await backend(), SESSIONS, signAhead);
+    const s = await startProduct(config, t);
+    await measureServer(
+      'tezos-hsm-signer',
+      name,
+      s,
+      name === 'memory' ? ['p256', 'ed25519'] : ['p256'],
+      async () => {
+        if (name !== 'file') return;
+        // Watermark slots: the 1-client point again, cycling through 1000 chain ids instead of one.
+        const one = http.find(
+          (h) => h.server === 'tezos-hsm-signer' && h.store === 'file' && h.clients === 1,
+        )!;
+        const pkh = pkhOf(s, 'tz3');
+        const r = await load(s, pkh, 1, 1000);
+        await checkSample(s.url, pkh, r);
+        const peakRssMb = s.peakRssMb();
+        growth.push(
+          {
+            axis: 'slots',
+            count: 1,
+            startupMs: null,
+            p50Ms: one.p50Ms,
+            rate1: one.rate,
+            rate8: null,
+            peakRssMb,
+          },
+          {
+            axis: 'slots',
+            count: 1000,
+            startupMs: null,
+            p50Ms: r.p50Ms,
+            rate1: r.rate,
+            rate8: null,
+            peakRssMb,
+          },
+        );
+        log(`file watermark, 1000 slots: p50 ${r.p50Ms} ms ${r.rate}/s`);
       },
     );
-    for (const { name, backend, signAhead } of stores) {
-      const config = productConfig(t.dir, name, t, await backend(), SESSIONS, signAhead);
-      const s = await startProduct(config, t);
-      await measureServer(
-        'tezos-hsm-signer',
-        name,
-        s,
-        name === 'memory' ? ['p256', 'ed25519'] : ['p256'],
-        async () => {
-          if (name !== 'file') return;
-          // Watermark slots: the 1-client point again, cycling through 1000 chain ids instead of one.
-          const one = http.find(
-            (h) => h.server === 'tezos-hsm-signer' && h.store === 'file' && h.clients === 1,
-          )!;
-          const pkh = pkhOf(s, 'tz3');
-          const r = await load(s, pkh, 1, 1000);
-          await checkSample(s.url, pkh, r);
-          const peakRssMb = s.peakRssMb();
-          growth.push(
-            {
-              axis: 'slots',
-              count: 1,
-              startupMs: null,
-              p50Ms: one.p50Ms,
-              rate1: one.rate,
-              rate8: null,
-              peakRssMb,
-            },
-            {
-              axis: 'slots',
-              count: 1000,
-              startupMs: null,
-              p50Ms: r.p50Ms,
-              rate1: r.rate,
-              rate8: null,
-              peakRssMb,
-            },
-          );
-          log(`file watermark, 1000 slots: p50 ${r.p50Ms} ms ${r.rate}/s`);
-        },
-      );
-    }
-  } finally {
-    await pgPair.dispose();
   }
 }
 
@@ -248,10 +241,21 @@ try {
     HSM_PIN: t.pin,
   });
   await measureServer('baseline-pkcs11js', '-', baseline, ['p256', 'ed25519']);
-  log('tezos-hsm-signer');
-  await productRuns(t);
-  log('remote HSM: 0.5 ms and 2 ms per call');
-  remote = await runRemoteHsmBench(t, { seconds: REMOTE_SECONDS, sessions: REMOTE_SESSIONS, log });
+  // A primary with a synchronous standby, as deployed, for every PostgreSQL row.
+  const pgPair = await startSyncPair('bench0');
+  try {
+    log('tezos-hsm-signer');
+    await productRuns(t, pgPair);
+    log('remote HSM: 0.5 ms and 2 ms per call');
+    remote = await runRemoteHsmBench(t, {
+      seconds: REMOTE_SECONDS,
+      sessions: REMOTE_SESSIONS,
+      log,
+      postgresUrl: (name) => pgPair.primary.createDatabase(name),
+    });
+  } finally {
+    await pgPair.dispose();
+  }
 } finally {
   await t.cleanup();
 }

@@ -1,8 +1,9 @@
 // signOnce throughput and latency of the PostgreSQL watermark (docs/ha.md) against a local server started
 // here (fsync on, synchronous_commit on), with 1 and 3 replica processes and 1 and 32 concurrent slots
-// per process. Each request is a new height on its slot, so every one is a full transaction in two
-// round trips (src/watermark/postgres-store.ts): BEGIN + SELECT … FOR UPDATE, sign (a real secp256k1
-// signature in JS, standing in for the HSM), UPDATE + COMMIT (one WAL flush).
+// per process. Each request is a new height on its slot, so every one reserves it in one round trip
+// (src/watermark/postgres-store.ts: BEGIN, SELECT … FOR UPDATE, conditional UPDATE, COMMIT: one WAL flush)
+// while it signs (a real secp256k1 signature in JS, standing in for the HSM), then records the signature
+// in a second round trip that does not wait for the flush.
 // Slots are distinct per process: this measures what the database sustains, not contention (that is
 // test/07-postgres-replicas.test.ts).
 // The server has a synchronous standby (as in production), and each case runs twice: watermark.url

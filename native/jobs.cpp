@@ -59,6 +59,7 @@ void SignJob::Attempt(JobContext &ctx) {
   CK_RV rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
   if (armed && rv == CKR_OPERATION_NOT_INITIALIZED) {
     // The token dropped the operation armed ahead (a session timeout, say): initialise it now.
+    armed = false;
     Check(ctx.fl->C_SignInit(ctx.session, &mech, key.handle), "C_SignInit");
     signature_len_ = sizeof signature_;
     rv = ctx.fl->C_Sign(ctx.session, data_.data(), data_.size(), signature_, &signature_len_);
@@ -78,7 +79,7 @@ void SignJob::Attempt(JobContext &ctx) {
   }
   trace.Mark(Stage::Verified);
   ctx.ahead.Signed(key.handle, mechanism_);
-  ctx.pool.CountSign();
+  ctx.pool.CountSign(armed);
 }
 
 void SignJob::ForgetKey() {

@@ -20,7 +20,10 @@ void MechanismsJob::Attempt(JobContext &ctx) {
   CK_SLOT_ID slot = ctx.pool.slot();
   CK_ULONG count = 0;
   Check(ctx.fl->C_GetMechanismList(slot, nullptr, &count), "C_GetMechanismList");
-  types_.assign(count, 0);
+  // One spare element: the RPC client of p11-kit 0.24 (Debian bookworm) drops the mechanisms it cannot
+  // forward with a memmove that reads one element past the list it was given (rpc-client.c,
+  // mechanism_list_purge).
+  types_.assign(count + 1, 0);
   if (count > 0) Check(ctx.fl->C_GetMechanismList(slot, types_.data(), &count), "C_GetMechanismList");
   types_.resize(count);
   std::vector<CK_MECHANISM_TYPE> listed;

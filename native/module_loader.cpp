@@ -77,9 +77,11 @@ void *Open(const std::string &path) {
   auto found = Handles().find(path);
   if (found != Handles().end()) return found->second;
   int flags = RTLD_NOW | RTLD_LOCAL;
-#if defined(__GLIBC__) && defined(RTLD_DEEPBIND)
+#if defined(__GLIBC__) && defined(RTLD_DEEPBIND) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   // Node exports its own OpenSSL; without DEEPBIND a vendor library linked to the system libcrypto
-  // (SoftHSM2) may bind to Node's copy instead, and crash when the two versions differ.
+  // (SoftHSM2) may bind to Node's copy instead, and crash when the two versions differ. Sanitizer
+  // runtimes refuse DEEPBIND (it would hide their malloc/pthread interceptors from the library), so the
+  // sanitizer builds (native/sanitize.sh) go without it.
   flags |= RTLD_DEEPBIND;
 #endif
   void *handle = dlopen(path.c_str(), flags);

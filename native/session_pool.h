@@ -38,6 +38,7 @@ struct PoolStats {
   bool unavailable;  // in an outage (outage.h)
   size_t outages;
   size_t timeouts, queue_full, replaced, set_aside, max_queue;
+  size_t signs_ahead;  // signs served by an operation initialised ahead (sign_ahead.h)
 };
 
 // Per-worker session state; touched only by its worker thread.
@@ -115,7 +116,10 @@ class Pool {
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
   ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead);
   void ForgetKey(int ref);
-  void CountSign() { signs_++; }
+  void CountSign(bool ahead) {
+    signs_++;
+    if (ahead) signs_ahead_++;
+  }
   // JS thread: a batch of completions was settled (see kJsStarved).
   void MarkSettled() { last_settled_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
@@ -182,6 +186,7 @@ class Pool {
 
   Outage outage_;
   std::atomic<size_t> recycled_{0}, signs_{0}, errors_{0}, timeouts_{0}, queue_full_{0}, replaced_{0};
+  std::atomic<size_t> signs_ahead_{0};
   std::atomic<std::chrono::steady_clock::rep> last_settled_{0};
 };
 

@@ -1,7 +1,7 @@
 // C_SignInit done ahead of the next sign while a worker is idle, so a lone sign costs C_Sign + verify
 // only: on SoftHSM2 C_SignInit is a third of a P-256 round trip, on a network HSM a round trip of its
 // own (docs/hsm.md, "Where one sign's time goes").
-// Opt-in (HsmOptions.signAhead): it leaves a signing operation active on an idle session.
+// On unless HsmOptions.signAhead is false: it leaves a signing operation active on an idle session.
 #pragma once
 
 #include "pkcs11_defs.h"
@@ -14,8 +14,8 @@ class SignAhead {
   // A sign with (key, mechanism) succeeded on this session.
   void Signed(CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE mechanism);
   // Idle worker: C_SignInit for the key of the last two signs when they used the same one (alternating
-  // keys would pay a throw-away C_Sign at every switch). A failure only leaves nothing armed: the next
-  // sign initialises itself and reports what goes wrong.
+  // keys would pay a throw-away C_Sign at every switch). A failure only leaves nothing armed, and no new
+  // attempt before the next sign: that sign initialises itself and reports what goes wrong.
   void Arm(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s);
   // True when an operation for (key, mechanism) is armed: the caller goes straight to C_Sign. An operation
   // armed for another key is ended first (Release).

@@ -78,15 +78,28 @@ describe('pool recovery', () => {
   });
 
   it('re-resolves a key after CKR_KEY_HANDLE_INVALID and refuses it once the lookup is ambiguous', async () => {
-    const k = (await hsm.keys()).find((x) => x.curve === 'secp256k1')!;
-    await fault.inject('C_SignInit', CKR_KEY_HANDLE_INVALID, 1);
-    await signAndVerify(hsm, k);
-    await addKey(token, { curve: 'secp256k1', label: k.label, id: k.id });
-    await signAndVerify(hsm, k); // the cached handle still names the original key
-    await fault.inject('C_SignInit', CKR_KEY_HANDLE_INVALID, 1);
-    const err = await hsm.sign(k, randomBytes(32)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Pkcs11Error);
-    expect(err).toMatchObject({ code: 'ERR_HSM_KEY_AMBIGUOUS', fn: 'C_FindObjects' });
+    // Without sign ahead: the injected C_SignInit failure must meet the request itself, not an idle
+    // session preparing its next sign (test/01-hsm-sign-ahead.test.ts covers that one).
+    const direct = await Hsm.open({
+      library: fault.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 2,
+      signAhead: false,
+    });
+    try {
+      const k = (await direct.keys()).find((x) => x.curve === 'secp256k1')!;
+      await fault.inject('C_SignInit', CKR_KEY_HANDLE_INVALID, 1);
+      await signAndVerify(direct, k);
+      await addKey(token, { curve: 'secp256k1', label: k.label, id: k.id });
+      await signAndVerify(direct, k); // the cached handle still names the original key
+      await fault.inject('C_SignInit', CKR_KEY_HANDLE_INVALID, 1);
+      const err = await direct.sign(k, randomBytes(32)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Pkcs11Error);
+      expect(err).toMatchObject({ code: 'ERR_HSM_KEY_AMBIGUOUS', fn: 'C_FindObjects' });
+    } finally {
+      await direct.close();
+    }
   });
 
   it('gives up on a persistent failure with a classified Pkcs11Error, then recovers', async () => {

@@ -1,25 +1,38 @@
-// HsmOptions.signAhead (native/sign_ahead.h): an idle worker runs C_SignInit for its next sign. Driven
-// through the fault-injecting wrapper in front of SoftHSM2, with one session so the order of jobs is known.
+// HsmOptions.signAhead (native/sign_ahead.h, on by default): an idle worker runs C_SignInit for its next
+// sign. Driven through the fault-injecting wrapper in front of SoftHSM2, with one session so the order of
+// jobs is known: what the token does to a preparation never fails a request that could succeed.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsm, HsmKey } from '../src/hsm/index.js';
+import { CKR } from './helpers/ckr.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
 import { signUntilBack } from './helpers/sign-until-back.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
-
-const CKR_DEVICE_ERROR = 0x30;
-const CKR_DEVICE_REMOVED = 0x32;
-const CKR_OPERATION_NOT_INITIALIZED = 0x91;
 
 let token: TestToken;
 let fault: FaultLibrary;
 let hsm: Hsm;
 let keys: HsmKey[];
 
-async function signAndVerify(k: HsmKey): Promise<void> {
+async function signWith(h: Hsm, k: HsmKey): Promise<void> {
   const digest = randomBytes(32);
-  expect(verifySignature(k, digest, await hsm.sign(k, digest))).toBe(true);
+  expect(verifySignature(k, digest, await h.sign(k, digest))).toBe(true);
+}
+
+function signAndVerify(k: HsmKey): Promise<void> {
+  return signWith(hsm, k);
+}
+
+/**
+ * The single worker prepares its next sign right after a hand-over, and that C_SignInit may consume an
+ * injected fault: let it finish first, or the wrapper's rewrite of its control file could bring back
+ * the fault cleared meanwhile.
+ */
+async function clearFaults(): Promise<void> {
+  await hsm.ping().catch(() => undefined);
+  await fault.clear();
 }
 
 /** Two signs with `k`, then a ping: the single worker armed C_SignInit for `k` before taking the ping. */
@@ -31,7 +44,7 @@ async function arm(k: HsmKey): Promise<void> {
 
 beforeAll(async () => {
   token = await createToken({ label: 'ahead-test' });
-  ({ hsm, fault } = await openThroughFault(token, token.dir, [], { signAhead: true }));
+  ({ hsm, fault } = await openThroughFault(token, token.dir, []));
   keys = await hsm.keys();
   expect(keys.map((k) => k.curve).sort()).toEqual(['ed25519', 'p256', 'secp256k1']);
 });
@@ -46,9 +59,11 @@ describe('sign ahead', () => {
   it('signs with the C_SignInit armed while idle: no C_SignInit on the sign itself', async () => {
     const k = keys.find((x) => x.curve === 'p256')!;
     await arm(k);
-    await fault.inject('C_SignInit', CKR_DEVICE_ERROR, 1000);
+    const ahead = hsm.stats().signsAhead;
+    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
     try {
       await signAndVerify(k); // would fail after three retries without the armed operation
+      expect(hsm.stats().signsAhead).toBe(ahead + 1);
       // Nothing could be armed since: the next sign initialises itself and reports the failure, after
       // which the token counts as unavailable until a probe finds it working (native/outage.h).
       await expect(hsm.sign(k, randomBytes(32))).rejects.toMatchObject({
@@ -57,7 +72,7 @@ describe('sign ahead', () => {
       });
     } finally {
       // The later tests share the token: never leave them a fault that would outlive this one.
-      await fault.clear();
+      await clearFaults();
     }
     await signUntilBack(hsm, k);
   });
@@ -86,7 +101,7 @@ describe('sign ahead', () => {
     await arm(k);
     // The wrapper answers without reaching SoftHSM2, whose operation stays active: the C_SignInit in place
     // meets CKR_OPERATION_ACTIVE and the session is recycled (recovery.cpp). Either way the sign succeeds.
-    await fault.inject('C_Sign', CKR_OPERATION_NOT_INITIALIZED, 1);
+    await fault.inject('C_Sign', CKR.OPERATION_NOT_INITIALIZED, 1);
     await signAndVerify(k);
     await signAndVerify(k);
   });
@@ -95,12 +110,89 @@ describe('sign ahead', () => {
     const k = keys.find((x) => x.curve === 'secp256k1')!;
     await arm(k);
     const finals = (await fault.calls('C_Finalize')).length;
-    await fault.inject('C_Sign', CKR_DEVICE_REMOVED, 1);
+    await fault.inject('C_Sign', CKR.DEVICE_REMOVED, 1);
     await signAndVerify(k);
     expect((await fault.calls('C_Finalize')).length).toBe(finals + 1);
     await arm(k);
-    await fault.inject('C_SignInit', CKR_DEVICE_ERROR, 1000);
-    await signAndVerify(k); // armed on the new generation's session
-    await fault.clear();
+    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
+    try {
+      await signAndVerify(k); // armed on the new generation's session
+    } finally {
+      await clearFaults();
+    }
+  });
+
+  it.each([
+    ['CKR_OPERATION_ACTIVE', CKR.OPERATION_ACTIVE],
+    ['CKR_DEVICE_ERROR', CKR.DEVICE_ERROR],
+    ['CKR_FUNCTION_FAILED', CKR.FUNCTION_FAILED],
+  ])(
+    'a token refusing the C_SignInit ahead (%s) fails nothing: the next sign initialises itself',
+    async (_, rv) => {
+      const k = keys.find((x) => x.curve === 'p256')!;
+      await arm(k);
+      const before = hsm.stats();
+      const inits = (await fault.calls('C_SignInit')).length;
+      await fault.inject('C_SignInit', rv, 1);
+      await signAndVerify(k); // served by the prepared operation; the worker then prepares again: refused
+      await hsm.ping();
+      const seen = await fault.calls('C_SignInit');
+      expect(seen.slice(inits)).toEqual([{ rv }]);
+      await signAndVerify(k); // nothing prepared: C_SignInit on the request's path, which succeeds
+      await hsm.ping();
+      expect((await fault.calls('C_SignInit')).slice(inits + 1).map((c) => c.rv)).toEqual([0, 0]); // its own, then ahead
+      const after = hsm.stats();
+      expect(after).toMatchObject({
+        errors: before.errors,
+        recycled: before.recycled,
+        outages: before.outages,
+      });
+      expect(after.unavailable).toBe(false);
+    },
+  );
+
+  it('after an outage with an operation prepared, serves from a fresh library and prepares again', async () => {
+    const k = keys.find((x) => x.curve === 'p256')!;
+    await arm(k);
+    const outages = hsm.stats().outages;
+    // The prepared sign meets a dead library; the reinitialisation then fails for a while.
+    await fault.injectAll([
+      { fn: 'C_Sign', rv: CKR.CRYPTOKI_NOT_INITIALIZED, count: 1 },
+      { fn: 'C_Initialize', rv: CKR.DEVICE_ERROR, count: 3 },
+    ]);
+    const errors = await signUntilBack(hsm, k);
+    expect(errors.some((e) => e.code === 'ERR_HSM_UNAVAILABLE')).toBe(true);
+    expect(hsm.stats().outages).toBe(outages + 1);
+    await clearFaults();
+    await arm(k);
+    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
+    try {
+      await signAndVerify(k); // prepared on the new library's session
+    } finally {
+      await clearFaults();
+    }
+    await signUntilBack(hsm, k);
+  });
+
+  it('a prepared sign stuck in C_Sign: answered at its deadline, the session replaced, signing goes on', async () => {
+    const { hsm: quick } = await openThroughFault(token, token.dir, [], { timeoutMs: 300 });
+    try {
+      const k = (await quick.keys()).find((x) => x.curve === 'secp256k1')!;
+      for (let i = 0; i < 2; i++) await signWith(quick, k);
+      await quick.ping(); // prepared for k
+      await fault.hold(1);
+      await expect(quick.sign(k, randomBytes(32))).rejects.toMatchObject({ code: 'ERR_HSM_TIMEOUT' });
+      expect(quick.stats()).toMatchObject({ replaced: 1, setAside: 1 });
+      for (let i = 0; i < 3; i++) await signWith(quick, k); // the replacement's own session
+      await fault.release();
+      for (let i = 0; i < 200 && quick.stats().setAside > 0; i++) await sleep(5);
+      expect(quick.stats().setAside).toBe(0);
+      for (let i = 0; i < 3; i++) await signWith(quick, k);
+      expect(quick.stats().errors).toBe(0);
+    } finally {
+      await fault.release();
+      await fault.clear();
+      await quick.close();
+    }
   });
 });

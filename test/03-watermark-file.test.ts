@@ -3,13 +3,15 @@
 
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { appendFile, mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PREALLOCATE_BYTES } from '../src/watermark/append-log.js';
 import { StoreUnavailableError } from '../src/watermark/errors.js';
 import { FileStore, LOG_NAME, WatermarkOpenError } from '../src/watermark/file-store.js';
-import { encodeBatch, LOG_HEADER } from '../src/watermark/log-format.js';
+import { encodeBatch, LOG_HEADER, parseLog } from '../src/watermark/log-format.js';
 import { openStore } from '../src/watermark/open-store.js';
+import { RESERVED } from '../src/watermark/rule.js';
 import type { SlotKey } from '../src/watermark/store.js';
 import { CountingSigner, PKH2, pkhN, request, slot, tempDir } from './helpers/watermark.js';
 
@@ -25,7 +27,20 @@ async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promis
   return s;
 }
 
-/** Signs `levels` on `s` one at a time (one batch each); returns the signatures. */
+/** Where each batch of a log starts (its length field; log-format.ts), up to the zeros written ahead. */
+function batchStarts(buf: Buffer): number[] {
+  const starts: number[] = [];
+  for (let p = LOG_HEADER.length; p < buf.length && buf.readUInt32BE(p) !== 0; p += 12 + buf.readUInt32BE(p))
+    starts.push(p);
+  return starts;
+}
+
+/** Where the log's batches end (zeros written ahead may follow). */
+function logEnd(buf: Buffer): number {
+  return parseLog(buf).validLength;
+}
+
+/** Signs `levels` on `s` one at a time; returns the signatures. */
 async function signLevels(store: FileStore, s: SlotKey, levels: number[]): Promise<string[]> {
   const sigs: string[] = [];
   for (const level of levels) {
@@ -71,50 +86,89 @@ describe('file store persistence', () => {
   it('drops a batch cut short at the end of the file and keeps every complete one', async () => {
     const a = await openFile();
     const s = slot('block');
-    await signLevels(a, s, [1, 2, 3, 4, 5]);
+    const sigs = await signLevels(a, s, [1, 2, 3, 4]);
+    const r5 = request(5, 0);
+    await a.signOnce(s, r5, hsm.signer(r5));
     await a.close();
-    const full = (await stat(logPath)).size;
-    await truncate(logPath, full - 7);
+    // The final batch is the last signature's record, written after its answer (its height was
+    // reserved durably in the batch before): a crash then loses the record, not the height.
+    await truncate(logPath, logEnd(await readFile(logPath)) - 7);
     const reports: string[] = [];
     const b = await openFile({ onRecovery: (m) => reports.push(m) });
-    expect((await b.get(s))?.level).toBe(4);
+    expect(await b.get(s)).toEqual({ level: 5, round: 0, hash: r5.hash, signature: RESERVED });
     expect(b.recovered?.reason).toBe('final batch cut short');
     expect(reports[0]).toContain(logPath);
+    // A reserved height whose signature is lost refuses even its own bytes: re-signing them with ECDSA
+    // would give a second, different signature at that height.
+    const calls = hsm.calls;
+    expect((await b.signOnce(s, r5, hsm.signer(r5))).outcome).toBe('refused');
+    expect(hsm.calls).toBe(calls);
     // The torn bytes were cut off: new batches follow the intact ones and read back cleanly.
     await signLevels(b, s, [6]);
     await b.close();
     const c = await openFile();
     expect(c.recovered).toBeNull();
     expect((await c.get(s))?.level).toBe(6);
+    expect(sigs).toHaveLength(4);
   });
 
-  it('drops a torn batch header, a zero-filled tail and a final batch whose data never landed', async () => {
+  it('drops a torn batch header and a final batch whose data never landed; zeros after the log are its end', async () => {
     const a = await openFile();
     const s = slot('preattestation');
     await signLevels(a, s, [10, 11]);
     await a.close();
-    const intact = (await stat(logPath)).size;
+    const intact = await readFile(logPath);
+    const end = logEnd(intact);
+    expect(intact.length).toBeGreaterThan(end); // space written ahead
 
-    await appendFile(logPath, Buffer.from([0, 0, 1]));
-    let b = await openFile();
-    expect(b.recovered?.reason).toBe('incomplete batch header at end of file');
-    await b.close();
+    // Each case: the intact log, then what a crash during the next batch's write could leave.
+    const cases: Array<[string, Buffer, string | null]> = [
+      [
+        'first bytes of a header, zeros after',
+        Buffer.from([0, 0, 1]),
+        'incomplete batch header at end of the log',
+      ],
+      ['only zeros (space written ahead, or a size that landed without its data)', Buffer.alloc(4096), null],
+      // Header written, the body's pages read back as zeros.
+      [
+        'a header over a zeroed body',
+        encodeBatch(['{"x":1}\n']).fill(0, 12),
+        'checksum mismatch in final batch',
+      ],
+    ];
+    for (const [what, damage, reason] of cases) {
+      const buf = Buffer.from(intact);
+      damage.copy(buf, end);
+      await writeFile(logPath, buf);
+      const b = await openFile();
+      expect(b.recovered?.reason ?? null, what).toBe(reason);
+      expect((await b.get(s))?.level).toBe(11);
+      await b.close();
+      if (reason !== null) expect((await stat(logPath)).size, what).toBe(end);
+    }
+    // A log whose file ends right after a torn header (no zeros after it).
+    await writeFile(logPath, Buffer.concat([intact.subarray(0, end), Buffer.from([0, 0, 1])]));
+    const c = await openFile();
+    expect(c.recovered?.reason).toBe('incomplete batch header at end of file');
+  });
 
-    await appendFile(logPath, Buffer.alloc(4096));
-    b = await openFile();
-    expect(b.recovered?.reason).toBe('zero-filled tail');
-    expect((await b.get(s))?.level).toBe(11);
-    await b.close();
-
-    // Size extended and header written, but the body pages read back as zeros.
-    const batch = encodeBatch(['{"x":1}\n']);
-    batch.fill(0, 12);
-    await appendFile(logPath, batch);
-    b = await openFile();
-    expect(b.recovered?.reason).toBe('checksum mismatch in final batch');
-    expect((await b.get(s))?.level).toBe(11);
-    await b.close();
-    expect((await stat(logPath)).size).toBe(intact);
+  it('writes batches over zeros written ahead: the file length changes once per chunk, not per batch', async () => {
+    const a = await openFile();
+    const s = slot('block');
+    await signLevels(a, s, [1]);
+    const length = (await stat(logPath)).size;
+    expect(length).toBeGreaterThanOrEqual(PREALLOCATE_BYTES);
+    await signLevels(a, s, [2, 3, 4, 5, 6, 7, 8]);
+    expect((await stat(logPath)).size).toBe(length);
+    expect(logEnd(await readFile(logPath))).toBeLessThan(length);
+    // Filling the chunk extends the file by another chunk, and the log reads back whole.
+    const levels = Array.from({ length: 400 }, (_, i) => i + 9);
+    await signLevels(a, s, levels);
+    expect((await stat(logPath)).size).toBeGreaterThan(length);
+    await a.close();
+    const b = await openFile();
+    expect(b.recovered).toBeNull();
+    expect((await b.get(s))?.level).toBe(408);
   });
 
   it('refuses a log corrupted in the middle, naming the file, and releases its lock', async () => {
@@ -123,22 +177,22 @@ describe('file store persistence', () => {
     await signLevels(a, s, [1, 2, 3, 4, 5]);
     await a.close();
     const buf = await readFile(logPath);
-    const batchLen = (buf.length - LOG_HEADER.length) / 5;
+    const starts = batchStarts(buf);
     // A byte inside the second batch's body (its JSON), then one inside its length field.
     const body = Buffer.from(buf);
-    body[LOG_HEADER.length + batchLen + 40]! ^= 0x01;
+    body[starts[1]! + 40]! ^= 0x01;
     await writeFile(logPath, body);
     await expect(openFile()).rejects.toThrow(WatermarkOpenError);
     await expect(openFile()).rejects.toThrow(
-      new RegExp(`${logPath}.*checksum mismatch in batch at byte ${LOG_HEADER.length + batchLen}`),
+      new RegExp(`${logPath}.*checksum mismatch in batch at byte ${starts[1]}`),
     );
     const len = Buffer.from(buf);
-    len[LOG_HEADER.length + batchLen + 3]! ^= 0x40;
+    len[starts[1]! + 3]! ^= 0x40;
     await writeFile(logPath, len);
     await expect(openFile()).rejects.toThrow(/corrupted batch header/);
     // A flipped byte in the last batch's length is not mistaken for a torn write either.
     const lastLen = Buffer.from(buf);
-    lastLen[LOG_HEADER.length + 4 * batchLen + 3]! ^= 0x40;
+    lastLen[starts.at(-1)! + 3]! ^= 0x40;
     await writeFile(logPath, lastLen);
     await expect(openFile()).rejects.toThrow(/corrupted batch header/);
     // Failed opens did not leave the directory locked.
@@ -210,7 +264,7 @@ describe('file store writer', () => {
     const levels = Array.from({ length: 150 }, (_, i) => i + 1);
     const last = await Promise.all(slots.map((s) => signLevels(a, s, levels)));
     expect(a.stats.compactions).toBeGreaterThan(0);
-    expect((await stat(logPath)).size).toBeLessThan(4 * 4096);
+    expect(logEnd(await readFile(logPath))).toBeLessThan(4 * 4096);
     await a.close();
     const b = await openFile();
     for (const [i, s] of slots.entries()) {
@@ -253,7 +307,8 @@ describe('file store writer', () => {
     await expect(a.signOnce(s, request(3, 0), hsm.signer(r))).rejects.toThrow(StoreUnavailableError);
     await a.close();
     const b = await openFile();
-    expect(b.recovered?.reason).toBe('final batch cut short');
+    // The batch landed short over the zeros written ahead: its checksum fails, zeros follow.
+    expect(b.recovered?.reason).toBe('checksum mismatch in final batch');
     expect((await b.get(s))?.level).toBe(1);
   });
 

@@ -1,6 +1,7 @@
 // Properties of the file store's log format (src/watermark/log-format.ts) over random logs: a log cut
 // anywhere keeps exactly the complete batches; one damaged byte before the last batch is always
-// refused; damage in the last batch never yields a wrong mark; a zero-filled tail is dropped.
+// refused; damage in the last batch never yields a wrong mark; a zero-filled tail (space written ahead)
+// ends the log.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +23,8 @@ const entry: fc.Arbitrary<LogEntry> = fc
     level: fc.nat(0x7fffffff),
     round: fc.nat(1000),
     hash: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    signature: fc.string({ minLength: 1, maxLength: 120 }),
+    // '' is a reservation (RESERVED in rule.ts).
+    signature: fc.oneof(fc.constant(''), fc.string({ minLength: 1, maxLength: 120 })),
   })
   .map((r) => ({
     slot: { chainId: 'NetXdQprcVkpaWU', pkh: pkhN(r.i), kind: r.kind },
@@ -102,12 +104,31 @@ describe('log format', () => {
     );
   });
 
-  it('drops a zero-filled tail of any length', () => {
+  it('ends at a zero-filled tail of any length (space written ahead), with nothing dropped', () => {
     fc.assert(
       fc.property(log, fc.integer({ min: 1, max: 9000 }), ({ batches, buf }, n) => {
         const p = parseLog(Buffer.concat([buf, Buffer.alloc(n)]));
         expect(p.entries).toEqual(batches.flat());
-        expect(p.torn?.bytes).toBe(n);
+        expect(p.torn).toBeNull();
+        expect(p.validLength).toBe(buf.length);
+      }),
+    );
+  });
+
+  it('drops a final batch cut short over zeros written ahead, and refuses damage with data after it', () => {
+    fc.assert(
+      fc.property(log, fc.integer({ min: 1, max: 4096 }), ({ batches, starts, buf }, zeros) => {
+        const last = starts.at(-1)!;
+        // The last batch's tail never landed: zeros from a point inside it.
+        const cut = last + 13 + ((zeros * 7) % (buf.length - last - 13));
+        const torn = Buffer.concat([buf.subarray(0, cut), Buffer.alloc(buf.length - cut + zeros)]);
+        const p = parseLog(torn);
+        expect(p.torn).not.toBeNull();
+        expect(p.entries).toEqual(batches.slice(0, -1).flat());
+        expect(p.validLength).toBe(last);
+        // The same damage with a non-zero byte after it is corruption.
+        torn[torn.length - 1] = 1;
+        expect(() => parseLog(torn)).toThrow(LogFormatError);
       }),
     );
   });

@@ -62,7 +62,7 @@ tezos:
       tokenLabel: 'baker',
       pinEnv: 'HSM_PIN',
       sessions: 4,
-      signAhead: false,
+      signAhead: true,
       timeoutMs: 3000,
       maxQueue: 64, // 16 per session
     });
@@ -86,9 +86,9 @@ tezos:
     expect(c.hsm.library).toBe(vendorLibrary('softhsm2'));
     expect(c.hsm.slot).toBe(0x2000000000000001n);
     expect(
-      parseConfig(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: true'), 'x.yaml').hsm
+      parseConfig(BASE.replace('token_label: baker', 'token_label: baker\n  sign_ahead: false'), 'x.yaml').hsm
         .signAhead,
-    ).toBe(true);
+    ).toBe(false);
     const tuned = parseConfig(
       BASE.replace('token_label: baker', 'token_label: baker\n  sessions: 2\n  timeout_ms: 1500'),
       'x.yaml',

@@ -108,8 +108,9 @@ describe('watermark.url with several servers', () => {
       await expect
         .poll(attempt, { timeout: 5000 })
         .toMatch(/^StoreUnavailableError: .*synchronous_commit is off/);
-      // Refused before the HSM is asked.
-      expect(calls).toBe(0);
+      // sign() may run alongside the reservation (docs/ha.md); its result never leaves, nothing is reserved.
+      expect(calls).toBeLessThanOrEqual(1);
+      expect((await store.get(slot('tz1syncoff')))?.level ?? 0).toBeLessThan(level);
     } finally {
       await sql(pair.primary.url, 'ALTER SYSTEM RESET synchronous_commit');
       await sql(pair.primary.url, 'SELECT pg_reload_conf()');

@@ -1,6 +1,8 @@
 // Three signer replicas in three processes sharing one PostgreSQL watermark (docs/ha.md): whatever the
-// interleaving, one slot gets one signature per height, and a replica killed while it holds the row lock
-// neither blocks the others nor loses what was acknowledged.
+// interleaving, one slot gets one signature per height, and a replica killed inside sign() (its height
+// reserved) neither blocks the others nor loses what was acknowledged. sign() may run speculatively, at
+// most once per replica and height here (each replica's first request, before it has seen the mark); only
+// one result ever leaves.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore, type PostgresStore } from '../src/watermark/postgres-store.js';
@@ -66,13 +68,15 @@ describe('three replicas, one database', () => {
       expect(signed).toHaveLength(1);
       expect(all.filter((d) => d.outcome === 'refused')).toHaveLength(99);
       replicasSignCalls = out.reduce((n, o) => n + o.signCalls, 0);
-      expect(replicasSignCalls - before).toBe(1);
+      expect(replicasSignCalls - before).toBeGreaterThanOrEqual(1);
+      expect(replicasSignCalls - before).toBeLessThanOrEqual(3);
       const mark = await observer.get(k);
       expect(mark).toMatchObject({ level, round: 0, signature: signed[0]!.signature });
       expect(reqs.some((r) => r.hash === mark!.hash)).toBe(true);
       expect(signer.verify(mark!.signature, mark!.hash)).toBe(true);
-      // Every refusal names that one mark.
-      for (const d of all) if (d.outcome === 'refused') expect(d.stored).toEqual(mark);
+      // Every refusal names that one mark: recorded, or still the winner's reservation (no signature yet).
+      for (const d of all)
+        if (d.outcome === 'refused') expect([mark, { ...mark, signature: '' }]).toContainEqual(d.stored);
     }
   });
 
@@ -86,7 +90,8 @@ describe('three replicas, one database', () => {
         [0, 1, 2].map(() => Array.from({ length: 20 }, () => req)),
       );
       replicasSignCalls = out.reduce((n, o) => n + o.signCalls, 0);
-      expect(replicasSignCalls - before).toBe(1);
+      expect(replicasSignCalls - before).toBeLessThanOrEqual(3);
+      // The losers found the winner's reservation and waited for its signature to be recorded.
       const all = out.flatMap((o) => o.results);
       expect(all.filter((d) => d.outcome === 'signed')).toHaveLength(1);
       expect(all.filter((d) => d.outcome === 'repeat')).toHaveLength(59);
@@ -98,7 +103,7 @@ describe('three replicas, one database', () => {
     }
   });
 
-  it('a replica killed -9 inside sign() (holding the row lock) releases it; acknowledged marks survive', async () => {
+  it('a replica killed -9 inside sign() leaves its height reserved: refused there, the next height signs', async () => {
     const k = slot('tz1crash');
     // Acknowledged by replica 0 before the crash.
     const acked = await replicas[0]!.request({
@@ -107,48 +112,50 @@ describe('three replicas, one database', () => {
       reqs: [{ level: 30, round: 0, hash: payloadHash('crash', 30) }],
     });
     const ackedSig = ((acked.results as Result[])[0] as { signature: string }).signature;
-    // Replica 0 starts level 31 and hangs in sign() with the row locked.
-    const signing = replicas[0]!.event('signing');
-    replicas[0]!.send({
-      op: 'hang',
-      slot: k,
-      req: { level: 31, round: 0, hash: payloadHash('crash-a', 31) },
-    });
-    await signing;
-    // Replica 1 wants level 31 with other bytes: it queues behind the lock.
-    const contender = replicas[1]!.request({
+    expect(signer.verify(ackedSig, payloadHash('crash', 30))).toBe(true);
+    // Replica 0 starts level 31 and hangs in sign(); its reservation commits meanwhile.
+    const reserved = { level: 31, round: 0, hash: payloadHash('crash-a', 31), signature: '' };
+    replicas[0]!.send({ op: 'hang', slot: k, req: { level: 31, round: 0, hash: reserved.hash } });
+    await expect.poll(() => observer.get(k), { timeout: 10_000 }).toEqual(reserved);
+    // Replica 1 wants level 31 with other bytes: refused at once (no lock to wait for).
+    const contender = await replicas[1]!.request({
       op: 'signMany',
       slot: k,
       reqs: [{ level: 31, round: 0, hash: payloadHash('crash-b', 31) }],
     });
-    const stillWaiting = await Promise.race([contender.then(() => false), sleep(500).then(() => true)]);
-    expect(stillWaiting).toBe(true);
+    expect((contender.results as Result[])[0]).toEqual({ outcome: 'refused', stored: reserved });
     await replicas[0]!.kill('SIGKILL');
-    const res = ((await contender).results as Result[])[0]!;
-    expect(res.outcome).toBe('signed');
-    const mark = await observer.get(k);
-    expect(mark).toMatchObject({ level: 31, hash: payloadHash('crash-b', 31) });
-    expect(signer.verify(mark!.signature, mark!.hash)).toBe(true);
-    // Replica 2 proceeds too, and sees the acknowledged history: level 30 is below, so refused.
+    expect(await observer.get(k)).toEqual(reserved);
+    // Replica 2 sees the acknowledged history: level 30 is below, so refused.
     const late = await replicas[2]!.request({
       op: 'signMany',
       slot: k,
       reqs: [{ level: 30, round: 0, hash: payloadHash('crash', 30) }],
     });
     expect(((late.results as Result[])[0] as { outcome: string }).outcome).toBe('refused');
-    expect(ackedSig).toMatch(/^[0-9a-f]{128}$/);
-    // The crashed replica is replaced; it resumes from the shared mark.
+    // The crashed replica is replaced. Its unrecorded height refuses even the bytes it was signing (its
+    // signature may have left before the crash; a second ECDSA signature would differ); the next signs.
     const [fresh] = await startReplicas(1, url, signer.secretKeyHex);
     replicas[0] = fresh!;
     const again = await fresh!.request({
       op: 'signMany',
       slot: k,
-      reqs: [{ level: 31, round: 0, hash: payloadHash('crash-b', 31) }],
+      reqs: [{ level: 31, round: 0, hash: reserved.hash }],
     });
-    expect((again.results as Result[])[0]).toEqual({ outcome: 'repeat', signature: mark!.signature });
+    expect((again.results as Result[])[0]).toEqual({ outcome: 'refused', stored: reserved });
+    const next = await fresh!.request({
+      op: 'signMany',
+      slot: k,
+      reqs: [{ level: 32, round: 0, hash: payloadHash('crash', 32) }],
+    });
+    const d = (next.results as Result[])[0] as { outcome: string; signature: string };
+    expect(d.outcome).toBe('signed');
+    expect(signer.verify(d.signature, payloadHash('crash', 32))).toBe(true);
+    expect(await observer.get(k)).toEqual({
+      level: 32,
+      round: 0,
+      hash: payloadHash('crash', 32),
+      signature: d.signature,
+    });
   });
 });
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -266,7 +266,9 @@ describe('schema and settings', () => {
       })
       .catch((e: Error) => e);
     expect(res).toBeInstanceOf(StoreUnavailableError);
-    expect(calls).toBe(0);
+    // sign() may have run alongside the reservation (docs/ha.md); nothing was reserved, nothing returned.
+    expect(calls).toBeLessThanOrEqual(1);
+    expect(await reopened.get(slot('tz1sync'))).toBeNull();
     await expect(reopened.check()).rejects.toThrow(StoreUnavailableError);
     await reopened.close();
   });

@@ -48,6 +48,7 @@ describe('SignerMetrics', () => {
       queued: 0,
       recycled: 2,
       signs: 10,
+      signsAhead: 6,
       errors: 0,
       unavailable: false,
       outages: 0,
@@ -74,6 +75,7 @@ describe('SignerMetrics', () => {
     expect(text).toContain('tezos_signer_hsm_queue_full_total 1');
     expect(text).toContain('tezos_signer_hsm_sessions_replaced_total 2');
     expect(text).toContain('tezos_signer_hsm_sessions_set_aside 1');
+    expect(text).toContain('tezos_signer_hsm_signs_ahead_total 6');
     expect(text).toContain('tezos_signer_chain_head_level 123');
     expect(text).toContain('tezos_signer_node_reachable 1');
     expect(text).toContain('tezos_signer_hsm_unavailable 0');

@@ -6,6 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hsm } from '../src/hsm/index.js';
+import { signMixedKeys } from './helpers/mixed-key-load.js';
 import { runCli } from './helpers/signer-process.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
 import { addKey } from './helpers/softhsm.js';
@@ -167,4 +169,29 @@ describe('tpm2-pkcs11 on swtpm', () => {
       /error: C_Initialize failed: CKR_GENERAL_ERROR: tpm2-pkcs11 could not reach the TPM: check TPM2_PKCS11_TCTI/,
     );
   });
+
+  it('signs under concurrent load with sign ahead on: every signature by the P-256 key asked for', async () => {
+    // In process, with the default hsm options (sign ahead on): sessions holding a prepared operation on
+    // either key while others sign, switch and prepare, all through tpm2-abrmd.
+    Object.assign(process.env, tpm.env);
+    const hsm = await Hsm.open({
+      library: tpm.library,
+      tokenLabel: tpm.tokenLabel,
+      pin: tpm.pin,
+      sessions: 3,
+    });
+    try {
+      const keys = await hsm.keys();
+      expect(keys.map((k) => k.label).sort()).toEqual(['gen-p256', 'tool-p256']);
+      let total = 0;
+      for (let round = 0; round < 2; round++) {
+        total += await signMixedKeys(hsm, keys, 8, 6);
+        total += await signMixedKeys(hsm, keys, 1, 9);
+      }
+      expect(hsm.stats()).toMatchObject({ signs: total, errors: 0, recycled: 0, timeouts: 0, outages: 0 });
+      expect(hsm.stats().signsAhead).toBeGreaterThan(0); // the token accepted preparations, and they served
+    } finally {
+      await hsm.close();
+    }
+  }, 180_000);
 });

@@ -5,8 +5,11 @@ import type { HandOverRow, RemoteRow } from '../remote-hsm.js';
 export interface HttpRow {
   server: 'empty-hono' | 'baseline-pkcs11js' | 'tezos-hsm-signer';
   curve: 'p256' | 'ed25519' | '-';
-  /** 'file+sign_ahead': the file watermark with hsm.sign_ahead on (C_SignInit run ahead on idle sessions). */
-  store: 'memory' | 'file' | 'file+sign_ahead' | 'postgres' | 'postgres-2hosts' | '-';
+  /**
+   * Every store runs with the defaults, hsm.sign_ahead on (C_SignInit run ahead on idle sessions);
+   * 'file-sign_ahead_off': the file watermark with `sign_ahead: false`.
+   */
+  store: 'memory' | 'file' | 'file-sign_ahead_off' | 'postgres' | 'postgres-2hosts' | '-';
   clients: number;
   rate: number;
   p50Ms: number;

@@ -2,6 +2,7 @@
 
 import { loadConfig } from '../config/load.js';
 import { openStore } from '../watermark/open-store.js';
+import { RESERVED } from '../watermark/rule.js';
 import { parseVerbArgs, requireConfig } from './args.js';
 
 export async function watermarkShow(argv: string[]): Promise<number> {
@@ -28,7 +29,7 @@ export async function watermarkShow(argv: string[]): Promise<number> {
     } else {
       for (const r of rows) {
         process.stdout.write(
-          `${r.chain} ${r.pkh} ${r.kind.padEnd(14)} level=${r.level} round=${r.round} hash=${r.hash} signature=${r.signature}\n`,
+          `${r.chain} ${r.pkh} ${r.kind.padEnd(14)} level=${r.level} round=${r.round} hash=${r.hash} ${r.signature === RESERVED ? 'reserved (signature not recorded)' : `signature=${r.signature}`}\n`,
         );
       }
     }

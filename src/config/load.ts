@@ -69,7 +69,7 @@ function parseHsm(s: Section, base: string): HsmConfig {
   const pinEnv = s.string('pin_env');
   const pinFile = s.string('pin_file');
   const sessions = s.int('sessions', 1, 256) ?? 4;
-  const signAhead = s.bool('sign_ahead') ?? false;
+  const signAhead = s.bool('sign_ahead') ?? true;
   const timeoutMs = s.int('timeout_ms', 1, 600_000) ?? DEFAULT_TIMEOUT_MS;
   const maxQueue = s.int('max_queue', 1, 100_000) ?? sessions * QUEUE_PER_SESSION;
   const tokenLabel = s.string('token_label');

@@ -1,5 +1,7 @@
-// Loads the Node-API addon (prebuilds/<platform>-<arch>/ first, then build/Release, via node-gyp-build)
+// Loads the Node-API addon (build/Release first, then prebuilds/<platform>-<arch>/, via node-gyp-build)
 // and describes its raw surface. Only src/hsm/ talks to it; arguments are checked before each call.
+// node-gyp-build's own TEZOS_HSM_SIGNER_PREBUILD=<dir> loads <dir>/build/Release instead: the sanitizer
+// builds use it (native/sanitize.sh).
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -53,7 +53,7 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
     library,
     pin: opts.pin,
     sessions,
-    signAhead: opts.signAhead === true,
+    signAhead: opts.signAhead !== false,
     verifySignatures: opts.verifySignatures !== false,
     timeoutMs,
     maxQueue,

@@ -20,7 +20,7 @@ export interface HsmOptions {
   /**
    * An idle worker runs C_SignInit for its next sign (the key of its last two signs), so a lone sign
    * costs C_Sign only on the token (docs/hsm.md "Sign ahead"). Leaves a signing operation active on idle
-   * sessions, and ends it with a throw-away C_Sign before any other use. Default false.
+   * sessions, and ends it with a throw-away C_Sign before any other use. Default true.
    */
   signAhead?: boolean;
   /**
@@ -57,6 +57,8 @@ export interface PoolStats {
   queued: number;
   recycled: number;
   signs: number;
+  /** Of `signs`, those whose C_SignInit an idle session had run ahead (HsmOptions.signAhead). */
+  signsAhead: number;
   errors: number;
   /** In an outage: jobs are refused with ERR_HSM_UNAVAILABLE until a probe finds the token (docs/outages.md). */
   unavailable: boolean;

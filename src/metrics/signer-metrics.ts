@@ -151,6 +151,11 @@ export class SignerMetrics {
           'HSM sessions stuck past a deadline, replaced by a fresh session and thread',
           (s) => s.replaced,
         ],
+        [
+          'tezos_signer_hsm_signs_ahead_total',
+          'HSM signatures whose C_SignInit an idle session had run ahead (hsm.sign_ahead)',
+          (s) => s.signsAhead,
+        ],
       ];
       for (const [name, help, read] of mirrored) {
         new Counter({

@@ -1,5 +1,6 @@
 // Errors of the signing flow. The HTTP layer maps each class to one status (src/server/errors.ts).
 
+import { RESERVED } from '../watermark/rule.js';
 import type { Mark, SlotKey } from '../watermark/store.js';
 
 /** No key with this pkh on the token (404). */
@@ -22,9 +23,12 @@ export class WatermarkRefusedError extends Error {
     const same = level === stored.level && round === stored.round;
     super(
       `refused: ${slot.kind} at level ${level} round ${round} for ${slot.pkh} on ${slot.chainId}: ` +
-        (same
-          ? `different bytes were already signed at level ${stored.level} round ${stored.round}`
-          : `below the high watermark (level ${stored.level} round ${stored.round})`),
+        (!same
+          ? `below the high watermark (level ${stored.level} round ${stored.round})`
+          : stored.signature === RESERVED
+            ? `level ${stored.level} round ${stored.round} is reserved by a signature that was never ` +
+              'recorded (a signer stopped or lost its database in between); not signed again'
+            : `different bytes were already signed at level ${stored.level} round ${stored.round}`),
     );
   }
 }

@@ -7,6 +7,12 @@
 // Map update, whatever the number of keys and chains. A lone request is written at once: nothing waits
 // for a batching window.
 //
+// Space is written ahead: the file is extended with zeros, durably, a chunk at a time, and batches are
+// written over those zeros. A durable write that extends a file must also commit the new file size (on
+// ext4 and XFS a journal commit, one more flush of the device); one that overwrites written blocks
+// needs only its data flushed. PostgreSQL pre-zeroes its WAL segments for the same reason. The reader
+// stops at the zeros (log-format.ts).
+//
 // Durability: the log is opened with O_DSYNC, so write() returns only once its data (and the file size
 // needed to read it back) is on stable storage, which is what write() + fdatasync() guarantees (POSIX
 // synchronized I/O data integrity completion; on Linux both end in vfs_fsync_range). One system call is
@@ -19,6 +25,10 @@
 // it is the failed batch, never acknowledged nor applied) and syncs it; appends then resume at that
 // offset. Any other write error (EIO: a failing device, whose dirty pages Linux may have dropped), and
 // any compaction failure, keep the log disabled until a restart re-reads it.
+//
+// Lines that need not be durable before anyone is answered (a signature recorded after its height was
+// made durable: a reservation, serialised-store.ts) are deferred: they ride with the next batch, or are
+// written on their own shortly after when no batch comes, so they never cost a request its own sync.
 //
 // The log grows, so once it is several times the size of the live marks it is rewritten (compaction)
 // to a fresh file that is synced, renamed over the log, and made durable with a directory fsync;
@@ -52,12 +62,18 @@ export interface AppendLogOptions {
   probeIntervalMs?: number;
   /** Told when the log is disabled and when it resumes. */
   notify?: (message: string) => void;
+  /** How long a deferred line waits for a batch before it is written alone; default DEFER_FLUSH_MS. */
+  deferFlushMs?: number;
 }
 
 export const PROBE_INTERVAL_MS = 1_000;
+/** How long a deferred line waits for a batch to ride with before it is written on its own. */
+export const DEFER_FLUSH_MS = 50;
 /** Errors that mean "no space now", which freeing space cures. */
 const SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
 const PROBE_BYTES = 4096;
+/** Zeros written ahead at a time (see above): a few hundred marks' worth. */
+export const PREALLOCATE_BYTES = 64 * 1024;
 
 /** Writes and syncs a probe file of a few pages, then removes it: throws when there is no room. */
 async function probeWrite(path: string): Promise<void> {
@@ -125,6 +141,9 @@ export async function writeFreshLog(path: string, lines: readonly string[]): Pro
 
 export class AppendLog {
   private queue: Pending[] = [];
+  /** Deferred lines (see above), written ahead of the next batch's own. */
+  private deferred: string[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> | null = null;
   private failure: StoreUnavailableError | null = null;
   /** The failure is for want of space: a successful probe may lift it. */
@@ -136,12 +155,17 @@ export class AppendLog {
   /** Counters for tests and benches: how many batches / syncs / compactions happened. */
   readonly stats = { batches: 0, records: 0, compactions: 0 };
 
+  /** The file's length: [size, allocated) holds zeros written ahead (see above). */
+  private allocated: number;
+
   constructor(
     private readonly path: string,
     private fh: FileHandle,
     private size: number,
     private readonly opts: AppendLogOptions,
+    fileLength = size,
   ) {
+    this.allocated = Math.max(size, fileLength);
     this.baseline = size;
     this.compactMinBytes = opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
   }
@@ -183,6 +207,7 @@ export class AppendLog {
     } catch {
       return false;
     }
+    this.allocated = this.size;
     const was = this.failure;
     this.failure = null;
     this.resumable = false;
@@ -212,60 +237,120 @@ export class AppendLog {
     });
   }
 
-  /** Waits until everything queued so far is durable (or failed). */
+  /**
+   * Queues `line` to be written with the next batch, or on its own after DEFER_FLUSH_MS; nobody waits
+   * for it. Dropped when the log is disabled: a restart reads back what was durable before.
+   */
+  appendLater(line: string): void {
+    if (this.failure) return;
+    this.deferred.push(line);
+    if (this.pumping === null) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null || this.deferred.length === 0) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushDeferred();
+    }, this.opts.deferFlushMs ?? DEFER_FLUSH_MS);
+    // A pending flush must not keep the process alive: close() writes what is left.
+    this.flushTimer.unref();
+  }
+
+  private flushDeferred(): void {
+    if (this.deferred.length === 0 || this.pumping) return;
+    this.pumping = this.pump(true).finally(() => {
+      this.pumping = null;
+    });
+  }
+
+  /** Waits until everything queued so far is durable (or failed); deferred lines are written now. */
   async drain(): Promise<void> {
+    this.flushDeferred();
     while (this.pumping) await this.pumping;
   }
 
-  private async pump(): Promise<void> {
-    // One batch at a time; whatever queues up meanwhile forms the next batch (group commit).
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      if (this.failure) {
-        for (const p of batch) p.reject(this.failure);
-        continue;
+  private async pump(flush = false): Promise<void> {
+    // One batch at a time; whatever queues up meanwhile forms the next batch (group commit). Deferred
+    // lines go first: each was queued after its reservation was durable, so before any later line of
+    // its slot, and the log is read back last line wins.
+    let force = flush;
+    try {
+      while (this.queue.length > 0 || (force && this.deferred.length > 0)) {
+        force = false;
+        await this.writeBatch();
       }
-      try {
-        const buf = encodeBatch(batch.map((p) => p.line));
-        const { bytesWritten } = await this.fh.write(buf, 0, buf.length, this.size);
-        // A short write (disk full) leaves a torn batch: fail like any other write error below.
-        if (bytesWritten !== buf.length)
-          throw new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
-        if (O_DSYNC === 0) await this.fh.datasync();
-        this.size += buf.length;
-      } catch (err) {
-        // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the
-        // dirty pages): appending after it could bury a torn batch mid-file. Stop; a restart re-reads
-        // the log and discards a torn final batch.
-        const code = (err as NodeJS.ErrnoException).code;
-        this.resumable = code === undefined || SPACE_ERRORS.has(code);
-        this.lastProbe = Date.now();
-        this.failure = new StoreUnavailableError(
-          `watermark log ${this.path}: write failed, store disabled: ${(err as Error).message}`,
-        );
-        this.opts.notify?.(
-          `${this.failure.message}; ${this.resumable ? 'it resumes once a probe write succeeds' : 'restart the signer once the device is fixed'}`,
-        );
-        for (const p of batch) p.reject(this.failure);
-        continue;
-      }
-      this.stats.batches++;
-      this.stats.records += batch.length;
-      for (const p of batch) p.apply();
-      for (const p of batch) p.resolve();
-      if (this.size > this.compactMinBytes && this.size > GROWTH * this.baseline) await this.compact();
+    } finally {
+      if (this.deferred.length > 0) this.scheduleFlush();
     }
+  }
+
+  /** Writes the deferred lines and the queued batch as one durable write. */
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    const deferred = this.deferred;
+    this.deferred = [];
+    if (this.failure) {
+      for (const p of batch) p.reject(this.failure);
+      return;
+    }
+    try {
+      const lines =
+        deferred.length === 0 ? batch.map((p) => p.line) : [...deferred, ...batch.map((p) => p.line)];
+      const buf = encodeBatch(lines);
+      if (this.size + buf.length > this.allocated) await this.writeAhead(this.size + buf.length);
+      const { bytesWritten } = await this.fh.write(buf, 0, buf.length, this.size);
+      // A short write (disk full) leaves a torn batch: fail like any other write error below.
+      if (bytesWritten !== buf.length) throw new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
+      if (O_DSYNC === 0) await this.fh.datasync();
+      this.size += buf.length;
+    } catch (err) {
+      // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the
+      // dirty pages): appending after it could bury a torn batch mid-file. Stop; a restart re-reads
+      // the log and discards a torn final batch.
+      const code = (err as NodeJS.ErrnoException).code;
+      this.resumable = code === undefined || SPACE_ERRORS.has(code);
+      this.lastProbe = Date.now();
+      this.failure = new StoreUnavailableError(
+        `watermark log ${this.path}: write failed, store disabled: ${(err as Error).message}`,
+      );
+      this.opts.notify?.(
+        `${this.failure.message}; ${this.resumable ? 'it resumes once a probe write succeeds' : 'restart the signer once the device is fixed'}`,
+      );
+      for (const p of batch) p.reject(this.failure);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.records += batch.length + deferred.length;
+    for (const p of batch) p.apply();
+    for (const p of batch) p.resolve();
+    if (this.size > this.compactMinBytes && this.size > GROWTH * this.baseline) await this.compact();
+  }
+
+  /** Extends the file with zeros, durably, to at least `end` (see above). Throws like any failed write. */
+  private async writeAhead(end: number): Promise<void> {
+    const target = Math.max(end, this.allocated + PREALLOCATE_BYTES);
+    const zeros = Buffer.alloc(target - this.allocated);
+    const { bytesWritten } = await this.fh.write(zeros, 0, zeros.length, this.allocated);
+    if (bytesWritten !== zeros.length)
+      throw new Error(`short write: ${bytesWritten} of ${zeros.length} bytes written ahead`);
+    if (O_DSYNC === 0) await this.fh.datasync();
+    this.allocated = target;
   }
 
   /** Rewrites the log with only the live marks. Runs between batches, so no append is in flight. */
   async compact(): Promise<void> {
     try {
-      const size = await writeFreshLog(this.path, this.opts.snapshot());
+      // The snapshot holds every deferred line's mark already.
+      const lines = this.opts.snapshot();
+      this.deferred = [];
+      const size = await writeFreshLog(this.path, lines);
       const old = this.fh;
       this.fh = await openLog(this.path);
       await old.close().catch(() => {});
       this.size = size;
+      this.allocated = size;
       this.baseline = size;
       this.stats.compactions++;
     } catch (err) {
@@ -282,6 +367,7 @@ export class AppendLog {
 
   async close(): Promise<void> {
     await this.drain();
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     await this.fh.close();
   }
 }

@@ -34,11 +34,17 @@ export interface FileStoreOptions {
   onRecovery?: (message: string) => void;
   /** Least time between probes of a log disabled for want of space (tests lower it). */
   probeIntervalMs?: number;
+  /** How long a signature recorded after its answer waits for a batch to ride with (append-log.ts). */
+  deferFlushMs?: number;
 }
 
 /** The store could not be opened; the message names the file and what is wrong with it. */
 export class WatermarkOpenError extends Error {
   override readonly name = 'WatermarkOpenError';
+}
+
+function toEntry(slot: SlotKey, mark: Mark): LogEntry {
+  return { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark };
 }
 
 const errMsg = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -153,12 +159,21 @@ export class FileStore extends SerialisedStore {
       await fh.close();
       throw new WatermarkOpenError(`cannot repair watermark log ${path}: ${errMsg(err)}`);
     }
-    const log = new AppendLog(path, fh, parsed.validLength, {
-      compactMinBytes: opts.compactMinBytes,
-      snapshot: () => [...marks.values()].map(encodeEntry),
-      notify,
-      ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
-    });
+    // Zeros after the last batch are space written ahead: kept, the next batch goes over them.
+    const fileLength = parsed.torn ? parsed.validLength : buf.length;
+    const log = new AppendLog(
+      path,
+      fh,
+      parsed.validLength,
+      {
+        compactMinBytes: opts.compactMinBytes,
+        snapshot: () => [...marks.values()].map(encodeEntry),
+        notify,
+        ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
+        ...(opts.deferFlushMs !== undefined ? { deferFlushMs: opts.deferFlushMs } : {}),
+      },
+      fileLength,
+    );
     return new FileStore(path, marks, log, unlock, parsed.torn);
   }
 
@@ -173,8 +188,19 @@ export class FileStore extends SerialisedStore {
 
   protected write(slot: SlotKey, id: string, mark: Mark): Promise<void> {
     this.ensureOpen();
-    const entry: LogEntry = { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark };
+    const entry = toEntry(slot, mark);
     return this.log.append(encodeEntry(entry), () => this.marks.set(id, entry));
+  }
+
+  protected record(slot: SlotKey, id: string, mark: Mark): void {
+    const entry = toEntry(slot, mark);
+    this.marks.set(id, entry);
+    this.log.appendLater(encodeEntry(entry));
+  }
+
+  protected release(slot: SlotKey, id: string, previous: Mark | null): void {
+    if (previous === null) this.marks.delete(id);
+    else this.marks.set(id, toEntry(slot, previous));
   }
 
   protected override beforeRequest(): Promise<boolean> | null {

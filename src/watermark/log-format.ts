@@ -5,10 +5,15 @@
 //   body    one JSON line per mark: {"c":chain,"p":pkh,"k":kind,"l":level,"r":round,"h":hash,"s":sig}\n
 //           ("s":"" is a height reserved before its signature: RESERVED in rule.ts)
 //
-// The writer appends one batch per write(), durable when write() returns (O_DSYNC, append-log.ts), before it acknowledges any mark in it or
-// writes the next batch (group commit). So a crash can damage only the LAST batch, and nothing in that
-// batch was acknowledged yet: discarding a damaged final batch never loses an acknowledged mark. A
-// damaged batch with more bytes after it cannot come from a crash: that is corruption and we refuse.
+// The file may end in zeros: space the writer wrote ahead so that a batch's durable write changes no
+// file size (append-log.ts). The log ends where the zeros begin.
+//
+// The writer appends one batch per write(), durable when write() returns (O_DSYNC, append-log.ts),
+// before it acknowledges any height in it or writes the next batch (group commit). So a crash can
+// damage only the LAST batch, and no height in it was acknowledged: a signature it records was answered
+// only after its height's reservation was durable in an earlier batch. Discarding a damaged final batch
+// never loses an acknowledged height. A damaged batch with more non-zero bytes after it cannot come from
+// a crash: that is corruption and we refuse.
 // Limit: a flipped bit inside the final batch cannot be told from a torn write, so it is dropped too
 // (with a report); storage that flips bits needs a checksumming filesystem.
 // The length is stored twice (plain and inverted) so that a flipped byte in a length field is caught
@@ -40,7 +45,7 @@ export interface TornTail {
 
 export interface ParsedLog {
   entries: LogEntry[];
-  /** Bytes up to the end of the last intact batch: where the next batch goes. */
+  /** Bytes up to the end of the last intact batch: where the next batch goes. Zeros may follow. */
   validLength: number;
   torn: TornTail | null;
 }
@@ -125,18 +130,21 @@ export function parseLog(buf: Buffer): ParsedLog {
     torn: { offset: p, bytes: buf.length - p, reason },
   });
   while (p < buf.length) {
+    // Zeros to the end of the file: space written ahead for the next batches (append-log.ts), or a file
+    // extended by a crash before its data landed. Either way nothing was acknowledged there.
+    if (allZero(buf, p)) break;
     if (buf.length - p < FRAME) return torn('incomplete batch header at end of file');
     const len = buf.readUInt32BE(p);
     if ((len ^ buf.readUInt32BE(p + 4)) >>> 0 !== 0xffffffff || len === 0 || len > MAX_BATCH_BYTES) {
-      // A file extended by a crash before its data reached the disk reads back as zeros.
-      if (allZero(buf, p)) return torn('zero-filled tail');
+      // A header only partly on disk, zeros after it: the write of the last batch, cut short.
+      if (allZero(buf, p + FRAME)) return torn('incomplete batch header at end of the log');
       throw new LogFormatError(`corrupted batch header at byte ${p}`, p);
     }
     const end = p + FRAME + len;
     if (end > buf.length) return torn('final batch cut short');
     const body = buf.subarray(p + FRAME, end);
     if (crc32(body) !== buf.readUInt32BE(p + 8)) {
-      if (end === buf.length) return torn('checksum mismatch in final batch');
+      if (allZero(buf, end)) return torn('checksum mismatch in final batch');
       throw new LogFormatError(`checksum mismatch in batch at byte ${p} with more data after it`, p);
     }
     for (const e of decodeBody(body, p)) entries.push(e);

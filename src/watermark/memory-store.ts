@@ -14,7 +14,16 @@ export class MemoryStore extends SerialisedStore {
   }
 
   protected async write(slot: SlotKey, id: string, mark: Mark): Promise<void> {
+    this.record(slot, id, mark);
+  }
+
+  protected record(slot: SlotKey, id: string, mark: Mark): void {
     this.marks.set(id, { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark });
+  }
+
+  protected release(slot: SlotKey, id: string, previous: Mark | null): void {
+    if (previous === null) this.marks.delete(id);
+    else this.record(slot, id, previous);
   }
 
   protected ensureOpen(): void {

@@ -9,11 +9,15 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
   /** Server-side statement_timeout (default 5000 ms); the client also gives up 1 s after it. */
   statementTimeoutMs?: number;
-  /** Server-side lock_timeout: how long to queue behind another replica's row lock (default 3000 ms). */
+  /**
+   * Server-side lock_timeout: how long to queue behind another replica's row lock (default 3000 ms); also
+   * the bound on waiting in this replica behind requests on the same slot, and on the same bytes waiting
+   * for another replica's reservation to get its signature recorded.
+   */
   lockTimeoutMs?: number;
   /**
-   * Server-side idle_in_transaction_session_timeout: a replica that hangs inside sign() (alive but stuck)
-   * loses its session and its row lock after this long, so the others proceed (default 10000 ms).
+   * Server-side idle_in_transaction_session_timeout (default 10000 ms): no transaction of the store spans
+   * sign() or waits on the client, so this only ends a session a bug left inside a transaction.
    */
   idleInTransactionTimeoutMs?: number;
   /** Recorded in each row as signer_id (default hostname:pid). */

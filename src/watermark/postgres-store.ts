@@ -1,10 +1,12 @@
 // The shared high watermark on PostgreSQL (rule: docs/watermark.md; deployment: docs/ha.md): several signer
-// replicas behind one baker refuse what another already signed. Per request, one transaction in two
-// round trips of pipelined, prepared statements: BEGIN + SELECT … FOR UPDATE of the slot row (created by
-// the first request on a slot), ask rule.ts, call sign() while holding the row lock, then UPDATE +
-// COMMIT, and only then answer. Any database trouble rejects with StoreUnavailableError
-// (503 + Retry-After): never a signature without a committed mark. With several servers in the URL,
-// connections go to the writable primary among them (postgres-primary.ts), found again after a failover.
+// replicas behind one baker refuse what another already signed. Per request, ONE round trip of pipelined,
+// prepared statements in one transaction (BEGIN, SELECT … FOR UPDATE of the slot row, a conditional UPDATE
+// that writes the new height with no signature (a reservation, RESERVED in rule.ts), COMMIT), sent while
+// the HSM signs; the answer goes out once both are done, and the signature is recorded in the row after
+// (the slot stays busy in this replica until then). No transaction spans the HSM call. Any database
+// trouble before the answer rejects with StoreUnavailableError (503 + Retry-After): never a signature
+// without a committed reservation. With several servers in the URL, connections go to the writable
+// primary among them (postgres-primary.ts), found again after a failover.
 
 import { hostname } from 'node:os';
 import pg from 'pg';
@@ -14,7 +16,7 @@ import type { PostgresStoreOptions } from './postgres-options.js';
 import { PrimaryTracker } from './postgres-primary.js';
 import { migrate, WATERMARK_TABLE } from './postgres-schema.js';
 import { parseStoreUrl } from './postgres-url.js';
-import { decide, type Height } from './rule.js';
+import { decide, type Height, RESERVED } from './rule.js';
 import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, KINDS, normaliseMark, slotId } from './validate.js';
@@ -29,34 +31,81 @@ interface Row {
 }
 
 interface LockedRow extends Row {
+  signer_id: string | null;
+  /** As text, so that a release restores it to the microsecond (a Date keeps milliseconds). */
+  updated_at: string | null;
+  /** How long ago the row was last written, by the server's clock. */
+  age_ms: number | null;
   sync: string;
 }
 
-// The signing transaction's statements. Named, so each connection parses and plans them once and then
-// only binds values (pg prepares a named statement on first use per connection); sent pipelined
-// (`pipeline: true` on the pool), so a transaction costs two round trips: BEGIN + lock, UPDATE + COMMIT.
+/** What a request came to before its answer, and what is left to do after it (record or release). */
+type Outcome = ({ decision: Decision } | { error: unknown }) & { after?: () => Promise<void> };
+
+/** sign()'s result, settled: a failed or malformed signature is a value here, never an unhandled rejection. */
+type Signed = { ok: true; signature: string } | { ok: false; error: unknown };
+
+// The statements. Named, so each connection parses and plans them once and then only binds values (pg
+// prepares a named statement on first use per connection); a request's statements go out pipelined
+// (`pipeline: true` on the pool) and corked, in one round trip.
 const SLOT = 'chain_id = $1 AND pkh = $2 AND kind = $3';
+// The height and bytes a statement acts on ($4..$6) as they are stored, and RESERVED ($7).
+const OURS = 'level = $4 AND round = $5 AND hash = $6 AND signature = $7';
 const BEGIN: pg.QueryConfig = { text: 'BEGIN' };
 const COMMIT: pg.QueryConfig = { text: 'COMMIT' };
+// The row is locked so that the reservation below is decided on exactly the mark it replaces, which is
+// also what a failed signature restores (PostgreSQL before 18 cannot return a row's old values from the
+// UPDATE itself). synchronous_commit is read here so that a session that turned it off fails closed.
 const LOCK_ROW: pg.QueryConfig = {
   name: 'tezos_signer_wm_lock',
-  text: `SELECT level, round, hash, signature, current_setting('synchronous_commit') AS sync
+  text: `SELECT level, round, hash, signature, signer_id, updated_at::text AS updated_at,
+                (extract(epoch FROM clock_timestamp() - updated_at) * 1000)::float8 AS age_ms,
+                current_setting('synchronous_commit') AS sync
            FROM ${WATERMARK_TABLE} WHERE ${SLOT} FOR UPDATE`,
 };
 const INSERT_ROW: pg.QueryConfig = {
   name: 'tezos_signer_wm_insert',
   text: `INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 };
-const UPDATE_ROW: pg.QueryConfig = {
-  name: 'tezos_signer_wm_update',
+// The rule's 'sign' case (rule.ts) as a condition, so that the row only changes when decide() says so;
+// and never under a synchronous_commit that would let the reservation be lost.
+const RESERVE_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_reserve',
   text: `UPDATE ${WATERMARK_TABLE}
             SET level = $4, round = $5, hash = $6, signature = $7, signer_id = $8, updated_at = now()
-          WHERE ${SLOT}`,
+          WHERE ${SLOT} AND (level IS NULL OR (level, round) < ($4::integer, $5::integer))
+            AND current_setting('synchronous_commit') NOT IN (${[...ASYNC_COMMIT].map((v) => `'${v}'`).join(', ')})`,
+};
+// Only onto our own reservation: one that a higher height replaced is left alone. Nobody else can hold a
+// reservation of these very bytes at this height while ours stands (the UPDATE above needs a strictly
+// higher height), and ours ends only here or in RELEASE_ROW, each run once.
+const RECORD_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_record',
+  text: `UPDATE ${WATERMARK_TABLE} SET signature = $8, updated_at = now() WHERE ${SLOT} AND ${OURS}`,
+};
+const RELEASE_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_release',
+  text: `UPDATE ${WATERMARK_TABLE}
+            SET level = $8, round = $9, hash = $10, signature = $11, signer_id = $12, updated_at = $13::timestamptz
+          WHERE ${SLOT} AND ${OURS}`,
+};
+// Record and release commit without waiting for the WAL flush (nor a standby): losing one in a crash or a
+// failover only leaves the reservation, which refuses more, never less. Anything that acts on what they
+// wrote commits after them in the WAL, so it cannot be durable while they are lost.
+const NO_FLUSH_WAIT: pg.QueryConfig = { text: 'SET LOCAL synchronous_commit TO off' };
+const PEEK_ROW: pg.QueryConfig = {
+  name: 'tezos_signer_wm_peek',
+  text: `SELECT level, round, hash, signature FROM ${WATERMARK_TABLE} WHERE ${SLOT}`,
 };
 
 export class PostgresStore implements WatermarkStore {
   private readonly pool: pg.Pool;
   private readonly lock = new SlotLock();
+  /**
+   * Each slot's mark as this replica last saw it (null: the row exists, no mark yet). Only chooses whether
+   * sign() starts before the reservation's answer; the database decides.
+   */
+  private readonly known = new Map<string, Mark | null>();
   private readonly signerId: string;
   private readonly retryAfter: number;
   private readonly warn: (message: string) => void;
@@ -86,7 +135,7 @@ export class PostgresStore implements WatermarkStore {
       Client: this.primary.clientClass(),
       onConnect: ((client: pg.ClientBase) => this.primary.check(client)) as (c: pg.ClientBase) => void,
       max: opts.poolSize ?? defaultPoolSize(opts.hsmSessions ?? 4),
-      // Statements of one transaction go out back to back (signInTransaction: two round trips).
+      // A request's statements go out back to back (reserve(): one round trip).
       pipeline: true,
       connectionTimeoutMillis: this.connectTimeout,
       statement_timeout: statementTimeout,
@@ -152,112 +201,214 @@ export class PostgresStore implements WatermarkStore {
     checkSlot(slot);
     checkHeight(req);
     this.ensureOpen();
-    // Serialise per slot inside this replica too: one connection per busy slot waits on the row lock,
-    // instead of the whole pool queuing behind it. Waiting in that queue counts against the same bound
-    // as waiting for the row lock, so a stuck database does not stack up minutes of queued requests.
+    // Serialise per slot inside this replica too, from the reservation to the recorded signature: the
+    // next request on the slot then finds the signature, not our reservation (which would refuse a repeat
+    // of the same bytes). Waiting in that queue is bounded like waiting for another replica's row lock,
+    // so a stuck database does not stack up minutes of queued requests.
     const queuedAt = Date.now();
-    return this.lock.run(slotId(slot), () => {
-      if (Date.now() - queuedAt > this.lockTimeout)
-        throw this.unavailable(`waited over ${this.lockTimeout} ms behind other requests on this slot`);
-      return this.signInTransaction(slot, req, sign);
+    const id = slotId(slot);
+    return new Promise<Decision>((resolve, reject) => {
+      this.lock
+        .run(id, async () => {
+          if (Date.now() - queuedAt > this.lockTimeout)
+            throw this.unavailable(`waited over ${this.lockTimeout} ms behind other requests on this slot`);
+          const outcome = await this.reserveAndSign(slot, id, req, sign, queuedAt);
+          if ('decision' in outcome) resolve(outcome.decision);
+          else reject(outcome.error);
+          await outcome.after?.();
+        })
+        .catch(reject);
     });
   }
 
-  private async signInTransaction(
+  /**
+   * One request: the reservation round trip, overlapped with sign() unless this replica already knows
+   * the slot's mark forbids a new signature (then sign() runs only if the database reserves after all,
+   * which happens when a failed signature released a height since). A speculative signature of a
+   * request that is then refused or repeated is dropped here: it never leaves.
+   */
+  private async reserveAndSign(
     slot: SlotKey,
+    id: string,
     req: Height,
     sign: () => Promise<string>,
-  ): Promise<Decision> {
+    queuedAt: number,
+  ): Promise<Outcome> {
     const client = await this.connect();
     // Any failure on the connection destroys it rather than returning a session in an unknown state.
     let destroy = true;
+    let handedOver = false;
     try {
       const key = [slot.chainId, slot.pkh, slot.kind];
-      // Round trip 1: BEGIN and the row lock, pipelined. The row is created by the first request on a
-      // slot only (insert + lock again, pipelined: one more round trip, once per slot ever).
-      let row = await this.lockRow(client, key);
-      if (!row) {
-        const [, locked] = await this.run(client, 'creating the watermark row', [
-          { ...INSERT_ROW, values: key },
-          { ...LOCK_ROW, values: key },
-        ]);
-        row = locked!.rows[0] as LockedRow | undefined;
-        if (!row) throw new Error('watermark row missing after insert (schema changed under us?)');
+      const known = this.known.get(id);
+      let signing = known === undefined || decide(known, req) === 'sign' ? settle(sign) : null;
+      for (;;) {
+        const { row, reserved } = await this.reserve(client, key, req, !this.known.has(id));
+        const stored = toMark(row);
+        if (!reserved) {
+          this.known.set(id, stored);
+          const verdict = decide(stored, req);
+          if (verdict === 'sign')
+            throw this.unavailable('watermark reservation refused a height above the mark');
+          // Another replica's reservation of these very bytes: wait for its signature to be recorded (or
+          // the reservation released), then decide again. One left by a crash refuses at once.
+          if (verdict === 'refuse' && isReservationOf(stored!, req)) {
+            const deadline = Math.min(queuedAt, Date.now() - (row.age_ms ?? 0)) + this.lockTimeout;
+            if (await this.changedBefore(client, key, stored!, deadline)) continue;
+          }
+          destroy = false;
+          return verdict === 'repeat'
+            ? { decision: { outcome: 'repeat', signature: stored!.signature } }
+            : { decision: { outcome: 'refused', stored: stored! } };
+        }
+        const mine = normaliseMark({ ...req, signature: RESERVED });
+        this.known.set(id, mine);
+        signing ??= settle(sign);
+        const signed = await signing;
+        handedOver = true;
+        if (!signed.ok) {
+          // Released before the error is answered: a retry anywhere finds the height as it was.
+          await this.release(client, id, key, mine, row);
+          return { error: signed.error };
+        }
+        const decision: Decision = { outcome: 'signed', signature: signed.signature };
+        return { decision, after: () => this.record(client, id, key, mine, signed.signature) };
       }
-      // synchronous_commit is read with the lock so that a session that turned it off fails closed.
-      if (ASYNC_COMMIT.has(row.sync)) {
-        throw this.unavailable('synchronous_commit is off for this session: refusing to sign');
-      }
-      const stored = toMark(row);
-      const verdict = decide(stored, req);
-      if (verdict !== 'sign') {
-        // The stored mark was committed by whoever wrote it: the answer stands even if ROLLBACK fails.
-        destroy = !(await rollback(client));
-        return verdict === 'repeat'
-          ? { outcome: 'repeat', signature: stored!.signature }
-          : { outcome: 'refused', stored: stored! };
-      }
-      let signature: string;
-      try {
-        signature = await sign();
-      } catch (err) {
-        destroy = !(await rollback(client));
-        throw err;
-      }
-      if (typeof signature !== 'string' || signature.length === 0)
-        throw new TypeError('watermark: sign() must resolve to a non-empty signature string');
-      const mark = normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature });
-      const notices: string[] = [];
-      const onNotice = (n: { message?: string }) => {
-        notices.push(n.message ?? '');
-      };
-      client.on('notice', onNotice);
-      let second: pg.QueryResult[];
-      try {
-        // Round trip 2: UPDATE and COMMIT, pipelined.
-        second = await this.run(client, 'committing the watermark', [
-          {
-            ...UPDATE_ROW,
-            values: [...key, mark.level, mark.round, mark.hash, mark.signature, this.signerId],
-          },
-          COMMIT,
-        ]);
-      } finally {
-        client.off('notice', onNotice);
-      }
-      // COMMIT of an aborted transaction reports ROLLBACK without an error: check the tags, not just "no throw".
-      if (second[0]?.rowCount !== 1 || second[1]?.command !== 'COMMIT') {
-        throw this.unavailable(
-          `watermark commit did not happen (${second.map((r) => r.command).join(', ')})`,
-        );
-      }
-      // A cancelled wait for the synchronous standby means committed locally only: a failover could lose it.
-      if (notices.some((m) => m.includes('synchronous replication'))) {
-        throw this.unavailable(
-          `watermark commit not confirmed by the synchronous standby: ${notices.join('; ')}`,
-        );
-      }
+    } finally {
+      if (!handedOver) client.release(destroy);
+    }
+  }
+
+  /**
+   * The reservation round trip: BEGIN, (the slot's row, the first time this replica sees the slot),
+   * the locked row, the conditional UPDATE, COMMIT. Resolves only once COMMIT returned durably.
+   */
+  private async reserve(
+    client: pg.PoolClient,
+    key: string[],
+    req: Height,
+    create: boolean,
+  ): Promise<{ row: LockedRow; reserved: boolean }> {
+    const values = [...key, req.level, req.round, req.hash.toLowerCase(), RESERVED, this.signerId];
+    const queries = [
+      BEGIN,
+      ...(create ? [{ ...INSERT_ROW, values: key }] : []),
+      { ...LOCK_ROW, values: key },
+      { ...RESERVE_ROW, values },
+      COMMIT,
+    ];
+    const notices: string[] = [];
+    const onNotice = (n: { message?: string }) => {
+      notices.push(n.message ?? '');
+    };
+    client.on('notice', onNotice);
+    let results: pg.QueryResult[];
+    try {
+      results = await this.run(client, 'reserving the height', queries);
+    } finally {
+      client.off('notice', onNotice);
+    }
+    const [locked, update, commit] = results.slice(-3);
+    // COMMIT of an aborted transaction reports ROLLBACK without an error: check the tag, not just "no throw".
+    if (commit?.command !== 'COMMIT')
+      throw this.unavailable(`watermark commit did not happen (${results.map((r) => r.command).join(', ')})`);
+    // A cancelled wait for the synchronous standby means committed locally only: a failover could lose it.
+    if (notices.some((m) => m.includes('synchronous replication')))
+      throw this.unavailable(
+        `watermark commit not confirmed by the synchronous standby: ${notices.join('; ')}`,
+      );
+    const row = locked!.rows[0] as LockedRow | undefined;
+    if (!row) {
+      // The row went away under us (table emptied by hand): create it again, once.
+      if (create) throw this.unavailable('watermark row missing after insert (schema changed under us?)');
+      return this.reserve(client, key, req, true);
+    }
+    if (ASYNC_COMMIT.has(row.sync))
+      throw this.unavailable('synchronous_commit is off for this session: refusing to sign');
+    return { row, reserved: update!.rowCount === 1 };
+  }
+
+  /**
+   * Polls the slot's row until it is no longer `mark` (true) or `deadline` passes (false). Used while
+   * another replica's reservation of the same bytes waits for its signature.
+   */
+  private async changedBefore(client: pg.PoolClient, key: string[], mark: Mark, deadline: number) {
+    for (let pause = 2; Date.now() < deadline; pause = Math.min(pause * 2, 50)) {
+      await sleep(Math.min(pause, deadline - Date.now()));
+      const [peek] = await this.run(client, 'reading the watermark', [{ ...PEEK_ROW, values: key }]);
+      const now = toMark(peek!.rows[0] as Row);
+      if (!now || (['level', 'round', 'hash', 'signature'] as const).some((f) => now[f] !== mark[f]))
+        return true;
+    }
+    return false;
+  }
+
+  /**
+   * After the answer: the signature onto our reservation, so that a repeat of the same bytes gets it
+   * (visible at once, durable with the next flush). If this fails or is lost the reservation stays: the
+   * same bytes are refused, a higher height signs.
+   */
+  private async record(client: pg.PoolClient, id: string, key: string[], mine: Mark, signature: string) {
+    let destroy = true;
+    try {
+      await this.withoutFlushWait(client, 'recording the signature', {
+        ...RECORD_ROW,
+        values: [...key, mine.level, mine.round, mine.hash, RESERVED, signature],
+      });
       destroy = false;
-      return { outcome: 'signed', signature };
+      // Zero rows: a higher reservation replaced ours meanwhile, and the mark is that one.
+      this.known.set(id, { ...mine, signature });
+    } catch (err) {
+      this.warn(
+        `watermark: signature at level ${mine.level} round ${mine.round} not recorded (${(err as Error).message}); ` +
+          'the same bytes will be refused at that height',
+      );
     } finally {
       client.release(destroy);
     }
   }
 
-  /** BEGIN + SELECT … FOR UPDATE in one round trip; the row, or undefined when the slot has none yet. */
-  private async lockRow(client: pg.PoolClient, key: string[]): Promise<LockedRow | undefined> {
-    const [, locked] = await this.run(client, 'reading the watermark', [BEGIN, { ...LOCK_ROW, values: key }]);
-    return locked!.rows[0] as LockedRow | undefined;
+  /**
+   * After a failed sign() (its result never left): the mark our reservation replaced, if the row still
+   * holds our reservation. If this fails the reservation stays, which only refuses more: safe.
+   */
+  private async release(client: pg.PoolClient, id: string, key: string[], mine: Mark, prev: LockedRow) {
+    let destroy = true;
+    try {
+      await this.withoutFlushWait(client, 'releasing the reservation', {
+        ...RELEASE_ROW,
+        values: [
+          ...key,
+          mine.level,
+          mine.round,
+          mine.hash,
+          RESERVED,
+          prev.level,
+          prev.round,
+          prev.hash,
+          prev.signature,
+          prev.signer_id,
+          prev.updated_at,
+        ],
+      });
+      destroy = false;
+      this.known.set(id, toMark(prev));
+    } catch (err) {
+      this.warn(
+        `watermark: reservation of level ${mine.level} round ${mine.round} after a failed signature not ` +
+          `released (${(err as Error).message}); that height stays refused`,
+      );
+    } finally {
+      client.release(destroy);
+    }
   }
 
+  /** The slot's mark, after this replica's requests on the slot (signatures recorded) are done. */
   async get(slot: SlotKey): Promise<Mark | null> {
     checkSlot(slot);
     this.ensureOpen();
-    const { rows } = await this.poolQuery<Row>(
-      'reading the watermark',
-      `SELECT level, round, hash, signature FROM ${WATERMARK_TABLE}
-        WHERE chain_id = $1 AND pkh = $2 AND kind = $3`,
-      [slot.chainId, slot.pkh, slot.kind],
+    const { rows } = await this.lock.run(slotId(slot), () =>
+      this.poolQuery<Row>('reading the watermark', PEEK_ROW.text, [slot.chainId, slot.pkh, slot.kind]),
     );
     return rows[0] ? toMark(rows[0]) : null;
   }
@@ -281,7 +432,9 @@ export class PostgresStore implements WatermarkStore {
     checkMark(mark);
     this.ensureOpen();
     const m = normaliseMark(mark);
-    await this.lock.run(slotId(slot), () =>
+    const id = slotId(slot);
+    this.known.delete(id);
+    await this.lock.run(id, () =>
       this.poolQuery(
         'writing the watermark',
         `INSERT INTO ${WATERMARK_TABLE} (chain_id, pkh, kind, level, round, hash, signature, signer_id, updated_at)
@@ -353,6 +506,12 @@ export class PostgresStore implements WatermarkStore {
     return client;
   }
 
+  /** `query` in a transaction of its own that does not wait for the flush (NO_FLUSH_WAIT), one round trip. */
+  private async withoutFlushWait(client: pg.PoolClient, what: string, query: pg.QueryConfig): Promise<void> {
+    const results = await this.run(client, what, [BEGIN, NO_FLUSH_WAIT, query, COMMIT]);
+    if (results[3]?.command !== 'COMMIT') throw new Error(`${what}: the transaction was rolled back`);
+  }
+
   /**
    * Sends `queries` back to back on the pipelined connection (one round trip) and waits for all of them;
    * database errors become StoreUnavailableError. Results come in the order of `queries`.
@@ -398,19 +557,42 @@ export class PostgresStore implements WatermarkStore {
   }
 }
 
-/** Default pool: one connection per HSM session (a signature holds its connection while it signs), plus two. */
+/**
+ * Default pool: one connection per HSM session (a request holds its connection from its reservation to its
+ * recorded signature, HSM time included), plus two.
+ */
 export function defaultPoolSize(hsmSessions: number): number {
   return hsmSessions + 2;
 }
 
-/** True when the transaction was rolled back cleanly and the connection can go back to the pool. */
-async function rollback(client: pg.PoolClient): Promise<boolean> {
-  try {
-    await client.query('ROLLBACK');
-    return true;
-  } catch {
-    return false;
-  }
+/** Runs sign() at once; its result or failure as a value (checked: a non-empty string). */
+function settle(sign: () => Promise<string>): Promise<Signed> {
+  return Promise.resolve()
+    .then(sign)
+    .then(
+      (signature): Signed =>
+        typeof signature === 'string' && signature.length > 0
+          ? { ok: true, signature }
+          : {
+              ok: false,
+              error: new TypeError('watermark: sign() must resolve to a non-empty signature string'),
+            },
+      (error: unknown): Signed => ({ ok: false, error }),
+    );
+}
+
+/** A reservation (no signature recorded yet) of exactly these bytes at this height. */
+function isReservationOf(stored: Mark, req: Height): boolean {
+  return (
+    stored.signature === RESERVED &&
+    stored.level === req.level &&
+    stored.round === req.round &&
+    stored.hash.toLowerCase() === req.hash.toLowerCase()
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function toMark(row: Row): Mark | null {

@@ -1,7 +1,8 @@
 // The part of signOnce shared by the stores that keep their marks in this process (memory, file):
-// validate, serialise per slot, ask the rule, sign, persist, answer. Only the persistence differs.
+// validate, serialise per slot, ask the rule, reserve the height durably while signing, answer, record
+// the signature. Only the persistence differs.
 
-import { decide, type Height } from './rule.js';
+import { decide, type Height, RESERVED } from './rule.js';
 import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, normaliseMark, slotId } from './validate.js';
@@ -9,10 +10,25 @@ import { checkHeight, checkMark, checkSlot, normaliseMark, slotId } from './vali
 export abstract class SerialisedStore implements WatermarkStore {
   private readonly lock = new SlotLock();
 
-  /** The durable mark of a slot (what was persisted last), or null. */
+  /** The mark of a slot as this process knows it (durable, or recorded after a durable reservation), or null. */
   protected abstract read(id: string): Mark | null;
-  /** Persist a mark; resolves only once it is durable. Must leave the old mark in place on failure. */
+  /**
+   * Persist a mark; resolves only once it is durable, and only then makes it the slot's mark. Must leave
+   * the old mark in place on failure.
+   */
   protected abstract write(slot: SlotKey, id: string, mark: Mark): Promise<void>;
+  /**
+   * Makes `mark` (the signature of a height whose reservation is durable) the slot's mark now, and durable
+   * later: it rides with the next durable write, or a flush shortly after. Losing it in a crash leaves the
+   * reservation, which refuses the same bytes again instead of repeating a signature it lost.
+   */
+  protected abstract record(slot: SlotKey, id: string, mark: Mark): void;
+  /**
+   * Gives back a reservation whose signature never left (the sign failed or timed out): the slot's mark
+   * in this process is `previous` again. The durable reservation stays until a later write or a
+   * compaction replaces it; read back after a crash it only refuses more, never less.
+   */
+  protected abstract release(slot: SlotKey, id: string, previous: Mark | null): void;
   /** Throws when the store can no longer take requests (closed, or a failed write). */
   protected abstract ensureOpen(): void;
   /** Work due before a request is checked (e.g. probing a disabled log), or null: nothing to wait for. */
@@ -36,13 +52,28 @@ export abstract class SerialisedStore implements WatermarkStore {
       const verdict = decide(stored, req);
       if (verdict === 'repeat') return { outcome: 'repeat', signature: stored!.signature };
       if (verdict === 'refuse') return { outcome: 'refused', stored: { ...stored! } };
-      // Order (docs/watermark.md): check → sign → durable write → answer. A throw in sign() or write()
-      // rejects with the old mark untouched, and nothing was released to the caller.
-      const signature = await sign();
-      if (typeof signature !== 'string' || signature.length === 0)
+      // The height is written ahead (a reservation) while the device signs, so a request costs the
+      // longer of the two rather than their sum (docs/watermark.md, "Writing the height ahead"). The
+      // signature is released only once both are done: its height is durable before it leaves.
+      const reserved = this.write(slot, id, {
+        level: req.level,
+        round: req.round,
+        hash: req.hash.toLowerCase(),
+        signature: RESERVED,
+      });
+      const signed = callSign(sign);
+      const [wrote, got] = await Promise.allSettled([reserved, signed]);
+      if (wrote.status === 'rejected') throw wrote.reason; // the old mark is untouched (write())
+      if (got.status === 'rejected') {
+        this.release(slot, id, stored);
+        throw got.reason;
+      }
+      const signature = got.value;
+      if (typeof signature !== 'string' || signature.length === 0) {
+        this.release(slot, id, stored);
         throw new TypeError('watermark: sign() must resolve to a non-empty signature string');
-      const mark = normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature });
-      await this.write(slot, id, mark);
+      }
+      this.record(slot, id, normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature }));
       return { outcome: 'signed', signature };
     });
   }
@@ -65,4 +96,9 @@ export abstract class SerialisedStore implements WatermarkStore {
       await this.write(slot, id, normaliseMark(mark));
     });
   }
+}
+
+/** sign() as a promise even when it throws before returning one. */
+async function callSign(sign: () => Promise<string>): Promise<string> {
+  return sign();
 }

@@ -33,8 +33,10 @@ export interface WatermarkStore {
   /**
    * Atomically: read the slot's mark; if (level, round) is strictly above it, call `sign()`, persist the
    * new mark durably (synced) and resolve 'signed'; if equal with the same hash, resolve 'repeat' with the
-   * stored signature without calling sign(); otherwise resolve 'refused'. Requests on one slot are
-   * serialised; a failure in sign() or in persisting leaves the mark untouched and rejects.
+   * stored signature; otherwise resolve 'refused'. Requests on one slot are serialised; a failure in
+   * sign() or in persisting leaves the mark untouched and rejects. A store may make the height durable
+   * first (a reservation, RESERVED in rule.ts) and call sign() alongside, before it knows the answer: the
+   * result of a sign() whose request was repeated or refused is dropped, never returned.
    */
   signOnce(
     slot: SlotKey,

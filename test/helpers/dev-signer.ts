@@ -1,18 +1,17 @@
 // An in-process signer over a real SoftHSM2 token made by `dev-hsm init` in a temporary directory
-// (one tz1, tz2 and tz3 key generated in the token). One per test file: SoftHSM2 reads SOFTHSM2_CONF once
+// (one tz1, tz2 and tz3 key generated in the token), wired as `serve` wires it. One per test file: SoftHSM2 reads SOFTHSM2_CONF once
 // per process, when the library is initialised.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
+import { Closers } from '../../src/cli/closers.js';
 import { devHsmInit } from '../../src/cli/dev-hsm.js';
-import { openHsm } from '../../src/cli/open-hsm.js';
+import { buildService, type Service } from '../../src/cli/service.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { Policy } from '../../src/policy/policy.js';
-import { createApp } from '../../src/server/app.js';
-import { Signer } from '../../src/signer/signer.js';
-import { openStore } from '../../src/watermark/open-store.js';
+import { closeLogger, createLogger } from '../../src/log/logger.js';
+import type { Signer } from '../../src/signer/signer.js';
 import type { WatermarkStore } from '../../src/watermark/store.js';
 
 /** Creates the token and keys under a fresh directory; returns it and the pkhs by prefix. */
@@ -51,26 +50,44 @@ export function writeVariant(dir: string, name: string, base: string, extra: str
 
 export interface DevSigner {
   config: Config;
+  /** Everything buildService wired: hsm, store, signer, app, utilityApp, guard, bls. */
+  service: Service;
   signer: Signer;
   store: WatermarkStore;
   app: Hono;
+  /** The log (audit lines included), in the config file's directory. */
+  logFile: string;
+  /** The start-up warnings buildService gave. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
-/** Opens HSM, store, signer and app for a config file. */
+/**
+ * The signer `serve` runs, wired by buildService (src/cli/service.ts) from a config file, without the
+ * listeners: tests drive `app` in process. close() runs the same closers as serve's shutdown.
+ */
 export async function openSigner(configFile: string): Promise<DevSigner> {
   const config = await loadConfig(configFile);
-  const hsm = await openHsm(config);
-  const store = await openStore(config.watermark);
-  const signer = await Signer.create(hsm, store, new Policy(config.tezos));
+  const closers = new Closers();
+  const logFile = join(dirname(configFile), 'signer.log');
+  const logger = createLogger({ level: config.log.level, dest: logFile });
+  closers.add('log', () => closeLogger(logger));
+  const warnings: string[] = [];
+  let service: Service;
+  try {
+    service = await buildService(config, { closers, logger, warn: (m) => warnings.push(m) });
+  } catch (err) {
+    await closers.closeAll();
+    throw err;
+  }
   return {
     config,
-    signer,
-    store,
-    app: createApp(signer, config.server),
-    close: async () => {
-      await hsm.close();
-      await store.close();
-    },
+    service,
+    signer: service.signer,
+    store: service.store,
+    app: service.app,
+    logFile,
+    warnings,
+    close: () => closers.closeAll(),
   };
 }

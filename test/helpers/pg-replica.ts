@@ -6,7 +6,7 @@
 //   {id, op:'signMany', slot, reqs:[{level,round,hash}], startAt?}  all concurrently (after startAt, ms
 //        since epoch, so several replicas start together) → {id, results:[…], signCalls}
 //   {id, op:'hang', slot, req}  signOnce whose sign() reports {event:'signing', id} and never resolves
-//        (the test kills the process while it holds the row lock)
+//        (the test kills the process while its height is reserved)
 //   {id, op:'bench', slots:[…], concurrency, durationMs, startAt}  closed-loop load, one slot per worker,
 //        rising levels → {id, count, latenciesMs:[…]}
 
