@@ -119,8 +119,12 @@ void Pool::WorkerLoop(Worker *w) {
       w->exited = true;
       return;
     }
-    // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path).
-    if (arm) ArmAhead(w->ws);
+    // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path). The
+    // hand-over just woke the JS thread, often onto this core: let it run before C_SignInit takes the core.
+    if (arm) {
+      sched_yield();
+      ArmAhead(w->ws);
+    }
   }
 }
 
