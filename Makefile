@@ -19,7 +19,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/node_modules/.bin:$(PATH)
 export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
-PREBUILD_SOURCES := CMakeLists.txt $(wildcard native/*.cpp native/*.h) native/prebuild.sh \
+PREBUILD_SOURCES := CMakeLists.txt $(wildcard native/*.c native/*.cpp native/*.h) native/prebuild.sh \
   native/cmake-js-as-node-gyp.sh native/aarch64-linux-gnu.cmake
 PREBUILD_X64 := prebuilds/linux-x64/tezos-hsm-signer.glibc.node
 PREBUILD_ARM64 := prebuilds/linux-arm64/tezos-hsm-signer.glibc.node

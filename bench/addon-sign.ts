@@ -44,10 +44,10 @@ export interface AddonSignOptions {
   verifySignatures?: boolean;
 }
 
-/** CPU seconds of this process's main thread (/proc/self/task/PID/stat utime+stime), null off Linux. */
-function mainThreadCpuSeconds(): number | null {
+/** CPU seconds of a process's main thread, this one by default (/proc/PID/task/PID/stat utime+stime), null off Linux. */
+export function mainThreadCpuSeconds(pid = process.pid): number | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
   } catch {

@@ -1,11 +1,13 @@
 // Raw PKCS#11 (C) vs the addon on the same SoftHSM2 token: signs/s per curve at 1 and 2 threads/sessions,
 // like for like twice: the addon opened with verifySignatures: false vs raw C_Sign (the HSM-floor target's ratio), and
-// the addon as shipped (every signature verified in the worker) vs raw C_Sign + the same OpenSSL check;
+// the addon as shipped (every signature verified in the worker) vs raw C_Sign + the same check (OpenSSL;
+// libsecp256k1 for secp256k1);
 // and event-loop lag p99 while the addon is saturated.
 // Usage: node --import tsx bench/hsm.ts [SECONDS=2] [REPEAT=3] [CURVES=p256,secp256k1,ed25519]
 // (callable as runHsmBench() too)
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Curve } from '../src/hsm/types.js';
@@ -14,6 +16,7 @@ import { type AddonSignResult, benchAddonSign } from './addon-sign.js';
 
 const run = promisify(execFile);
 const RAW_SOURCE = fileURLToPath(new URL('./raw-sign.c', import.meta.url));
+const SECP256K1_LIB = fileURLToPath(new URL('../native/secp256k1_lib.c', import.meta.url));
 const MECHANISM: Record<Curve, string> = { p256: '1041', secp256k1: '1041', ed25519: '1057' };
 
 export interface HsmBenchRow {
@@ -60,7 +63,24 @@ export async function runHsmBench(
   process.env.SOFTHSM2_CONF = token.conf;
   try {
     const raw = join(token.dir, 'raw-sign');
-    await run('cc', ['-O2', '-o', raw, RAW_SOURCE, '-ldl', '-lpthread']);
+    // secp256k1 is checked with libsecp256k1 built as the addon builds it (CMakeLists.txt, native/secp256k1_lib.c).
+    const secp = join(
+      dirname(createRequire(import.meta.url).resolve('secp256k1/package.json')),
+      'src',
+      'secp256k1',
+    );
+    await run('cc', [
+      '-O3',
+      '-o',
+      raw,
+      `-I${secp}`,
+      `-I${secp}/src`,
+      `-I${secp}/include`,
+      RAW_SOURCE,
+      SECP256K1_LIB,
+      '-ldl',
+      '-lpthread',
+    ]);
     const rows: HsmBenchRow[] = [];
     for (const curve of curves) {
       for (const threads of threadCounts) {

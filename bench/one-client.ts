@@ -1,8 +1,8 @@
-// One request at a time: the pkcs11js peer (bench/baseline/, memory watermark, no verification) beside
-// tezos-hsm-signer with the memory and the file watermark, on one SoftHSM2 P-256 key, in short
-// interleaved rounds (the machine is shared, so noise hits every server alike). Prints the median over
-// rounds of each round's p50 and p99, and each server's p50 against the peer's in the same round.
-// docs/performance.md reads these rows.
+// One request at a time: the empty Hono server and the pkcs11js peer (bench/baseline/, memory watermark,
+// no verification) beside tezos-hsm-signer with the memory and the file watermark, on one SoftHSM2 P-256
+// key, in short interleaved rounds (the machine is shared, so noise hits every server alike). Prints the
+// median over rounds of each round's p50 and p99, each server's p50 against the peer's in the same
+// round, and the server's JS-thread CPU per request. docs/performance.md reads these rows.
 //
 //   node --import tsx bench/one-client.ts [rounds] [seconds-per-round] [clients]
 //
@@ -10,7 +10,9 @@
 // watermark (its dist/ and addon built) as row NAME, to compare a change with what it replaces in one run.
 import { join } from 'node:path';
 import { createToken } from '../test/helpers/softhsm.js';
+import { mainThreadCpuSeconds } from './addon-sign.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
+import { checkSample } from './load/check-signature.js';
 import { fdatasyncP50Ms } from './load/fsync.js';
 import { buildProduct, productConfig, startProduct } from './load/product.js';
 import { runLoad } from './load/run-load.js';
@@ -35,6 +37,7 @@ await ensurePkcs11js();
 const t = await createToken({ label: 'bench-one-client' });
 const servers = new Map<string, ServerProcess>();
 try {
+  servers.set('empty-hono', await startServer('empty-hono', ['bench/load/empty-server.ts']));
   servers.set(
     'baseline-pkcs11js',
     await startServer('baseline', ['bench/baseline/server.ts'], {
@@ -59,10 +62,12 @@ try {
   const p50 = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const p99 = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const rate = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const cpu = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const sync: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, s] of servers) {
-      const pkh = s.keys.find((k) => k.startsWith('tz3'))!;
+      const pkh = s.keys.find((k) => k.startsWith('tz3')) ?? 'tz3empty';
+      const cpu0 = mainThreadCpuSeconds(s.pid) ?? Number.NaN;
       const res = await runLoad({
         url: s.url,
         pkh,
@@ -73,6 +78,9 @@ try {
         chainBase: 1,
         levelBase: 1 + r * 1_000_000,
       });
+      // Per answered request; the warm-up's requests are not counted, so this reads a little high.
+      cpu.get(name)!.push((((mainThreadCpuSeconds(s.pid) ?? Number.NaN) - cpu0) * 1e6) / res.requests);
+      if (name !== 'empty-hono') await checkSample(s.url, pkh, res);
       p50.get(name)!.push(res.p50Ms);
       p99.get(name)!.push(res.p99Ms);
       rate.get(name)!.push(res.rate);
@@ -91,6 +99,7 @@ try {
       'p99 ms': +median(p99.get(name)!).toFixed(3),
       'req/s': Math.round(median(rate.get(name)!)),
       'p50 / peer (per round)': +median(p50.get(name)!.map((v, i) => v / peer[i]!)).toFixed(2),
+      'JS thread µs/request': Math.round(median(cpu.get(name)!)),
     })),
   );
   console.log(`bare append + fdatasync back to back, p50: ${median(sync).toFixed(3)} ms`);

@@ -1,13 +1,15 @@
 /* Raw PKCS#11 signing throughput, the ceiling the addon is measured against (bench/hsm.ts).
  * Usage: raw-sign LIBRARY TOKEN_LABEL PIN KEY_LABEL MECHANISM_HEX THREADS SECONDS [verify]
  * Each thread owns one session and loops C_SignInit + C_Sign over a 32-byte digest. With "verify" each
- * signature is then checked as the addon does (native/verify.cpp: EVP_PKEY_verify over DER r,s for ECDSA,
- * one-shot EVP_DigestVerify for Ed25519, on a context kept per thread) with the system's libcrypto.so.3, loaded at run time; the public
- * key comes from the public object with the same label.
+ * signature is then checked as the addon does (native/verify.cpp: EVP_PKEY_verify over DER r,s for P-256,
+ * one-shot EVP_DigestVerify for Ed25519, on a context kept per thread) with the system's libcrypto.so.3, loaded at run time;
+ * secp256k1 with libsecp256k1 (native/verify_secp256k1.cpp; built with native/secp256k1_lib.c, bench/hsm.ts). The
+ * public key comes from the public object with the same label.
  * Prints {"threads":N,"signs":S,"seconds":T,"signsPerSec":R,"cpuMicrosPerSign":C}, C being the process's
  * user+system CPU time over the signing window per signature (less sensitive to a busy host than R). Function table entries are addressed by
  * their index in the PKCS#11 v2.40 CK_FUNCTION_LIST (C_Initialize 0 … C_Sign 43). */
 #include <dlfcn.h>
+#include <secp256k1.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,8 @@ struct init_args {
 static struct table *p11;
 static int verify;
 static void *pkey; /* EVP_PKEY * */
+static const secp256k1_context *k1; /* set for a secp256k1 key, checked with libsecp256k1 */
+static secp256k1_pubkey k1_key;
 static struct {
   void *(*d2i_PUBKEY)(void **, const unsigned char **, long);
   void *(*pkey_ctx_new)(void *, void *);
@@ -110,6 +114,12 @@ static void load_public_key(ul s) {
   if (rv || point[0] != 0x04 || point[1] != a[1].len - 2) die("C_GetAttributeValue", rv);
   unsigned char der[160], *p = der;
   ul n = a[1].len - 2;
+  static const unsigned char secp256k1_oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
+  if (a[0].len == sizeof secp256k1_oid && memcmp(params, secp256k1_oid, sizeof secp256k1_oid) == 0) {
+    k1 = secp256k1_context_create(SECP256K1_CONTEXT_VERIFY);
+    if (!secp256k1_ec_pubkey_parse(k1, &k1_key, point + 2, n)) die("secp256k1_ec_pubkey_parse", 0);
+    return;
+  }
   if (mechanism == 0x1057) { /* CKM_EDDSA */
     static const unsigned char ed[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
     memcpy(p, ed, sizeof ed);
@@ -150,6 +160,12 @@ static unsigned char *der_int(unsigned char *p, const unsigned char *v, int n) {
  * each one-shot EVP_DigestVerify, which finalises it). */
 static int check(void **ctx, const unsigned char *digest, const unsigned char *sig, ul len) {
   int ok = 0;
+  if (k1 != NULL) {
+    secp256k1_ecdsa_signature parsed;
+    if (len != 64 || !secp256k1_ecdsa_signature_parse_compact(k1, &parsed, sig)) return 0;
+    secp256k1_ecdsa_signature_normalize(k1, &parsed, &parsed);
+    return secp256k1_ecdsa_verify(k1, &parsed, digest, &k1_key);
+  }
   if (mechanism == 0x1057) {
     if (*ctx == NULL) {
       *ctx = ssl.md_ctx_new();

@@ -158,6 +158,23 @@ Napi::Value JsVerify(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), key->Verify(data.Data(), data.ByteLength(), sig.Data(), sig.ByteLength()));
 }
 
+// verifyRepeat(curve, publicKey, data, signature, count) -> number | null: bench only (bench/verify.ts). The
+// check a sign job runs, `count` times on one key parsed once as keys() registers it; how many passed.
+Napi::Value JsVerifyRepeat(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "verifyRepeat", {Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes, Arg::Number});
+  auto point = info[1].As<Napi::Uint8Array>();
+  auto data = info[2].As<Napi::Uint8Array>();
+  auto sig = info[3].As<Napi::Uint8Array>();
+  int64_t count = info[4].As<Napi::Number>().Int64Value();
+  auto key =
+      VerifyKey::Create(info[0].As<Napi::String>().Utf8Value(), Bytes(point.Data(), point.Data() + point.ByteLength()));
+  if (key == nullptr) return info.Env().Null();
+  int64_t passed = 0;
+  for (int64_t i = 0; i < count; i++)
+    passed += key->Verify(data.Data(), data.ByteLength(), sig.Data(), sig.ByteLength());
+  return Napi::Number::New(info.Env(), static_cast<double>(passed));
+}
+
 // stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of
 // each stage (stage_trace.h order, 0 where not reached) of the last sign settled while they were on.
 Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
@@ -185,6 +202,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nativeVerify", Napi::Boolean::New(env, NativeVerifyAvailable()));
   exports.Set("ecdsaRawToDer", Napi::Function::New(env, JsEcdsaRawToDer));
   exports.Set("verify", Napi::Function::New(env, JsVerify));
+  exports.Set("verifyRepeat", Napi::Function::New(env, JsVerifyRepeat));
   exports.Set("stageTrace", Napi::Function::New(env, JsStageTrace));
   exports.Set("PoolHandle", PoolHandle::Define(env));
   RegisterFileLock(env, exports);

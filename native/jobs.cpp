@@ -97,7 +97,9 @@ void KeysJob::Attempt(JobContext &ctx) {
     if (k.pub.curve.empty() || k.always_authenticate) continue;
     std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(k.pub.curve, k.pub.point);
     if (verify == nullptr && NativeVerifyAvailable()) {
-      keys_[i].pub.error = "OpenSSL refuses the public key";  // no signature of it could be verified
+      keys_[i].pub.error =
+          "signature verification refuses the public key (not a point on the curve)";  // no signature of it could be
+                                                                                       // verified
       continue;
     }
     refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle, std::move(verify));
@@ -120,7 +122,8 @@ void GenerateJob::Attempt(JobContext &ctx) {
   }
   std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(key_.pub.curve, key_.pub.point);
   if (verify == nullptr && NativeVerifyAvailable()) {
-    throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "OpenSSL refuses the generated public key");
+    throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair",
+                        "signature verification refuses the generated public key");
   }
   ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle, std::move(verify));
 }

@@ -2,6 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <mutex>
+
+#include "verify_secp256k1.h"
+
 namespace hsm {
 
 namespace {
@@ -51,16 +55,12 @@ const Crypto &Lib() {
 // Ed25519: id-Ed25519 with no parameters (RFC 8410 §4), 32-byte key.
 const uint8_t kP256Prefix[] = {0x30, 0x39, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
                                0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x22, 0x00};
-const uint8_t kSecp256k1Prefix[] = {0x30, 0x36, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
-                                    0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a, 0x03, 0x22, 0x00};
 const uint8_t kEd25519Prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
 Bytes Spki(const std::string &curve, const Bytes &point) {
   Bytes out;
   if (curve == "p256" && point.size() == 33) {
     out.assign(std::begin(kP256Prefix), std::end(kP256Prefix));
-  } else if (curve == "secp256k1" && point.size() == 33) {
-    out.assign(std::begin(kSecp256k1Prefix), std::end(kSecp256k1Prefix));
   } else if (curve == "ed25519" && point.size() == 32) {
     out.assign(std::begin(kEd25519Prefix), std::end(kEd25519Prefix));
   } else {
@@ -88,28 +88,55 @@ void AppendInteger(Bytes &out, const uint8_t *p, size_t n) {
   out.insert(out.end(), p, p + n);
 }
 
+// A key parsed once by OpenSSL (OpenSSL 3 allows concurrent use of a const EVP_PKEY, with one EVP_PKEY_CTX /
+// EVP_MD_CTX per concurrent operation).
+class OpenSslKey final : public VerifyKey {
+ public:
+  OpenSslKey(void *pkey, bool eddsa) : pkey_(pkey), eddsa_(eddsa) {}
+  ~OpenSslKey() override;
+  bool Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const override;
+
+ private:
+  // A context ready for one verify (from the free list, else new), null when OpenSSL fails to make one.
+  void *TakeContext() const;
+  // Readies `ctx` for the next verify and keeps it (or frees it when that fails).
+  void ReturnContext(void *ctx) const;
+  void FreeContext(void *ctx) const;  // EVP_MD_CTX_free or EVP_PKEY_CTX_free, as eddsa_ says
+  void *pkey_;                        // EVP_PKEY *
+  bool eddsa_;
+  // Contexts already initialised for verification, one per concurrent Verify (a context is not shared
+  // between threads): ECDSA EVP_PKEY_CTXs through EVP_PKEY_verify_init (EVP_PKEY_verify may be repeated
+  // on one: EVP_PKEY_verify(3)), EdDSA EVP_MD_CTXs through EVP_DigestVerifyInit. Saves the provider
+  // fetch and key export of a new context per signature.
+  mutable std::mutex ctx_mu_;
+  mutable std::vector<void *> ctx_free_;
+};
+
 }  // namespace
 
 bool NativeVerifyAvailable() { return Lib().ok; }
 
 std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, const Bytes &point) {
   const Crypto &c = Lib();
+  // secp256k1 does not need OpenSSL, but one flag says whether the addon verifies (the signer then
+  // verifies every curve in JS instead): without OpenSSL, no curve is verified here.
   if (!c.ok) return nullptr;
+  if (curve == "secp256k1") return CreateSecp256k1Key(point);
   Bytes der = Spki(curve, point);
   if (der.empty()) return nullptr;
   const unsigned char *p = der.data();
   void *pkey = c.d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
   c.ERR_clear_error();
   if (pkey == nullptr) return nullptr;
-  return std::shared_ptr<const VerifyKey>(new VerifyKey(pkey, curve == "ed25519"));
+  return std::make_shared<const OpenSslKey>(pkey, curve == "ed25519");
 }
 
-VerifyKey::~VerifyKey() {
+OpenSslKey::~OpenSslKey() {
   for (void *ctx : ctx_free_) FreeContext(ctx);
   Lib().EVP_PKEY_free(pkey_);
 }
 
-void VerifyKey::FreeContext(void *ctx) const {
+void OpenSslKey::FreeContext(void *ctx) const {
   const Crypto &c = Lib();
   if (eddsa_) {
     c.EVP_MD_CTX_free(ctx);
@@ -118,7 +145,7 @@ void VerifyKey::FreeContext(void *ctx) const {
   }
 }
 
-void *VerifyKey::TakeContext() const {
+void *OpenSslKey::TakeContext() const {
   {
     std::lock_guard<std::mutex> lock(ctx_mu_);
     if (!ctx_free_.empty()) {
@@ -139,7 +166,7 @@ void *VerifyKey::TakeContext() const {
   return nullptr;
 }
 
-void VerifyKey::ReturnContext(void *ctx) const {
+void OpenSslKey::ReturnContext(void *ctx) const {
   const Crypto &c = Lib();
   // A one-shot EVP_DigestVerify finalises its EVP_MD_CTX. Init again with pkey = NULL keeps the fetched
   // signature algorithm, its provider context and the key (EVP_DigestVerifyInit(3): "reinitialized"),
@@ -153,7 +180,7 @@ void VerifyKey::ReturnContext(void *ctx) const {
   ctx_free_.push_back(ctx);
 }
 
-bool VerifyKey::Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const {
+bool OpenSslKey::Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const {
   const Crypto &c = Lib();
   Bytes der;
   if (!eddsa_) {

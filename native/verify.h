@@ -1,12 +1,12 @@
-// Signature verification right after C_Sign, on the worker thread, with the OpenSSL the Node process
-// already carries (resolved at run time: no link-time dependency, no OpenSSL headers). Generic ECDSA over
-// a given digest and pure EdDSA over a given message; nothing here knows what the bytes mean.
+// Signature verification right after C_Sign, on the worker thread: P-256 and Ed25519 with the OpenSSL the
+// Node process already carries (resolved at run time: no link-time dependency, no OpenSSL headers),
+// secp256k1 with libsecp256k1 compiled into the addon. Generic ECDSA over a given digest and pure EdDSA
+// over a given message; nothing here knows what the bytes mean.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,36 +17,23 @@ namespace hsm {
 // True when every libcrypto function needed was found in the process (Node's official builds export them).
 bool NativeVerifyAvailable();
 
-// A public key parsed once by OpenSSL; immutable, shared by every worker thread (OpenSSL 3 allows
-// concurrent use of a const EVP_PKEY, with one EVP_PKEY_CTX / EVP_MD_CTX per concurrent operation).
+// A public key parsed once for verification; immutable, shared by every worker thread. secp256k1 keys
+// verify with libsecp256k1 (verify_secp256k1.h), the others with OpenSSL (verify.cpp).
 class VerifyKey {
  public:
   // `curve` and `point` as ParsePublicKey returns them. Null when native verification is unavailable or
-  // OpenSSL refuses the key (e.g. a point not on the curve).
+  // the key is refused (e.g. a point not on the curve).
   static std::shared_ptr<const VerifyKey> Create(const std::string &curve, const Bytes &point);
-  ~VerifyKey();
+  virtual ~VerifyKey() = default;
   VerifyKey(const VerifyKey &) = delete;
   VerifyKey &operator=(const VerifyKey &) = delete;
 
-  // ECDSA: `data` is the digest and `signature` raw r||s (as CKM_ECDSA returns it); EdDSA: `data` is the
-  // message and `signature` the 64-byte R||S.
-  bool Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const;
+  // ECDSA: `data` is the digest and `signature` raw r||s (as CKM_ECDSA returns it, S high or low);
+  // EdDSA: `data` is the message and `signature` the 64-byte R||S. Safe to call from several threads.
+  virtual bool Verify(const uint8_t *data, size_t size, const uint8_t *signature, size_t signature_len) const = 0;
 
- private:
-  VerifyKey(void *pkey, bool eddsa) : pkey_(pkey), eddsa_(eddsa) {}
-  // A context ready for one verify (from the free list, else new), null when OpenSSL fails to make one.
-  void *TakeContext() const;
-  // Readies `ctx` for the next verify and keeps it (or frees it when that fails).
-  void ReturnContext(void *ctx) const;
-  void FreeContext(void *ctx) const;  // EVP_MD_CTX_free or EVP_PKEY_CTX_free, as eddsa_ says
-  void *pkey_;                        // EVP_PKEY *
-  bool eddsa_;
-  // Contexts already initialised for verification, one per concurrent Verify (a context is not shared
-  // between threads): ECDSA EVP_PKEY_CTXs through EVP_PKEY_verify_init (EVP_PKEY_verify may be repeated
-  // on one: EVP_PKEY_verify(3)), EdDSA EVP_MD_CTXs through EVP_DigestVerifyInit. Saves the provider
-  // fetch and key export of a new context per signature.
-  mutable std::mutex ctx_mu_;
-  mutable std::vector<void *> ctx_free_;
+ protected:
+  VerifyKey() = default;
 };
 
 // DER ECDSA-Sig-Value (RFC 3279 §2.2.3: SEQUENCE { INTEGER r, INTEGER s }) from raw r||s of two equal

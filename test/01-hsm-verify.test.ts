@@ -70,7 +70,7 @@ describe('ECDSA raw r‖s → DER', () => {
   });
 });
 
-describe('native verification with the process OpenSSL', () => {
+describe('native verification (the process OpenSSL; libsecp256k1 for secp256k1)', () => {
   it('is available under the official Node binary', () => {
     expect(addon.nativeVerify).toBe(true);
   });
@@ -110,6 +110,68 @@ describe('native verification with the process OpenSSL', () => {
       expect(addon.verify('ed25519', pk, msg, bad)).toBe(false);
       expect(addon.verify('ed25519', pk, msg, sig.subarray(0, 63))).toBe(false);
     }
+  });
+
+  it('secp256k1 through libsecp256k1: agrees with @noble/curves on mutated signatures, refuses r or s out of range and keys off the curve', () => {
+    const n = secp256k1.Point.Fn.ORDER;
+    const be32 = (x: bigint) => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+    const sk = secp256k1.utils.randomSecretKey();
+    const pk = secp256k1.getPublicKey(sk, true);
+    const reference = (digest: Uint8Array, sig: Uint8Array) =>
+      secp256k1.verify(sig, digest, pk, { prehash: false, lowS: false });
+    let accepted = 0;
+    for (let i = 0; i < 64; i++) {
+      const digest = randomBytes(32);
+      const sig = secp256k1.Signature.fromBytes(secp256k1.sign(digest, sk, { prehash: false }), 'compact');
+      const variants = [
+        sig.toBytes('compact'),
+        new secp256k1.Signature(sig.r, n - sig.s).toBytes('compact'), // high S: the token's raw answer may be
+        Buffer.concat([be32(n - sig.r), be32(sig.s)]),
+        Buffer.concat([be32(sig.s), be32(sig.r)]),
+      ];
+      const flipped = sig.toBytes('compact');
+      flipped[i % 64]! ^= 1 << (i % 8);
+      variants.push(flipped);
+      for (const v of variants) {
+        const want = reference(digest, v);
+        expect(addon.verify('secp256k1', pk, digest, v)).toBe(want);
+        if (want) accepted++;
+      }
+    }
+    expect(accepted).toBe(128); // the low-S and high-S forms, every time
+    const digest = randomBytes(32);
+    const sig = secp256k1.Signature.fromBytes(secp256k1.sign(digest, sk, { prehash: false }), 'compact');
+    expect(addon.verifyRepeat('secp256k1', pk, digest, sig.toBytes('compact'), 5)).toBe(5);
+    for (const [r, s] of [
+      [sig.r, 0n],
+      [0n, sig.s],
+      [sig.r + n, sig.s], // r + n < 2^256 is the same r modulo n: still refused, as out of range
+      [sig.r, sig.s + n],
+      [n, sig.s],
+      [sig.r, n],
+      [(1n << 256n) - 1n, sig.s],
+    ] as const) {
+      if (r >= 1n << 256n || s >= 1n << 256n) continue;
+      const raw = Buffer.concat([be32(r), be32(s)]);
+      expect(addon.verify('secp256k1', pk, digest, raw)).toBe(false);
+      expect(addon.verifyRepeat('secp256k1', pk, digest, raw, 3)).toBe(0);
+    }
+    expect(addon.verify('secp256k1', pk, digest.subarray(0, 31), sig.toBytes('compact'))).toBe(false);
+    // 02‖x for the first small x with no point on y² = x³ + 7; the uncompressed form; a bad size.
+    const off = new Uint8Array(33);
+    off[0] = 2;
+    for (off[32] = 1; ; off[32]!++) {
+      try {
+        secp256k1.Point.fromBytes(off);
+      } catch {
+        break;
+      }
+    }
+    expect(addon.verify('secp256k1', off, digest, sig.toBytes('compact'))).toBeNull();
+    expect(
+      addon.verify('secp256k1', secp256k1.getPublicKey(sk, false), digest, sig.toBytes('compact')),
+    ).toBeNull();
+    expect(addon.verify('secp256k1', pk.subarray(0, 32), digest, sig.toBytes('compact'))).toBeNull();
   });
 
   it('refuses keys OpenSSL cannot parse (a point off the curve, a bad size)', () => {

@@ -61,6 +61,7 @@ describe('npm package', () => {
       `prebuilds/linux-x64/${PACKAGE_NAME}.glibc.node`,
       'native/check-install.cjs',
       'native/addon.cpp',
+      'native/secp256k1_lib.c',
       'CMakeLists.txt',
       'docs/install.md',
       'docs/tezos-hsm-signer.service',
@@ -91,7 +92,7 @@ describe('npm package', () => {
     );
     expect(existsSync(join(pkg, 'build'))).toBe(false);
     // devDependencies (the build tools among them) are not installed.
-    for (const dev of ['cmake-js', 'prebuildify', 'vitest', 'typescript'])
+    for (const dev of ['cmake-js', 'prebuildify', 'vitest', 'typescript', 'secp256k1'])
       expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     const { stdout } = await run(
       process.execPath,
@@ -120,7 +121,7 @@ describe('npm package', () => {
     expect(failed).toMatch(
       /no prebuilt addon loads on linux-x64: No native build was found for .*arch=riscv64/,
     );
-    expect(failed).toMatch(/npm install cmake-js .*docs\/install\.md/s);
+    expect(failed).toMatch(/npm install cmake-js secp256k1@\d+\.\d+\.\d+ .*docs\/install\.md/s);
     // An npm that skips dependencies' install steps leaves that to the first start.
     const bin = join(app, 'node_modules', '.bin', 'tezos-hsm-signer');
     const r = await runCli(['keys', 'list', '--config', join(dir, 'none.yaml')], riscv, {

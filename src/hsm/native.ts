@@ -99,8 +99,16 @@ export interface NativeAddon {
   nativeVerify: boolean;
   /** DER ECDSA-Sig-Value of raw r‖s, as native verification builds it (empty for a bad length). */
   ecdsaRawToDer(raw: Uint8Array): Buffer;
-  /** The check a sign job runs after C_Sign; null when unavailable or OpenSSL refuses the key. */
+  /** The check a sign job runs after C_Sign; null when unavailable or the key is refused (OpenSSL; libsecp256k1 for secp256k1). */
   verify(curve: string, publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | null;
+  /** Bench only (bench/verify.ts): verify() `count` times on one key parsed once; how many passed. */
+  verifyRepeat(
+    curve: string,
+    publicKey: Uint8Array,
+    data: Uint8Array,
+    signature: Uint8Array,
+    count: number,
+  ): number | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;
