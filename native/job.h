@@ -52,6 +52,9 @@ class Job {
   // Deadlines (session_pool.h): a job not answered by `deadline` is answered with ERR_HSM_TIMEOUT by the
   // pool's watchdog or by the worker that dequeues it; its own result, if it ever comes, is dropped.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // deadline − submission (zero: none). A worker preparing its next sign after this job gives its
+  // C_SignInit as long (worker.cpp): the token is expected to answer a call within a request's budget.
+  std::chrono::steady_clock::duration budget{};
   // Set (under the pool's queue lock) before the job is handed over for a timeout answer; the recovery
   // loop reads it to stop retrying a job nobody waits for.
   std::atomic<bool> timed_out{false};

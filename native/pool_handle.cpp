@@ -147,8 +147,8 @@ void PoolHandle::Settle(Napi::Env env, PromiseJob *job) {
 Napi::Value PoolHandle::Submit(Napi::Env env, PromiseJob *job, double timeout_ms) {
   Napi::Promise promise = job->promise();
   if (timeout_ms > 0) {
-    job->deadline =
-        std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000));
+    job->budget = std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000));
+    job->deadline = std::chrono::steady_clock::now() + job->budget;
   }
   Pool::SubmitResult taken = closed_ || !pool_ ? Pool::SubmitResult::Closed : pool_->Submit(job);
   if (taken != Pool::SubmitResult::Taken) {

@@ -57,9 +57,12 @@ struct Worker {
   std::thread thread;
   // Under the pool's queue lock:
   Job *current = nullptr;  // the job inside Execute, if any
-  bool set_aside = false;  // its job outlived its deadline and was answered without it
-  bool replaced = false;   // a replacement was started: exit (closing the session) once the call returns
-  bool exited = false;     // the thread has returned and may be joined
+  bool set_aside = false;  // its job (or its preparation ahead) outlived its deadline: answered without it
+  // While it runs C_SignInit ahead (sign_ahead.h): when the watchdog gives up on that call. Nobody waits
+  // on it, but a session stuck there is lost to the pool like one stuck in a job.
+  std::chrono::steady_clock::time_point preparing_until = std::chrono::steady_clock::time_point::max();
+  bool replaced = false;  // a replacement was started: exit (closing the session) once the call returns
+  bool exited = false;    // the thread has returned and may be joined
 };
 
 struct KeyEntry {
@@ -129,7 +132,7 @@ class Pool {
   void WatchdogLoop();
   // Under queue_mu_: answers expired jobs, sets stuck workers aside; returns the next deadline to watch.
   std::chrono::steady_clock::time_point ExpireLocked(std::vector<Job *> &answered);
-  void SetAsideLocked(Worker &w);
+  void SetAsideLocked(Worker &w);  // the caller has taken it out of busy_ if it ran a job
   void StartWorkerLocked();
   void RetireSession(WorkerSession &ws);
   bool JsStarved() const;

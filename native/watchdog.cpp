@@ -45,7 +45,18 @@ std::chrono::steady_clock::time_point Pool::ExpireLocked(std::vector<Job *> &ans
   }
   for (auto &w : workers_) {
     Job *j = w.current;
-    if (j == nullptr || w.set_aside) continue;
+    if (w.set_aside) continue;
+    if (j == nullptr) {
+      if (w.preparing_until == std::chrono::steady_clock::time_point::max()) continue;
+      if (w.preparing_until > now) {
+        next = std::min(next, w.preparing_until);
+        continue;
+      }
+      // A C_SignInit run ahead that outlived a request's budget: no one to answer, a session to replace.
+      w.preparing_until = std::chrono::steady_clock::time_point::max();
+      SetAsideLocked(w);
+      continue;
+    }
     if (j->deadline > now) {
       next = std::min(next, j->deadline);
       continue;
@@ -56,6 +67,7 @@ std::chrono::steady_clock::time_point Pool::ExpireLocked(std::vector<Job *> &ans
     j->holders++;
     timeouts_++;
     answered.push_back(j);
+    busy_--;
     SetAsideLocked(w);
   }
   if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
@@ -64,7 +76,6 @@ std::chrono::steady_clock::time_point Pool::ExpireLocked(std::vector<Job *> &ans
 
 void Pool::SetAsideLocked(Worker &w) {
   w.set_aside = true;
-  busy_--;
   set_aside_live_++;
   // Bounded: at most session_count_ stuck sessions are replaced; beyond that the pool shrinks until
   // one returns (it then rejoins on a fresh session, worker.cpp).

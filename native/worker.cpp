@@ -83,7 +83,7 @@ void Pool::WorkerLoop(Worker *w) {
     }
     job->trace.Mark(Stage::Dequeued);
     Execute(*job, w->ws);
-    bool more, arm, aside, leave;
+    bool more, arm, aside, leave, wake_watchdog = false;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       w->current = nullptr;
@@ -100,8 +100,16 @@ void Pool::WorkerLoop(Worker *w) {
       }
       more = !queue_.empty() && !stop_;
       arm = sign_ahead_ && queue_.empty() && !stop_ && !leave;
+      if (arm && job->budget.count() > 0) {
+        // Read before the hand-over (which may free the job). The watchdog usually watches this job's
+        // own deadline still, which is earlier: then it needs no wake-up to see this one.
+        w->preparing_until = std::chrono::steady_clock::now() + job->budget;
+        wake_watchdog = w->preparing_until < watch_until_;
+        if (wake_watchdog) watch_until_ = w->preparing_until;
+      }
       if (busy_ == 0 && queue_.empty()) idle_cv_.notify_all();
     }
+    if (wake_watchdog) watchdog_cv_.notify_one();
     if (aside) {
       if (job->Drop()) delete job;  // late result: never handed over, so never a mark
     } else {
@@ -121,9 +129,25 @@ void Pool::WorkerLoop(Worker *w) {
     }
     // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path). The
     // hand-over just woke the JS thread, often onto this core: let it run before C_SignInit takes the core.
-    if (arm) {
-      sched_yield();
-      ArmAhead(w->ws);
+    if (!arm) continue;
+    sched_yield();
+    ArmAhead(w->ws);
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      w->preparing_until = std::chrono::steady_clock::time_point::max();
+      aside = w->set_aside;
+      leave = aside && w->replaced;
+      if (aside) {  // the watchdog gave up on that C_SignInit: as after a job set aside, above
+        w->set_aside = false;
+        set_aside_live_--;
+        w->ws.recycle = true;
+      }
+    }
+    if (leave) {
+      RetireSession(w->ws);
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      w->exited = true;
+      return;
     }
   }
 }

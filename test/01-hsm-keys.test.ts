@@ -1,6 +1,7 @@
 // Key listing: one search per object class whatever the number of keys, the same keys whether the token
 // answers attribute templates as PKCS#11 asks, stops at the first unreadable attribute, or keeps the
-// public point on the private key and offers no public objects (CloudHSM).
+// public point on the private key and offers no public objects (CloudHSM); no key whose point is off its
+// curve.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,25 @@ describe('key listing', () => {
       const keys = await hsm.keys();
       expect(summary(keys)).toEqual(summary(expected));
       await signAndVerify(hsm, keys.slice(0, 3));
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('does not offer a key whose point is off the curve: verification refuses it (libsecp256k1, OpenSSL)', async () => {
+    const { hsm } = await throughWrapper('off-curve', ['points-off-curve']);
+    try {
+      const inventory = await hsm.inventory();
+      expect(inventory).toHaveLength(expected.length);
+      expect(new Set(inventory.map((e) => e.curve))).toEqual(new Set(['p256', 'secp256k1', 'ed25519']));
+      for (const e of inventory) {
+        expect(e.usable, `${e.label} ${e.curve}`).toBe(e.curve === 'ed25519');
+        if (e.curve !== 'ed25519')
+          expect(e.reason).toBe('signature verification refuses the public key (not a point on the curve)');
+      }
+      const keys = await hsm.keys();
+      expect(summary(keys)).toEqual(summary(expected.filter((k) => k.curve === 'ed25519')));
+      await signAndVerify(hsm, keys);
     } finally {
       await hsm.close();
     }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsm, HsmKey } from '../src/hsm/index.js';
 import { addon, CKM_ECDSA, CKM_EDDSA } from '../src/hsm/native.js';
 import { type FaultLibrary, openThroughFault } from './helpers/fault-pkcs11.js';
-import { signMixedKeys } from './helpers/mixed-key-load.js';
+import { signMixedRounds } from './helpers/mixed-key-load.js';
 import { createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
@@ -71,11 +71,7 @@ describe('sign ahead under load', () => {
   it('32 clients over 4 sessions and 6 keys: every signature by the key asked for, nothing recycled', async () => {
     const before = hsm.stats();
     const signs = (await fault.calls('C_Sign')).length;
-    let total = 0;
-    for (let round = 0; round < 3; round++) {
-      total += await signMixedKeys(hsm, keys, 32, 15); // saturated: the queue is rarely empty
-      total += await signMixedKeys(hsm, keys, 1, 12); // lone requests: idle sessions prepare, switch, end
-    }
+    const total = await signMixedRounds(hsm, keys, { rounds: 3, clients: 32, perClient: 15, lone: 12 });
     const after = hsm.stats();
     expect(after.signs - before.signs).toBe(total);
     expect(after.signsAhead).toBeGreaterThan(before.signsAhead); // the lone requests found some prepared

@@ -35,6 +35,17 @@ async function clearFaults(): Promise<void> {
   await fault.clear();
 }
 
+/** Prepares `k`, then signs with every C_SignInit failing: only a prepared operation can serve it. */
+async function expectServedPrepared(k: HsmKey): Promise<void> {
+  await arm(k);
+  await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
+  try {
+    await signAndVerify(k);
+  } finally {
+    await clearFaults();
+  }
+}
+
 /** Two signs with `k`, then a ping: the single worker armed C_SignInit for `k` before taking the ping. */
 async function arm(k: HsmKey): Promise<void> {
   await signAndVerify(k);
@@ -113,13 +124,7 @@ describe('sign ahead', () => {
     await fault.inject('C_Sign', CKR.DEVICE_REMOVED, 1);
     await signAndVerify(k);
     expect((await fault.calls('C_Finalize')).length).toBe(finals + 1);
-    await arm(k);
-    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
-    try {
-      await signAndVerify(k); // armed on the new generation's session
-    } finally {
-      await clearFaults();
-    }
+    await expectServedPrepared(k); // on the new generation's session
   });
 
   it.each([
@@ -164,13 +169,7 @@ describe('sign ahead', () => {
     expect(errors.some((e) => e.code === 'ERR_HSM_UNAVAILABLE')).toBe(true);
     expect(hsm.stats().outages).toBe(outages + 1);
     await clearFaults();
-    await arm(k);
-    await fault.inject('C_SignInit', CKR.DEVICE_ERROR, 1000);
-    try {
-      await signAndVerify(k); // prepared on the new library's session
-    } finally {
-      await clearFaults();
-    }
+    await expectServedPrepared(k); // on the new library's session
     await signUntilBack(hsm, k);
   });
 
@@ -189,6 +188,36 @@ describe('sign ahead', () => {
       expect(quick.stats().setAside).toBe(0);
       for (let i = 0; i < 3; i++) await signWith(quick, k);
       expect(quick.stats().errors).toBe(0);
+    } finally {
+      await fault.release();
+      await fault.clear();
+      await quick.close();
+    }
+  });
+
+  it('a C_SignInit run ahead that hangs: its session is replaced after a request budget, signing goes on', async () => {
+    const { hsm: quick } = await openThroughFault(token, token.dir, [], { timeoutMs: 300 });
+    const calls = async (fn: string, n: number) => {
+      for (let i = 0; i < 400 && (await fault.calls(fn)).length < n; i++) await sleep(5);
+      expect(await fault.calls(fn)).toHaveLength(n);
+    };
+    try {
+      const k = (await quick.keys()).find((x) => x.curve === 'p256')!;
+      await signWith(quick, k);
+      await fault.hold(1, 1, 'C_SignInit'); // the next sign's own C_SignInit passes, the preparation hangs
+      await signWith(quick, k);
+      await calls('C_SignInit:hold', 1);
+      // Nobody waits on that call, yet the one-session pool would have no session left: the watchdog
+      // sets it aside once the last request's budget (300 ms) has passed and starts a replacement.
+      for (let i = 0; i < 400 && quick.stats().replaced === 0; i++) await sleep(5);
+      expect(quick.stats()).toMatchObject({ replaced: 1, setAside: 1, timeouts: 0, errors: 0 });
+      await signWith(quick, k);
+      await fault.release();
+      await calls('C_SignInit:released', 1);
+      for (let i = 0; i < 400 && quick.stats().setAside > 0; i++) await sleep(5);
+      expect(quick.stats()).toMatchObject({ setAside: 0, sessions: 1 });
+      for (let i = 0; i < 3; i++) await signWith(quick, k);
+      expect(quick.stats()).toMatchObject({ errors: 0, timeouts: 0 });
     } finally {
       await fault.release();
       await fault.clear();

@@ -64,12 +64,17 @@ describe('three signer processes, one PostgreSQL watermark', () => {
     expect(verifySignature(ok[0]!.hex, await publicKey(), signature)).toBe(true);
     const c = new pg.Client(dbUrl);
     await c.connect();
-    const { rows } = await c.query(
-      `SELECT level, signature, signer_id FROM ${WATERMARK_TABLE} WHERE pkh = $1`,
-      [pkh],
-    );
-    await c.end();
-    expect(rows).toEqual([{ level: 50, signature, signer_id: expect.stringMatching(/^server-[abc]$/) }]);
+    try {
+      // The signature is recorded just after the answer (docs/ha.md).
+      const read = async () =>
+        (await c.query(`SELECT level, signature, signer_id FROM ${WATERMARK_TABLE} WHERE pkh = $1`, [pkh]))
+          .rows;
+      await expect
+        .poll(read)
+        .toEqual([{ level: 50, signature, signer_id: expect.stringMatching(/^server-[abc]$/) }]);
+    } finally {
+      await c.end();
+    }
   });
 
   it('one attestation sent to all three, ten times each → one signature everywhere', async () => {

@@ -224,7 +224,7 @@ describe('slow or broken database', () => {
     expect(d.outcome).toBe('signed');
     expect(signer.verify((d as { signature: string }).signature, h1)).toBe(true);
     // Its signature found its reservation replaced by the higher one, and left that alone.
-    expect(await slow.get(k)).toEqual({
+    expect(await other.get(k)).toEqual({
       level: 2,
       round: 0,
       hash: h2,

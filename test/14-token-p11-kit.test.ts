@@ -7,8 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hsm } from '../src/hsm/index.js';
-import { signMixedKeys } from './helpers/mixed-key-load.js';
+import { expectCleanMixedLoad } from './helpers/mixed-key-load.js';
 import { type P11KitServer, startP11KitServer } from './helpers/p11-kit.js';
 import { runCli } from './helpers/signer-process.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
@@ -126,24 +125,14 @@ describe('SoftHSM2 over p11-kit RPC', () => {
     // In process, with the default hsm options (sign ahead on): each preparation and each throw-away
     // signature at a key switch is a round trip through the server.
     Object.assign(process.env, server.env);
-    const hsm = await Hsm.open({
-      library: server.library,
-      tokenLabel: token.tokenLabel,
-      pin: token.pin,
-      sessions: 4,
-    });
-    try {
-      const keys = (await hsm.keys()).filter((k) => k.curve === 'p256' || k.curve === 'secp256k1');
-      expect(keys.map((k) => k.curve).sort()).toEqual(['p256', 'secp256k1']);
-      let total = 0;
-      for (let round = 0; round < 2; round++) {
-        total += await signMixedKeys(hsm, keys, 16, 10);
-        total += await signMixedKeys(hsm, keys, 1, 12);
-      }
-      expect(hsm.stats()).toMatchObject({ signs: total, errors: 0, recycled: 0, timeouts: 0, outages: 0 });
-      expect(hsm.stats().signsAhead).toBeGreaterThan(0); // the token accepted preparations, and they served
-    } finally {
-      await hsm.close();
-    }
+    await expectCleanMixedLoad(
+      { library: server.library, tokenLabel: token.tokenLabel, pin: token.pin, sessions: 4 },
+      (all) => {
+        const keys = all.filter((k) => k.curve === 'p256' || k.curve === 'secp256k1');
+        expect(keys.map((k) => k.curve).sort()).toEqual(['p256', 'secp256k1']);
+        return keys;
+      },
+      { rounds: 2, clients: 16, perClient: 10, lone: 12 },
+    );
   }, 120_000);
 });

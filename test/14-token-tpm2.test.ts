@@ -6,8 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hsm } from '../src/hsm/index.js';
-import { signMixedKeys } from './helpers/mixed-key-load.js';
+import { expectCleanMixedLoad } from './helpers/mixed-key-load.js';
 import { runCli } from './helpers/signer-process.js';
 import { exerciseSigningPath } from './helpers/signing-path.js';
 import { addKey } from './helpers/softhsm.js';
@@ -174,24 +173,13 @@ describe('tpm2-pkcs11 on swtpm', () => {
     // In process, with the default hsm options (sign ahead on): sessions holding a prepared operation on
     // either key while others sign, switch and prepare, all through tpm2-abrmd.
     Object.assign(process.env, tpm.env);
-    const hsm = await Hsm.open({
-      library: tpm.library,
-      tokenLabel: tpm.tokenLabel,
-      pin: tpm.pin,
-      sessions: 3,
-    });
-    try {
-      const keys = await hsm.keys();
-      expect(keys.map((k) => k.label).sort()).toEqual(['gen-p256', 'tool-p256']);
-      let total = 0;
-      for (let round = 0; round < 2; round++) {
-        total += await signMixedKeys(hsm, keys, 8, 6);
-        total += await signMixedKeys(hsm, keys, 1, 9);
-      }
-      expect(hsm.stats()).toMatchObject({ signs: total, errors: 0, recycled: 0, timeouts: 0, outages: 0 });
-      expect(hsm.stats().signsAhead).toBeGreaterThan(0); // the token accepted preparations, and they served
-    } finally {
-      await hsm.close();
-    }
+    await expectCleanMixedLoad(
+      { library: tpm.library, tokenLabel: tpm.tokenLabel, pin: tpm.pin, sessions: 3 },
+      (keys) => {
+        expect(keys.map((k) => k.label).sort()).toEqual(['gen-p256', 'tool-p256']);
+        return keys;
+      },
+      { rounds: 2, clients: 8, perClient: 6, lone: 9 },
+    );
   }, 180_000);
 });

@@ -251,8 +251,9 @@ export class PostgresStore implements WatermarkStore {
           if (verdict === 'sign')
             throw this.unavailable('watermark reservation refused a height above the mark');
           // Another replica's reservation of these very bytes: wait for its signature to be recorded (or
-          // the reservation released), then decide again. One left by a crash refuses at once.
-          if (verdict === 'refuse' && isReservationOf(stored!, req)) {
+          // the reservation released), then decide again. One left by a crash refuses at once, and so does
+          // one of ours: this replica's own reservation on the slot is never in flight while it looks.
+          if (verdict === 'refuse' && isReservationOf(stored!, req) && row.signer_id !== this.signerId) {
             const deadline = Math.min(queuedAt, Date.now() - (row.age_ms ?? 0)) + this.lockTimeout;
             if (await this.changedBefore(client, key, stored!, deadline)) continue;
           }

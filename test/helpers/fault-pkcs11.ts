@@ -36,11 +36,11 @@ export interface FaultLibrary {
   /** The next `count` successful C_Sign calls return a signature with one bit flipped. */
   corrupt(count: number): Promise<void>;
   /**
-   * After `through` more C_Sign calls, the next `count` block (before reaching the token) until release():
-   * a token that stops answering mid-call, as behind a network partition.
+   * After `through` more C_Sign calls (or `fn` calls), the next `count` block (before reaching the token)
+   * until release(): a token that stops answering mid-call, as behind a network partition.
    */
-  hold(count: number, through?: number): Promise<void>;
-  /** Lets every held C_Sign go on to the token. */
+  hold(count: number, through?: number, fn?: 'C_Sign' | 'C_SignInit'): Promise<void>;
+  /** Lets every held call go on to the token. */
   release(): Promise<void>;
   clear(): Promise<void>;
   /** Calls logged so far, e.g. count('C_Login'). */
@@ -94,9 +94,9 @@ export async function buildFaultLibrary(
     async corrupt(count) {
       await writeFile(control, `C_Sign:corrupt 0 ${count}\n`);
     },
-    async hold(count, through = 0) {
+    async hold(count, through = 0, fn = 'C_Sign') {
       await writeFile(holdFile, '');
-      await writeFile(control, `C_Sign:through 0 ${through}\nC_Sign:hold 0 ${count}\n`);
+      await writeFile(control, `${fn}:through 0 ${through}\n${fn}:hold 0 ${count}\n`);
     },
     async release() {
       await rm(holdFile, { force: true });

@@ -3,7 +3,7 @@
 // another would fail the check.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { Hsm, HsmKey } from '../../src/hsm/index.js';
+import { Hsm, type HsmKey, type HsmOptions } from '../../src/hsm/index.js';
 import { verifySignature } from './verify.js';
 
 /**
@@ -32,4 +32,41 @@ export async function signMixedKeys(
     }),
   );
   return verified;
+}
+
+/**
+ * `rounds` times: a burst of `clients` × `perClient` signs (the queue rarely empty), then `lone` signs one
+ * at a time (idle sessions prepare, switch keys, end what they prepared). Returns the signatures made.
+ */
+export async function signMixedRounds(
+  hsm: Hsm,
+  keys: HsmKey[],
+  o: { rounds: number; clients: number; perClient: number; lone: number },
+): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < o.rounds; round++) {
+    total += await signMixedKeys(hsm, keys, o.clients, o.perClient);
+    total += await signMixedKeys(hsm, keys, 1, o.lone);
+  }
+  return total;
+}
+
+/**
+ * Opens `options` (sign ahead left to its default), runs signMixedRounds over the keys `pick` returns and
+ * expects a clean pool: every sign counted, no error, recycle, timeout or outage, and some signatures
+ * served by operations prepared ahead (the token accepted them).
+ */
+export async function expectCleanMixedLoad(
+  options: HsmOptions,
+  pick: (keys: HsmKey[]) => HsmKey[],
+  load: { rounds: number; clients: number; perClient: number; lone: number },
+): Promise<void> {
+  const hsm = await Hsm.open(options);
+  try {
+    const total = await signMixedRounds(hsm, pick(await hsm.keys()), load);
+    expect(hsm.stats()).toMatchObject({ signs: total, errors: 0, recycled: 0, timeouts: 0, outages: 0 });
+    expect(hsm.stats().signsAhead).toBeGreaterThan(0);
+  } finally {
+    await hsm.close();
+  }
 }
