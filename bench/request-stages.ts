@@ -4,6 +4,7 @@
 // generator in its own process. Timestamps come from listeners and wrappers put around the running
 // service's objects here (the socket, the request, the signer, its key, its device) and from the addon's
 // stage trace (native/stage_trace.h): nothing in src/ is traced. Medians per stage, in µs.
+// Environment: SIGN_AHEAD=0 (hsm.sign_ahead false; on by default).
 //   node --import tsx bench/request-stages.ts [SECONDS=5] [ROUNDS=1]
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +51,8 @@ process.env.HSM_PIN = t.pin;
 const closers = new Closers();
 const logger = createLogger({ dest: '/dev/null' });
 try {
-  const config = await loadConfig(productConfig(t.dir, 'stages', t, { backend: 'memory' }, 2));
+  const signAhead = process.env.SIGN_AHEAD === '0' ? false : undefined; // the default: on
+  const config = await loadConfig(productConfig(t.dir, 'stages', t, { backend: 'memory' }, 2, signAhead));
   const { signer, app } = await buildService(config, { closers, logger, warn: () => {} });
 
   // Wrappers on this process's objects only: the signer, each HSM key, the device.

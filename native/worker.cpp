@@ -127,8 +127,10 @@ void Pool::WorkerLoop(Worker *w) {
       w->exited = true;
       return;
     }
-    // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path).
+    // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path). The
+    // hand-over just woke the JS thread, often onto this core: let it run before C_SignInit takes the core.
     if (!arm) continue;
+    sched_yield();
     ArmAhead(w->ws);
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
