@@ -1,10 +1,9 @@
 #include "digest.h"
 
-#include <dlfcn.h>
-
 #include <cstring>
 
 #include "args.h"
+#include "libcrypto.h"
 
 namespace hsm {
 
@@ -32,19 +31,16 @@ struct Digest {
   const void *blake2b = nullptr;  // EVP_MD of BLAKE2B-512, fetched once and kept for the process
 };
 
-template <typename F>
-bool Resolve(F &fn, const char *name) {
-  fn = reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
-  return fn != nullptr;
-}
-
 // Resolved once, from the process's global scope, where the node executable's own OpenSSL comes first.
 const Digest &Lib() {
   static const Digest lib = [] {
     Digest d{};
-    bool ok = Resolve(d.EVP_MD_fetch, "EVP_MD_fetch") && Resolve(d.EVP_MD_CTX_new, "EVP_MD_CTX_new") &&
-              Resolve(d.EVP_MD_CTX_free, "EVP_MD_CTX_free") && Resolve(d.EVP_DigestInit_ex2, "EVP_DigestInit_ex2") &&
-              Resolve(d.EVP_DigestUpdate, "EVP_DigestUpdate") && Resolve(d.EVP_DigestFinal_ex, "EVP_DigestFinal_ex");
+    bool ok = ResolveLibcrypto(d.EVP_MD_fetch, "EVP_MD_fetch") &&
+              ResolveLibcrypto(d.EVP_MD_CTX_new, "EVP_MD_CTX_new") &&
+              ResolveLibcrypto(d.EVP_MD_CTX_free, "EVP_MD_CTX_free") &&
+              ResolveLibcrypto(d.EVP_DigestInit_ex2, "EVP_DigestInit_ex2") &&
+              ResolveLibcrypto(d.EVP_DigestUpdate, "EVP_DigestUpdate") &&
+              ResolveLibcrypto(d.EVP_DigestFinal_ex, "EVP_DigestFinal_ex");
     if (ok) d.blake2b = d.EVP_MD_fetch(nullptr, "BLAKE2B-512", nullptr);
     return d;
   }();

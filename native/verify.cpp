@@ -1,9 +1,8 @@
 #include "verify.h"
 
-#include <dlfcn.h>
-
 #include <mutex>
 
+#include "libcrypto.h"
 #include "verify_secp256k1.h"
 
 namespace hsm {
@@ -28,23 +27,21 @@ struct Crypto {
   bool ok = false;
 };
 
-template <typename F>
-bool Resolve(F &fn, const char *name) {
-  fn = reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
-  return fn != nullptr;
-}
-
 // Resolved once, from the process's global scope: the node executable's own OpenSSL comes first there,
 // before any libcrypto a vendor PKCS#11 library may have loaded.
 const Crypto &Lib() {
   static const Crypto lib = [] {
     Crypto c{};
-    c.ok = Resolve(c.d2i_PUBKEY, "d2i_PUBKEY") && Resolve(c.EVP_PKEY_free, "EVP_PKEY_free") &&
-           Resolve(c.EVP_PKEY_CTX_new, "EVP_PKEY_CTX_new") && Resolve(c.EVP_PKEY_CTX_free, "EVP_PKEY_CTX_free") &&
-           Resolve(c.EVP_PKEY_verify_init, "EVP_PKEY_verify_init") && Resolve(c.EVP_PKEY_verify, "EVP_PKEY_verify") &&
-           Resolve(c.EVP_MD_CTX_new, "EVP_MD_CTX_new") && Resolve(c.EVP_MD_CTX_free, "EVP_MD_CTX_free") &&
-           Resolve(c.EVP_DigestVerifyInit, "EVP_DigestVerifyInit") && Resolve(c.EVP_DigestVerify, "EVP_DigestVerify") &&
-           Resolve(c.ERR_clear_error, "ERR_clear_error");
+    c.ok = ResolveLibcrypto(c.d2i_PUBKEY, "d2i_PUBKEY") && ResolveLibcrypto(c.EVP_PKEY_free, "EVP_PKEY_free") &&
+           ResolveLibcrypto(c.EVP_PKEY_CTX_new, "EVP_PKEY_CTX_new") &&
+           ResolveLibcrypto(c.EVP_PKEY_CTX_free, "EVP_PKEY_CTX_free") &&
+           ResolveLibcrypto(c.EVP_PKEY_verify_init, "EVP_PKEY_verify_init") &&
+           ResolveLibcrypto(c.EVP_PKEY_verify, "EVP_PKEY_verify") &&
+           ResolveLibcrypto(c.EVP_MD_CTX_new, "EVP_MD_CTX_new") &&
+           ResolveLibcrypto(c.EVP_MD_CTX_free, "EVP_MD_CTX_free") &&
+           ResolveLibcrypto(c.EVP_DigestVerifyInit, "EVP_DigestVerifyInit") &&
+           ResolveLibcrypto(c.EVP_DigestVerify, "EVP_DigestVerify") &&
+           ResolveLibcrypto(c.ERR_clear_error, "ERR_clear_error");
     return c;
   }();
   return lib;

@@ -8,24 +8,24 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PREALLOCATE_BYTES } from '../src/watermark/append-log.js';
 import { StoreUnavailableError } from '../src/watermark/errors.js';
-import { FileStore, LOG_NAME, WatermarkOpenError } from '../src/watermark/file-store.js';
+import {
+  FileStore,
+  type FileStoreOptions,
+  LOG_NAME,
+  WatermarkOpenError,
+} from '../src/watermark/file-store.js';
 import { encodeBatch, LOG_HEADER, parseLog } from '../src/watermark/log-format.js';
 import { openStore } from '../src/watermark/open-store.js';
 import { RESERVED } from '../src/watermark/rule.js';
 import type { SlotKey } from '../src/watermark/store.js';
-import { CountingSigner, PKH2, pkhN, request, slot, tempDir } from './helpers/watermark.js';
+import { CountingSigner, FileStores, PKH2, pkhN, request, slot, tempDir } from './helpers/watermark.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let logPath: string;
 let hsm: CountingSigner;
-const open: FileStore[] = [];
-
-async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promise<FileStore> {
-  const s = await FileStore.open(dir, { onRecovery: () => {}, ...opts });
-  open.push(s);
-  return s;
-}
+const stores = new FileStores(() => dir);
+const openFile = (opts?: FileStoreOptions) => stores.open(opts);
 
 /** Where each batch of a log starts (its length field; log-format.ts), up to the zeros written ahead. */
 function batchStarts(buf: Buffer): number[] {
@@ -58,7 +58,7 @@ beforeEach(async () => {
   hsm = new CountingSigner();
 });
 afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
+  await stores.closeAll();
   await cleanup();
 });
 

@@ -10,24 +10,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../src/watermark/errors.js';
-import { FileStore, LOG_NAME } from '../src/watermark/file-store.js';
+import { FileStore, type FileStoreOptions, LOG_NAME } from '../src/watermark/file-store.js';
 import { parseLog } from '../src/watermark/log-format.js';
 import { MemoryStore } from '../src/watermark/memory-store.js';
 import { RESERVED } from '../src/watermark/rule.js';
 import type { Mark, SlotKey } from '../src/watermark/store.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
-import { CountingSigner, pkhN, request, slot, tempDir } from './helpers/watermark.js';
+import { CountingSigner, FileStores, pkhN, request, slot, tempDir } from './helpers/watermark.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let hsm: CountingSigner;
-const open: FileStore[] = [];
-
-async function openFile(opts: Parameters<typeof FileStore.open>[1] = {}): Promise<FileStore> {
-  const s = await FileStore.open(dir, { onRecovery: () => {}, ...opts });
-  open.push(s);
-  return s;
-}
+const stores = new FileStores(() => dir);
+const openFile = (opts?: FileStoreOptions) => stores.open(opts);
 
 /** The slot's last entry in the log on disk (what a restart would read). */
 function lastOnDisk(s: SlotKey): Mark | undefined {
@@ -40,7 +35,7 @@ beforeEach(async () => {
   hsm = new CountingSigner();
 });
 afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
+  await stores.closeAll();
   await cleanup();
 });
 
@@ -137,7 +132,6 @@ describe('writing the height ahead: order in process', () => {
     const again = await store.signOnce(s, r, hsm.signer(r));
     expect(again).toEqual({ outcome: 'repeat', signature: d.outcome === 'signed' ? d.signature : '' });
     await store.close();
-    open.length = 0;
     expect(lastOnDisk(s)?.signature).toBe(d.outcome === 'signed' ? d.signature : '');
   });
 

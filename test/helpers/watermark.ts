@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
+import { FileStore, type FileStoreOptions } from '../../src/watermark/file-store.js';
 import type { SlotKey } from '../../src/watermark/store.js';
 
 export const MAINNET = 'NetXdQprcVkpaWU';
@@ -64,5 +65,22 @@ export class CountingSigner {
 
   verify(signature: string, req: TestRequest): boolean {
     return p256.verify(hexToBytes(signature), req.bytes, this.publicKey);
+  }
+}
+
+/** File stores a test opens on its directory (quiet about recovery); closeAll() after each test. */
+export class FileStores {
+  private readonly opened: FileStore[] = [];
+
+  constructor(private readonly dirOf: () => string) {}
+
+  async open(opts: FileStoreOptions = {}): Promise<FileStore> {
+    const s = await FileStore.open(this.dirOf(), { onRecovery: () => {}, ...opts });
+    this.opened.push(s);
+    return s;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const s of this.opened.splice(0)) await s.close();
   }
 }
