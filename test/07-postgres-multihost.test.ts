@@ -116,7 +116,17 @@ describe('watermark.url with several servers', () => {
       await sql(pair.primary.url, 'SELECT pg_reload_conf()');
     }
     try {
-      await store.check();
+      // The reload reaches each session at its next command, and not always before it: poll.
+      await expect
+        .poll(
+          () =>
+            store.check().then(
+              () => 'ok',
+              (e: Error) => e.message,
+            ),
+          { timeout: 5000 },
+        )
+        .toBe('ok');
     } finally {
       await store.close();
     }
