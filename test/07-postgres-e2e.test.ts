@@ -35,7 +35,9 @@ beforeAll(async () => {
     );
     return file;
   });
-  servers = await Promise.all(configs.map((c) => startSigner(c)));
+  // One after the other: SoftHSM2 processes opening one token directory at the same moment can read it
+  // while another rewrites its token file, and then see no token.
+  for (const c of configs) servers.push(await startSigner(c));
 });
 
 afterAll(async () => {
