@@ -17,7 +17,7 @@ import { blockWith, consensus } from './helpers/tezos-vectors.js';
 let db: PgServer;
 let dbUrl: string;
 let pkh: string;
-let servers: SignerProcess[] = [];
+const servers: SignerProcess[] = [];
 
 beforeAll(async () => {
   db = await startPostgres();
