@@ -17,6 +17,7 @@ import { PrimaryTracker } from './postgres-primary.js';
 import { migrate, WATERMARK_TABLE } from './postgres-schema.js';
 import { parseStoreUrl } from './postgres-url.js';
 import { decide, type Height, RESERVED } from './rule.js';
+import { settleSign } from './settle-sign.js';
 import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, KINDS, normaliseMark, slotId } from './validate.js';
@@ -41,9 +42,6 @@ interface LockedRow extends Row {
 
 /** What a request came to before its answer, and what is left to do after it (record or release). */
 type Outcome = ({ decision: Decision } | { error: unknown }) & { after?: () => Promise<void> };
-
-/** sign()'s result, settled: a failed or malformed signature is a value here, never an unhandled rejection. */
-type Signed = { ok: true; signature: string } | { ok: false; error: unknown };
 
 // The statements. Named, so each connection parses and plans them once and then only binds values (pg
 // prepares a named statement on first use per connection); a request's statements go out pipelined
@@ -241,7 +239,7 @@ export class PostgresStore implements WatermarkStore {
     try {
       const key = [slot.chainId, slot.pkh, slot.kind];
       const known = this.known.get(id);
-      let signing = known === undefined || decide(known, req) === 'sign' ? settle(sign) : null;
+      let signing = known === undefined || decide(known, req) === 'sign' ? settleSign(sign) : null;
       for (;;) {
         const { row, reserved } = await this.reserve(client, key, req, !this.known.has(id));
         const stored = toMark(row);
@@ -264,7 +262,7 @@ export class PostgresStore implements WatermarkStore {
         }
         const mine = normaliseMark({ ...req, signature: RESERVED });
         this.known.set(id, mine);
-        signing ??= settle(sign);
+        signing ??= settleSign(sign);
         const signed = await signing;
         handedOver = true;
         if (!signed.ok) {
@@ -564,22 +562,6 @@ export class PostgresStore implements WatermarkStore {
  */
 export function defaultPoolSize(hsmSessions: number): number {
   return hsmSessions + 2;
-}
-
-/** Runs sign() at once; its result or failure as a value (checked: a non-empty string). */
-function settle(sign: () => Promise<string>): Promise<Signed> {
-  return Promise.resolve()
-    .then(sign)
-    .then(
-      (signature): Signed =>
-        typeof signature === 'string' && signature.length > 0
-          ? { ok: true, signature }
-          : {
-              ok: false,
-              error: new TypeError('watermark: sign() must resolve to a non-empty signature string'),
-            },
-      (error: unknown): Signed => ({ ok: false, error }),
-    );
 }
 
 /** A reservation (no signature recorded yet) of exactly these bytes at this height. */

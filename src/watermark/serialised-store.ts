@@ -3,6 +3,7 @@
 // the signature. Only the persistence differs.
 
 import { decide, type Height, RESERVED } from './rule.js';
+import { settleSign } from './settle-sign.js';
 import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, normaliseMark, slotId } from './validate.js';
@@ -55,25 +56,21 @@ export abstract class SerialisedStore implements WatermarkStore {
       // The height is written ahead (a reservation) while the device signs, so a request costs the
       // longer of the two rather than their sum (docs/watermark.md, "Writing the height ahead"). The
       // signature is released only once both are done: its height is durable before it leaves.
-      const reserved = this.write(slot, id, {
-        level: req.level,
-        round: req.round,
-        hash: req.hash.toLowerCase(),
-        signature: RESERVED,
-      });
-      const signed = callSign(sign);
-      const [wrote, got] = await Promise.allSettled([reserved, signed]);
-      if (wrote.status === 'rejected') throw wrote.reason; // the old mark is untouched (write())
-      if (got.status === 'rejected') {
+      const reserved = this.write(slot, id, normaliseMark({ ...req, signature: RESERVED }));
+      const [wrote, signed] = await Promise.all([
+        reserved.then(
+          () => null,
+          (error: unknown) => ({ error }),
+        ),
+        settleSign(sign),
+      ]);
+      if (wrote !== null) throw wrote.error; // the old mark is untouched (write())
+      if (!signed.ok) {
         this.release(slot, id, stored);
-        throw got.reason;
+        throw signed.error;
       }
-      const signature = got.value;
-      if (typeof signature !== 'string' || signature.length === 0) {
-        this.release(slot, id, stored);
-        throw new TypeError('watermark: sign() must resolve to a non-empty signature string');
-      }
-      this.record(slot, id, normaliseMark({ level: req.level, round: req.round, hash: req.hash, signature }));
+      const { signature } = signed;
+      this.record(slot, id, normaliseMark({ ...req, signature }));
       return { outcome: 'signed', signature };
     });
   }
@@ -96,9 +93,4 @@ export abstract class SerialisedStore implements WatermarkStore {
       await this.write(slot, id, normaliseMark(mark));
     });
   }
-}
-
-/** sign() as a promise even when it throws before returning one. */
-async function callSign(sign: () => Promise<string>): Promise<string> {
-  return sign();
 }
