@@ -14,6 +14,7 @@
 #include "stage_trace.h"
 #include "token.h"
 #include "verify.h"
+#include "verify_p256.h"
 
 namespace hsm {
 
@@ -100,7 +101,8 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   bool ok = (kind == "slot" ? IsArg(o.Get("value"), Arg::BigInt)
                             : (kind == "label" || kind == "serial") && IsArg(o.Get("value"), Arg::String)) &&
             IsArg(o.Get("library"), Arg::String) && IsArg(o.Get("pin"), Arg::String) &&
-            IsArg(o.Get("sessions"), Arg::Number) && IsArg(o.Get("maxQueue"), Arg::Number);
+            IsArg(o.Get("sessions"), Arg::Number) && IsArg(o.Get("maxQueue"), Arg::Number) &&
+            IsArg(o.Get("verifyTables"), Arg::Number);
   if (!ok) throw Napi::TypeError::New(info.Env(), "open: options of the wrong shape");
   TokenSelector sel;
   if (kind == "slot") {
@@ -116,6 +118,7 @@ Napi::Value JsOpen(const Napi::CallbackInfo &info) {
   options.sign_ahead = o.Get("signAhead").ToBoolean().Value();
   options.verify_signatures = o.Get("verifySignatures").ToBoolean().Value();
   options.max_queue = o.Get("maxQueue").As<Napi::Number>().Uint32Value();
+  options.verify_tables = o.Get("verifyTables").As<Napi::Number>().Uint32Value();
   auto *w = new OpenWorker(info.Env(), o.Get("library").As<Napi::String>().Utf8Value(), sel,
                            o.Get("pin").As<Napi::String>().Utf8Value(), options);
   return w->Start();
@@ -175,6 +178,43 @@ Napi::Value JsVerifyRepeat(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(passed));
 }
 
+// verifyKeys(curve, publicKeys, data, signatures, tables) -> boolean[] | null: tests and benches (test/01-hsm-verify,
+// bench/verify.ts). Checks signatures[i] over data[i] with key i mod publicKeys.length, each key parsed once as
+// keys() registers it; `tables`: P-256 keys through their table of multiples, built before the first check
+// (verify_p256.h), else as a key before its table. Null when a key is refused or a table cannot be built.
+Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
+  CheckArgs(info, "verifyKeys", {Arg::String, Arg::Array, Arg::Array, Arg::Array, Arg::Boolean});
+  Napi::Env env = info.Env();
+  std::string curve = info[0].As<Napi::String>().Utf8Value();
+  auto copy = [&](Napi::Value v) {
+    if (!IsArg(v, Arg::Bytes)) throw Napi::TypeError::New(env, "verifyKeys: arrays of Uint8Array expected");
+    auto b = v.As<Napi::Uint8Array>();
+    return Bytes(b.Data(), b.Data() + b.ByteLength());
+  };
+  auto list = [&](Napi::Value v) {
+    Napi::Array a = v.As<Napi::Array>();
+    std::vector<Bytes> out;
+    for (uint32_t i = 0; i < a.Length(); i++) out.push_back(copy(a.Get(i)));
+    return out;
+  };
+  std::vector<Bytes> points = list(info[1]), data = list(info[2]), sigs = list(info[3]);
+  if (points.empty() || data.size() != sigs.size()) throw Napi::TypeError::New(env, "verifyKeys: array lengths");
+  bool tables = info[4].As<Napi::Boolean>().Value();
+  auto store = tables ? std::make_shared<P256Tables>(points.size()) : nullptr;
+  std::vector<std::shared_ptr<const VerifyKey>> keys;
+  for (const Bytes &p : points) {
+    if (store != nullptr && curve == "p256" && !store->BuildNow(p)) return env.Null();
+    keys.push_back(VerifyKey::Create(curve, p, store));
+    if (keys.back() == nullptr) return env.Null();
+  }
+  Napi::Array out = Napi::Array::New(env, data.size());
+  for (size_t i = 0; i < data.size(); i++) {
+    const Bytes &s = sigs[i];
+    out.Set(i, keys[i % keys.size()]->Verify(data[i].data(), data[i].size(), s.data(), s.size()));
+  }
+  return out;
+}
+
 // stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of
 // each stage (stage_trace.h order, 0 where not reached) of the last sign settled while they were on.
 Napi::Value JsStageTrace(const Napi::CallbackInfo &info) {
@@ -203,6 +243,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ecdsaRawToDer", Napi::Function::New(env, JsEcdsaRawToDer));
   exports.Set("verify", Napi::Function::New(env, JsVerify));
   exports.Set("verifyRepeat", Napi::Function::New(env, JsVerifyRepeat));
+  exports.Set("verifyKeys", Napi::Function::New(env, JsVerifyKeys));
   exports.Set("stageTrace", Napi::Function::New(env, JsStageTrace));
   exports.Set("PoolHandle", PoolHandle::Define(env));
   RegisterFileLock(env, exports);

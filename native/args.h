@@ -8,7 +8,7 @@
 
 namespace hsm {
 
-enum class Arg { Number, String, Boolean, Bytes, Function, Object, BigInt };
+enum class Arg { Number, String, Boolean, Bytes, Function, Object, BigInt, Array };
 
 inline bool IsArg(Napi::Value v, Arg kind) {
   switch (kind) {
@@ -26,6 +26,8 @@ inline bool IsArg(Napi::Value v, Arg kind) {
       return v.IsObject();
     case Arg::BigInt:
       return v.IsBigInt();
+    case Arg::Array:
+      return v.IsArray();
   }
   return false;
 }

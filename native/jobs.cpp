@@ -95,7 +95,7 @@ void KeysJob::Attempt(JobContext &ctx) {
     const KeyInfo &k = keys_[i];
     // Keys needing a PIN per signature (CKA_ALWAYS_AUTHENTICATE) cannot be used unattended.
     if (k.pub.curve.empty() || k.always_authenticate) continue;
-    std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(k.pub.curve, k.pub.point);
+    std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(k.pub.curve, k.pub.point, ctx.pool.verify_tables());
     if (verify == nullptr && NativeVerifyAvailable()) {
       keys_[i].pub.error =
           "signature verification refuses the public key (not a point on the curve)";  // no signature of it could be
@@ -120,7 +120,7 @@ void GenerateJob::Attempt(JobContext &ctx) {
   if (key_.pub.curve.empty()) {
     throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "generated key has an unreadable public point");
   }
-  std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(key_.pub.curve, key_.pub.point);
+  std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(key_.pub.curve, key_.pub.point, ctx.pool.verify_tables());
   if (verify == nullptr && NativeVerifyAvailable()) {
     throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair",
                         "signature verification refuses the generated public key");

@@ -45,6 +45,7 @@ std::shared_ptr<Pool> Pool::Open(const std::string &library, const TokenSelector
   pool->session_count_ = std::max<size_t>(1, sessions);
   pool->sign_ahead_ = options.sign_ahead;
   pool->verify_signatures_ = options.verify_signatures;
+  pool->verify_tables_ = std::make_shared<P256Tables>(options.verify_tables);
   pool->max_queue_ = options.max_queue;
   pool->workers_.resize(pool->session_count_);
   for (auto &w : pool->workers_) pool->EnsureReady(w.ws);  // open eagerly: fail now, not at first sign
@@ -95,9 +96,9 @@ void Pool::CloseSessions() {
 
 PoolStats Pool::Stats() const {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  return {session_count_,   busy_,           queue_.size(),   recycled_.load(),   signs_.load(),
-          errors_.load(),   outage_.down(),  outage_.count(), timeouts_.load(),   queue_full_.load(),
-          replaced_.load(), set_aside_live_, max_queue_,      signs_ahead_.load()};
+  return {session_count_,   busy_,           queue_.size(),   recycled_.load(),    signs_.load(),
+          errors_.load(),   outage_.down(),  outage_.count(), timeouts_.load(),    queue_full_.load(),
+          replaced_.load(), set_aside_live_, max_queue_,      signs_ahead_.load(), verify_tables_->built()};
 }
 
 int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,

@@ -22,6 +22,7 @@
 #include "sign_ahead.h"
 #include "token.h"
 #include "verify.h"
+#include "verify_p256.h"
 
 namespace hsm {
 
@@ -31,6 +32,7 @@ struct PoolOptions {
   bool sign_ahead = false;        // an idle worker runs C_SignInit for its next sign (sign_ahead.h)
   bool verify_signatures = true;  // false: sign jobs skip the check after C_Sign (the caller verifies)
   size_t max_queue = SIZE_MAX;    // jobs waiting for a session beyond this are refused (ERR_HSM_BUSY)
+  size_t verify_tables = 64;      // P-256 keys given a table of multiples for their check (verify_p256.h)
 };
 
 struct PoolStats {
@@ -38,7 +40,8 @@ struct PoolStats {
   bool unavailable;  // in an outage (outage.h)
   size_t outages;
   size_t timeouts, queue_full, replaced, set_aside, max_queue;
-  size_t signs_ahead;  // signs served by an operation initialised ahead (sign_ahead.h)
+  size_t signs_ahead;    // signs served by an operation initialised ahead (sign_ahead.h)
+  size_t verify_tables;  // P-256 tables built (verify_p256.h)
 };
 
 // Per-worker session state; touched only by its worker thread.
@@ -111,6 +114,8 @@ class Pool {
   }
   bool closing() const { return closing_.load(); }
   bool verifies_signatures() const { return verify_signatures_; }
+  // Where the keys registered by this pool's jobs keep their P-256 tables (VerifyKey::Create).
+  const std::shared_ptr<P256Tables> &verify_tables() const { return verify_tables_; }
 
   // Key handle cache, valid for one pool generation: a lookup per sign would double the token round trips,
   // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id.
@@ -155,6 +160,7 @@ class Pool {
   size_t session_count_ = 1;
   bool sign_ahead_ = false;
   bool verify_signatures_ = true;
+  std::shared_ptr<P256Tables> verify_tables_ = std::make_shared<P256Tables>(0);
   CK_ULONG max_sessions_ = CK_EFFECTIVELY_INFINITE;
 
   std::mutex state_mu_;  // guards the fields below (order: module gate, then state_mu_)

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "libcrypto.h"
+#include "verify_p256.h"
 #include "verify_secp256k1.h"
 
 namespace hsm {
@@ -113,7 +114,8 @@ class OpenSslKey final : public VerifyKey {
 
 bool NativeVerifyAvailable() { return Lib().ok; }
 
-std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, const Bytes &point) {
+std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, const Bytes &point,
+                                                   std::shared_ptr<P256Tables> tables) {
   const Crypto &c = Lib();
   // secp256k1 does not need OpenSSL, but one flag says whether the addon verifies (the signer then
   // verifies every curve in JS instead): without OpenSSL, no curve is verified here.
@@ -125,7 +127,11 @@ std::shared_ptr<const VerifyKey> VerifyKey::Create(const std::string &curve, con
   void *pkey = c.d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
   c.ERR_clear_error();
   if (pkey == nullptr) return nullptr;
-  return std::make_shared<const OpenSslKey>(pkey, curve == "ed25519");
+  auto key = std::make_shared<const OpenSslKey>(pkey, curve == "ed25519");
+  // The EVP key stays behind the table path: checks until the table is built, and any the table path
+  // cannot finish.
+  if (curve == "p256" && tables != nullptr) return CreateP256Key(std::move(key), point, std::move(tables));
+  return key;
 }
 
 OpenSslKey::~OpenSslKey() {

@@ -14,6 +14,8 @@
 
 namespace hsm {
 
+class P256Tables;
+
 // True when every libcrypto function needed was found in the process (Node's official builds export them).
 bool NativeVerifyAvailable();
 
@@ -22,8 +24,10 @@ bool NativeVerifyAvailable();
 class VerifyKey {
  public:
   // `curve` and `point` as ParsePublicKey returns them. Null when native verification is unavailable or
-  // the key is refused (e.g. a point not on the curve).
-  static std::shared_ptr<const VerifyKey> Create(const std::string &curve, const Bytes &point);
+  // the key is refused (e.g. a point not on the curve). A P-256 key given `tables` (its pool's) gets a
+  // table of multiples of its point there once it has signed (verify_p256.h).
+  static std::shared_ptr<const VerifyKey> Create(const std::string &curve, const Bytes &point,
+                                                 std::shared_ptr<P256Tables> tables = nullptr);
   virtual ~VerifyKey() = default;
   VerifyKey(const VerifyKey &) = delete;
   VerifyKey &operator=(const VerifyKey &) = delete;

@@ -127,6 +127,12 @@ void Pool::WorkerLoop(Worker *w) {
       w->exited = true;
       return;
     }
+    // A key's first check asked for its P-256 table (verify_p256.h): build it here, after the hand-over, so
+    // no answer already computed waits for it; the JS thread that the hand-over woke runs first.
+    if (verify_tables_->HasWanted()) {
+      sched_yield();
+      verify_tables_->BuildWanted();
+    }
     // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path). The
     // hand-over just woke the JS thread, often onto this core: let it run before C_SignInit takes the core.
     if (!arm) continue;

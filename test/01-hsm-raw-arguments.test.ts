@@ -25,6 +25,7 @@ beforeAll(async () => {
     signAhead: false,
     verifySignatures: true,
     maxQueue: 16,
+    verifyTables: 64,
     timeoutMs: 0,
   });
 });

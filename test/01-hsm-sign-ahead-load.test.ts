@@ -98,6 +98,7 @@ describe('sign ahead under load', () => {
       signAhead: true,
       verifySignatures: true,
       maxQueue: 16,
+      verifyTables: 64,
       timeoutMs: 0,
     });
     try {

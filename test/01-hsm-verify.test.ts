@@ -1,11 +1,20 @@
 // Native verification of every HSM signature (native/verify.cpp): the DER encoder against OpenSSL's own
-// output, the check itself against @noble/curves signatures, and a device that corrupts its signatures
-// (fault-injecting PKCS#11 wrapper in front of SoftHSM2), directly and through the HTTP API.
-import { sign as cryptoSign, verify as cryptoVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+// output, the check itself against @noble/curves signatures, P-256 through its table of multiples
+// (native/verify_p256.cpp) against node:crypto and on SoftHSM2's signatures, the pool's table budget, and a
+// device that corrupts its signatures (fault-injecting PKCS#11 wrapper in front of SoftHSM2), directly and
+// through the HTTP API.
+import {
+  createHash,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Hsm, type HsmKey, Pkcs11Error } from '../src/hsm/index.js';
 import { addon } from '../src/hsm/native.js';
 import { instrumentDevice } from '../src/metrics/instrumented-device.js';
@@ -195,6 +204,194 @@ describe('native verification (the process OpenSSL; libsecp256k1 for secp256k1)'
   });
 });
 
+describe('P-256 through a table of multiples of the key (native/verify_p256.cpp)', () => {
+  const n = p256.Point.Fn.ORDER;
+  const be32 = (x: bigint) => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+  const compressed = (key: KeyObject) =>
+    p256.Point.fromBytes(key.export({ format: 'der', type: 'spki' }).subarray(-65)).toBytes(true);
+  const sha256 = (m: Uint8Array) => createHash('sha256').update(m).digest();
+  /** The table path and the path of a key without one, each over the same items. */
+  const both = (pk: Uint8Array, data: Uint8Array[], sigs: Uint8Array[]) => {
+    const table = addon.verifyKeys('p256', [pk], data, sigs, true);
+    const plain = addon.verifyKeys('p256', [pk], data, sigs, false);
+    expect(table).not.toBeNull();
+    expect(plain).not.toBeNull();
+    return { table: table!, plain: plain! };
+  };
+
+  it('agrees with node:crypto.verify on random keys, digests and corruptions of their signatures', () => {
+    // node:crypto signs and verifies sha256(m): the ECDSA digest handed to the addon is that hash.
+    let accepted = 0;
+    let refused = 0;
+    for (let k = 0; k < 8; k++) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+      const pk = compressed(publicKey);
+      const msgs: Buffer[] = [];
+      const sigs: Uint8Array[] = [];
+      for (let i = 0; i < 24; i++) {
+        const m = randomBytes(1 + (i % 40));
+        const sig = cryptoSign('sha256', m, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+        const r = BigInt(`0x${sig.subarray(0, 32).toString('hex')}`);
+        const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+        const flipped = Buffer.from(sig);
+        flipped[Math.floor(Math.random() * 64)]! ^= 1 << Math.floor(Math.random() * 8);
+        const otherMsg = Buffer.from(m);
+        otherMsg[Math.floor(Math.random() * m.length)]! ^= 1 << Math.floor(Math.random() * 8);
+        const random = randomBytes(64);
+        for (const [msg, v] of [
+          [m, sig],
+          [m, Buffer.concat([be32(r), be32(n - s)])], // the high-S (or low-S) twin: valid ECDSA too
+          [m, flipped],
+          [otherMsg, sig],
+          [m, cryptoSign('sha256', m, { key: stranger, dsaEncoding: 'ieee-p1363' })],
+          [m, Buffer.concat([be32(s), be32(r)])],
+          [m, Buffer.concat([be32(r), be32(s + 1n < n ? s + 1n : 1n)])],
+          [m, random],
+        ] as const) {
+          msgs.push(msg);
+          sigs.push(v);
+        }
+      }
+      const { table, plain } = both(pk, msgs.map(sha256), sigs);
+      for (let i = 0; i < msgs.length; i++) {
+        const want = cryptoVerify(
+          'sha256',
+          msgs[i]!,
+          { key: publicKey, dsaEncoding: 'ieee-p1363' },
+          sigs[i]!,
+        );
+        expect([table[i], plain[i]]).toEqual([want, want]);
+        if (want) accepted++;
+        else refused++;
+      }
+    }
+    expect(accepted).toBe(8 * 24 * 2); // every signature and its twin
+    expect(refused).toBeGreaterThanOrEqual(8 * 24 * 5);
+  });
+
+  it('refuses r or s out of [1, n − 1] and lengths other than 64 bytes', () => {
+    const sk = p256.utils.randomSecretKey();
+    const pk = p256.getPublicKey(sk, true);
+    const digest = randomBytes(32);
+    const sig = p256.Signature.fromBytes(p256.sign(digest, sk, { prehash: false }), 'compact');
+    const cases = [
+      [sig.r, 0n],
+      [0n, sig.s],
+      [n, sig.s],
+      [sig.r, n],
+      [sig.r + n, sig.s], // < 2^256 and the same r modulo n: refused as out of range, as OpenSSL does
+      [sig.r, sig.s + n],
+      [(1n << 256n) - 1n, sig.s],
+      [sig.r, (1n << 256n) - 1n],
+    ].filter(([r, s]) => r! < 1n << 256n && s! < 1n << 256n);
+    const sigs: Uint8Array[] = cases.map(([r, s]) => Buffer.concat([be32(r!), be32(s!)]));
+    sigs.push(sig.toBytes('compact').subarray(0, 63), new Uint8Array(65), new Uint8Array(0));
+    const { table, plain } = both(
+      pk,
+      sigs.map(() => digest),
+      sigs,
+    );
+    expect(table).toEqual(sigs.map(() => false));
+    expect(plain).toEqual(table);
+    expect(both(pk, [digest], [sig.toBytes('compact')]).table).toEqual([true]);
+    // A digest of another length goes to OpenSSL's EVP path, which takes the digest as given.
+    const longer = Buffer.concat([digest, randomBytes(16)]);
+    const { table: t2, plain: p2 } = both(
+      pk,
+      [longer, digest.subarray(0, 31)],
+      [sig.toBytes('compact'), sig.toBytes('compact')],
+    );
+    expect(t2).toEqual(p2);
+  });
+
+  describe('on SoftHSM2', () => {
+    let token: TestToken;
+    let hsm: Hsm;
+
+    beforeAll(async () => {
+      token = await createToken({
+        label: 'verify-p256',
+        keys: [1, 2, 3, 4, 5].map((i) => ({ curve: 'p256' as const, label: `tz3-${i}`, id: `3${i}` })),
+      });
+      Object.assign(process.env, token.env);
+      hsm = await Hsm.open({
+        library: token.library,
+        tokenLabel: token.tokenLabel,
+        pin: token.pin,
+        sessions: 2,
+        verifyTables: 2,
+      });
+    });
+
+    afterAll(async () => {
+      await hsm?.close();
+      await token?.cleanup();
+    });
+
+    it('signatures verify and leave; beyond the table budget too; the table path refuses tampered ones', async () => {
+      const keys = await hsm.keys();
+      expect(keys).toHaveLength(5);
+      expect(hsm.stats().verifyTables).toBe(0); // none before a key signs
+      const signed: Array<{ key: HsmKey; digest: Uint8Array; sig: Uint8Array }> = [];
+      for (let round = 0; round < 4; round++) {
+        for (const key of keys) {
+          const digest = randomBytes(32);
+          const sig = await hsm.sign(key, digest);
+          expect(verifySignature(key, digest, sig)).toBe(true);
+          signed.push({ key, digest, sig });
+        }
+        // The first keys to sign get their tables after that sign's answer; the budget stops at two.
+        if (round === 0) await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(2));
+      }
+      expect(hsm.stats().verifyTables).toBe(2);
+      expect(hsm.stats().errors).toBe(0);
+
+      const other = p256.getPublicKey(p256.utils.randomSecretKey(), true);
+      for (const { key, digest, sig } of signed.slice(0, 5)) {
+        const r = BigInt(`0x${Buffer.from(sig.subarray(0, 32)).toString('hex')}`);
+        const s = BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`);
+        const flip = (at: number) => {
+          const b = Uint8Array.from(sig);
+          b[at]! ^= 0x04;
+          return b;
+        };
+        const variants: Array<[Uint8Array, Uint8Array, boolean]> = [
+          [digest, sig, true],
+          [digest, Buffer.concat([be32(r), be32(n - s)]), true], // high-S twin: accepted, as OpenSSL does
+          [digest, flip(7), false],
+          [digest, flip(40), false],
+          [Uint8Array.from(digest, (b, i) => (i === 9 ? b ^ 1 : b)), sig, false],
+          [digest, Buffer.concat([be32(0n), be32(s)]), false],
+          [digest, Buffer.concat([be32(r), be32(0n)]), false],
+          [digest, Buffer.concat([be32(n), be32(s)]), false],
+          [digest, Buffer.concat([be32(r), be32(n)]), false],
+          [digest, Buffer.concat([be32(r + n < 1n << 256n ? r + n : n + 1n), be32(s)]), false],
+          [digest, Buffer.concat([be32(r), be32(s + n < 1n << 256n ? s + n : n + 1n)]), false],
+          [signed[5]!.digest, signed[5]!.sig, key === signed[5]!.key], // another key's signature
+        ];
+        const { table, plain } = both(
+          key.publicKey,
+          variants.map((v) => v[0]),
+          variants.map((v) => v[1]),
+        );
+        expect(table).toEqual(variants.map((v) => v[2]));
+        expect(plain).toEqual(table);
+        expect(addon.verify('p256', other, digest, sig)).toBe(false);
+      }
+    });
+
+    it('refuses a verifyTables out of range', async () => {
+      const opts = { library: token.library, tokenLabel: token.tokenLabel, pin: token.pin };
+      for (const bad of [-1, 1.5, 10_001]) {
+        await expect(Hsm.open({ ...opts, verifyTables: bad })).rejects.toThrow(
+          /verifyTables must be an integer/,
+        );
+      }
+    });
+  });
+});
+
 describe('a device returning corrupted signatures', () => {
   let token: TestToken;
   let fault: FaultLibrary;
@@ -232,6 +429,8 @@ describe('a device returning corrupted signatures', () => {
   });
 
   it('always: ERR_HSM_BAD_SIGNATURE after exactly one re-sign, then recovers', async () => {
+    // The P-256 key has signed: its check now goes through its table (native/verify_p256.cpp).
+    await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(1));
     for (const key of keys) {
       const corrupted = (await fault.calls('C_Sign:corrupt')).length;
       await fault.corrupt(1000);

@@ -25,7 +25,7 @@ class WorkerError extends Error {
 addon.setErrorClass(WorkerError);
 (async () => {
   const pool = await addon.open({ library: w.library, selector: 'label', value: w.label, pin: w.pin,
-    sessions: 1, signAhead: false, verifySignatures: true, maxQueue: 16, timeoutMs: 0 });
+    sessions: 1, signAhead: false, verifySignatures: true, maxQueue: 16, verifyTables: 64, timeoutMs: 0 });
   const key = (await pool.keys()).find((k) => k.curve === 'p256');
   const signature = await pool.sign(key.ref, w.mechanism, w.digest, 0);
   const err = await addon.listSlots('/nonexistent/libpkcs11.so').catch((e) => e);

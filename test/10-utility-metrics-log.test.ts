@@ -49,6 +49,7 @@ describe('SignerMetrics', () => {
       recycled: 2,
       signs: 10,
       signsAhead: 6,
+      verifyTables: 1,
       errors: 0,
       unavailable: false,
       outages: 0,

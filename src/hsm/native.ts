@@ -90,6 +90,8 @@ export interface NativeOpenOptions {
   verifySignatures: boolean;
   /** Jobs waiting for a session beyond this are refused at once with ERR_HSM_BUSY. */
   maxQueue: number;
+  /** P-256 keys given a table of multiples for their check (HsmOptions.verifyTables). */
+  verifyTables: number;
   /** Not read by the addon: each sign()/ping() passes its own (HsmOptions.timeoutMs). */
   timeoutMs: number;
 }
@@ -109,6 +111,18 @@ export interface NativeAddon {
     signature: Uint8Array,
     count: number,
   ): number | null;
+  /**
+   * Tests and benches: signatures[i] over data[i] checked with key i mod publicKeys.length, each key parsed once;
+   * `tables`: P-256 keys through their table of multiples, built first (native/verify_p256.h), else as a key
+   * before its table. Null when a key is refused or a table cannot be built.
+   */
+  verifyKeys(
+    curve: string,
+    publicKeys: Uint8Array[],
+    data: Uint8Array[],
+    signatures: Uint8Array[],
+    tables: boolean,
+  ): boolean[] | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;

@@ -10,6 +10,9 @@ const MAX_TIMEOUT_MS = 600_000;
 /** Default queue bound per session: a few rounds of every session, far below what a deadline lets wait. */
 export const QUEUE_PER_SESSION = 16;
 const MAX_QUEUE = 100_000;
+/** Default P-256 tables per pool: ≈ 10 MB at ≈ 150 KB each. */
+export const DEFAULT_VERIFY_TABLES = 64;
+const MAX_VERIFY_TABLES = 10_000;
 
 /** Vendor libraries are loaded by absolute path only: a bare name would follow the loader's search path. */
 export function checkLibrary(library: unknown): string {
@@ -49,6 +52,12 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
   if (!Number.isInteger(maxQueue) || maxQueue < 1 || maxQueue > MAX_QUEUE) {
     throw new RangeError(`hsm maxQueue must be an integer from 1 to ${MAX_QUEUE}, got ${maxQueue}`);
   }
+  const verifyTables = opts.verifyTables ?? DEFAULT_VERIFY_TABLES;
+  if (!Number.isInteger(verifyTables) || verifyTables < 0 || verifyTables > MAX_VERIFY_TABLES) {
+    throw new RangeError(
+      `hsm verifyTables must be an integer from 0 to ${MAX_VERIFY_TABLES}, got ${verifyTables}`,
+    );
+  }
   const base = {
     library,
     pin: opts.pin,
@@ -57,6 +66,7 @@ export function toNativeOpen(opts: HsmOptions): NativeOpenOptions {
     verifySignatures: opts.verifySignatures !== false,
     timeoutMs,
     maxQueue,
+    verifyTables,
   };
   if (opts.tokenLabel !== undefined) {
     if (typeof opts.tokenLabel !== 'string' || opts.tokenLabel.length === 0 || opts.tokenLabel.length > 32) {

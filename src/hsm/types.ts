@@ -36,6 +36,12 @@ export interface HsmOptions {
   timeoutMs?: number;
   /** Jobs waiting for a session; beyond this sign() rejects at once with ERR_HSM_BUSY (default 16 × sessions). */
   maxQueue?: number;
+  /**
+   * How many P-256 keys get a table of precomputed multiples of their point, which makes the check after
+   * C_Sign about twice as cheap (≈ 150 KB each, built after a key's first sign; docs/hsm.md "Signature
+   * verification"). Keys beyond it are checked without one. Default 64; 0 turns the tables off.
+   */
+  verifyTables?: number;
 }
 
 /** A private key found on the token, with its public point already parsed. */
@@ -59,6 +65,8 @@ export interface PoolStats {
   signs: number;
   /** Of `signs`, those whose C_SignInit an idle session had run ahead (HsmOptions.signAhead). */
   signsAhead: number;
+  /** P-256 tables of multiples built for the check after C_Sign (HsmOptions.verifyTables). */
+  verifyTables: number;
   errors: number;
   /** In an outage: jobs are refused with ERR_HSM_UNAVAILABLE until a probe finds the token (docs/outages.md). */
   unavailable: boolean;

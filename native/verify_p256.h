@@ -1,0 +1,69 @@
+// P-256 ECDSA verification with precomputed multiples of the public key. A check computes u1·G + u2·Q
+// (SEC 1 v2 §4.1.4); OpenSSL multiplies G through a built-in comb table but treats Q as a variable base,
+// the costlier half. A pool's keys are fixed, so a key that signs gets a table for Q as well: an EC_GROUP
+// whose generator is Q, with EC_GROUP_precompute_mult's multiples, makes u2·Q the same fixed-base
+// multiplication as u1·G. Tables are built within a per-pool budget, off a sign's result path (after a
+// worker's hand-over); a key without one, and any failure on the way, uses OpenSSL's EVP_PKEY_verify.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "verify.h"
+
+namespace hsm {
+
+class P256Table;
+
+// One pool's tables: at most `budget` of them (each holds OpenSSL's 37×64 affine points, ~150 KB), one
+// per public point, kept until the pool and its keys are gone (a key registered again by keys() finds
+// its table). Shared by the pool and its keys; every method may be called from any thread.
+class P256Tables {
+ public:
+  // A public point's table once built; keys of the same point share it.
+  struct Slot {
+    explicit Slot(Bytes p) : point(std::move(p)) {}
+    ~Slot();
+    const Bytes point;                              // 33-byte compressed SEC1 point
+    std::atomic<bool> wanted{false};                // asked for (Want), at most once
+    std::atomic<const P256Table *> table{nullptr};  // published (release) once built, never changed after
+  };
+
+  explicit P256Tables(size_t budget) : budget_(budget) {}
+  P256Tables(const P256Tables &) = delete;
+  P256Tables &operator=(const P256Tables &) = delete;
+
+  std::shared_ptr<Slot> SlotFor(const Bytes &point);
+  // Queues the slot's build (a key's first check); the next BuildWanted makes it.
+  void Want(const std::shared_ptr<Slot> &slot);
+  bool HasWanted() const { return has_wanted_.load(std::memory_order_acquire); }
+  // Builds one queued table if the budget allows (the rest are dropped once it is spent). A worker calls
+  // it after handing its result over, so the build delays no answer already computed.
+  void BuildWanted();
+  // Builds the point's table now (tests and benches); false when the budget or OpenSSL refuses.
+  bool BuildNow(const Bytes &point);
+  size_t built() const { return built_.load(std::memory_order_relaxed); }
+
+ private:
+  bool Build(Slot &slot);  // `slot` claimed by the caller; false on any failure
+
+  const size_t budget_;
+  std::atomic<size_t> built_{0};  // tables built or being built, ≤ budget_
+  std::atomic<bool> has_wanted_{false};
+  std::mutex mu_;  // guards slots_ and wanted_
+  std::map<Bytes, std::shared_ptr<Slot>> slots_;
+  std::deque<std::shared_ptr<Slot>> wanted_;
+};
+
+// True when the node process's OpenSSL exports every function the tables need.
+bool P256TablesAvailable();
+
+// A P-256 key checked through its table once built, else (and on any failure of the table path) through
+// `fallback`, the EVP_PKEY_verify key. `point` is the compressed point `fallback` was parsed from.
+std::shared_ptr<const VerifyKey> CreateP256Key(std::shared_ptr<const VerifyKey> fallback, const Bytes &point,
+                                               std::shared_ptr<P256Tables> tables);
+
+}  // namespace hsm
