@@ -5,6 +5,11 @@
 // BASELINE_ADDON=/path/to/other.node adds the native rows of another build of the addon (a copy of
 // build/Release/tezos_hsm_signer.node made before a change), alternated with this one ROUNDS times (default
 // 3), so both see the same load.
+// P-256 rows: "p256 addon" is a key without its table (OpenSSL's EVP_PKEY_verify, as every key was
+// before tables); "p256 table" the check through the key's table of multiples (native/verify_p256.cpp),
+// one key; "p256 table ×64" and "p256 evp ×64" each check on the next of 64 keys in turn, so a table is
+// rarely in the core's caches (cold-ish); "p256 table build" the CPU µs to make one table (key parse
+// included, a key's parse alone subtracted), and the resident bytes it adds.
 import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { p256 } from '@noble/curves/nist.js';
@@ -72,6 +77,49 @@ for (const [curve, impl] of [
   });
 }
 
+/** P-256 checks timed by the addon itself (verifyKeys): each of `keys` in turn, with or without tables. */
+function measureP256(name: string, keys: Sample[], tables: boolean): { keysUs: number; keysRss: number } {
+  const rounds = Math.ceil(4000 / keys.length);
+  const r = addon.verifyKeys(
+    'p256',
+    keys.map((k) => k.publicKey),
+    keys.map((k) => k.data),
+    keys.map((k) => k.signature),
+    tables,
+    rounds,
+  );
+  if (r === null || !r.results.every(Boolean)) throw new Error(`${name}: verify failed`);
+  report(name, r.checksUs / (rounds * keys.length));
+  return r;
+}
+
+function p256Sample(): Sample {
+  const sk = p256.utils.randomSecretKey();
+  const data = randomBytes(32);
+  return {
+    curve: 'p256',
+    publicKey: p256.getPublicKey(sk, true),
+    data,
+    signature: p256.sign(data, sk, { prehash: false }),
+  };
+}
+
+const p256Keys = Array.from({ length: 64 }, p256Sample);
+const builds: number[] = [];
+const tableBytes: number[] = [];
+
+/** One table's CPU cost and resident bytes, from 64 keys made with and without tables. */
+function measureBuild(): void {
+  const withTables = measureP256('p256 table ×64', p256Keys, true);
+  const without = measureP256('p256 evp ×64', p256Keys, false);
+  const us = (withTables.keysUs - without.keysUs) / p256Keys.length;
+  builds.push(us);
+  tableBytes.push(withTables.keysRss / p256Keys.length);
+  console.log(
+    `${'p256 table build'.padEnd(18)} ${us.toFixed(0).padStart(7)} µs/table  ${Math.round(withTables.keysRss / p256Keys.length / 1024)} KiB resident/table`,
+  );
+}
+
 const baselinePath = process.env.BASELINE_ADDON;
 const baseline = baselinePath ? (createRequire(import.meta.url)(baselinePath) as NativeAddon) : null;
 const rounds = baseline ? Number(process.env.ROUNDS ?? 3) : 1;
@@ -81,6 +129,8 @@ for (let r = 0; r < rounds; r++) {
     if (baseline) measureNative(`${s.curve} baseline`, baseline, s);
     measureNative(`${s.curve} addon`, addon, s);
   }
+  measureP256('p256 table', [samples[2]!], true);
+  measureBuild();
 }
 
 if (rounds > 1) {
@@ -91,6 +141,10 @@ if (rounds > 1) {
       `${name.padEnd(18)} ${sorted[0]!.toFixed(1).padStart(7)} / ${sorted[sorted.length >> 1]!.toFixed(1)}`,
     );
   }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  console.log(
+    `p256 table build: median ${median(builds).toFixed(0)} µs CPU, ${Math.round(Math.max(...tableBytes) / 1024)} KiB resident per table (first build; later ones reuse freed memory)`,
+  );
 }
 
 console.log('JS (src/crypto/verifier.ts)');

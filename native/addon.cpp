@@ -1,5 +1,9 @@
 // Node-API entry points. Argument validation lives in src/hsm/ (TypeScript); here a misuse is a TypeError.
 #include <napi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
 
 #include "addon_data.h"
 #include "args.h"
@@ -178,12 +182,31 @@ Napi::Value JsVerifyRepeat(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(passed));
 }
 
-// verifyKeys(curve, publicKeys, data, signatures, tables) -> boolean[] | null: tests and benches (test/01-hsm-verify,
-// bench/verify.ts). Checks signatures[i] over data[i] with key i mod publicKeys.length, each key parsed once as
-// keys() registers it; `tables`: P-256 keys through their table of multiples, built before the first check
-// (verify_p256.h), else as a key before its table. Null when a key is refused or a table cannot be built.
+// Resident set size in bytes (/proc/self/statm, proc(5)); 0 when unreadable. Bench only.
+double ResidentBytes() {
+  long pages = 0, resident = 0;
+  FILE *f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  std::fclose(f);
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+double ThreadCpuUs() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
+
+// verifyKeys(curve, publicKeys, data, signatures, tables, rounds) -> { results, keysUs, checksUs, keysRss } | null:
+// tests and benches (test/01-hsm-verify, bench/verify.ts). Checks signatures[i] over data[i] with key
+// i mod publicKeys.length, `rounds` times over; each key parsed once as keys() registers it. `tables`: P-256
+// keys through their table of multiples, built first (verify_p256.h), else as a key before its table.
+// results: the last round's verdicts; keysUs and checksUs: this thread's CPU µs making the keys (tables
+// included) and checking; keysRss: resident bytes gained while making them. Null when a key is refused or a
+// table cannot be built.
 Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
-  CheckArgs(info, "verifyKeys", {Arg::String, Arg::Array, Arg::Array, Arg::Array, Arg::Boolean});
+  CheckArgs(info, "verifyKeys", {Arg::String, Arg::Array, Arg::Array, Arg::Array, Arg::Boolean, Arg::Number});
   Napi::Env env = info.Env();
   std::string curve = info[0].As<Napi::String>().Utf8Value();
   auto copy = [&](Napi::Value v) {
@@ -198,8 +221,13 @@ Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
     return out;
   };
   std::vector<Bytes> points = list(info[1]), data = list(info[2]), sigs = list(info[3]);
-  if (points.empty() || data.size() != sigs.size()) throw Napi::TypeError::New(env, "verifyKeys: array lengths");
+  int64_t rounds = info[5].As<Napi::Number>().Int64Value();
+  if (points.empty() || data.size() != sigs.size() || rounds < 1) {
+    throw Napi::TypeError::New(env, "verifyKeys: array lengths or rounds");
+  }
   bool tables = info[4].As<Napi::Boolean>().Value();
+  double rss = ResidentBytes();
+  double t0 = ThreadCpuUs();
   auto store = tables ? std::make_shared<P256Tables>(points.size()) : nullptr;
   std::vector<std::shared_ptr<const VerifyKey>> keys;
   for (const Bytes &p : points) {
@@ -207,12 +235,24 @@ Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
     keys.push_back(VerifyKey::Create(curve, p, store));
     if (keys.back() == nullptr) return env.Null();
   }
-  Napi::Array out = Napi::Array::New(env, data.size());
-  for (size_t i = 0; i < data.size(); i++) {
-    const Bytes &s = sigs[i];
-    out.Set(i, keys[i % keys.size()]->Verify(data[i].data(), data[i].size(), s.data(), s.size()));
+  double t1 = ThreadCpuUs();
+  rss = ResidentBytes() - rss;
+  std::vector<bool> results(data.size());
+  for (int64_t r = 0; r < rounds; r++) {
+    for (size_t i = 0; i < data.size(); i++) {
+      const Bytes &s = sigs[i];
+      results[i] = keys[i % keys.size()]->Verify(data[i].data(), data[i].size(), s.data(), s.size());
+    }
   }
-  return out;
+  double t2 = ThreadCpuUs();
+  Napi::Array out = Napi::Array::New(env, data.size());
+  for (size_t i = 0; i < data.size(); i++) out.Set(i, Napi::Boolean::New(env, results[i]));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("results", out);
+  o.Set("keysUs", t1 - t0);
+  o.Set("checksUs", t2 - t1);
+  o.Set("keysRss", rss);
+  return o;
 }
 
 // stageTrace(on) -> Float64Array: turns per-job timestamps on or off and returns the CLOCK_MONOTONIC ns of

@@ -112,9 +112,11 @@ export interface NativeAddon {
     count: number,
   ): number | null;
   /**
-   * Tests and benches: signatures[i] over data[i] checked with key i mod publicKeys.length, each key parsed once;
-   * `tables`: P-256 keys through their table of multiples, built first (native/verify_p256.h), else as a key
-   * before its table. Null when a key is refused or a table cannot be built.
+   * Tests and benches: signatures[i] over data[i] checked with key i mod publicKeys.length, `rounds` times
+   * over, each key parsed once; `tables`: P-256 keys through their table of multiples, built first
+   * (native/verify_p256.h), else as a key before its table. `results`: the last round's verdicts; `keysUs`,
+   * `checksUs`: CPU µs of the calling thread making the keys (tables included) and checking; `keysRss`:
+   * resident bytes gained making the keys. Null when a key is refused or a table cannot be built.
    */
   verifyKeys(
     curve: string,
@@ -122,7 +124,8 @@ export interface NativeAddon {
     data: Uint8Array[],
     signatures: Uint8Array[],
     tables: boolean,
-  ): boolean[] | null;
+    rounds: number,
+  ): { results: boolean[]; keysUs: number; checksUs: number; keysRss: number } | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;
