@@ -203,7 +203,8 @@ double ThreadCpuUs() {
 // i mod publicKeys.length, `rounds` times over; each key parsed once as keys() registers it. `tables`: P-256
 // keys through their table of multiples, built first (verify_p256.h), else as a key before its table.
 // results: the last round's verdicts; keysUs and checksUs: this thread's CPU µs making the keys (tables
-// included) and checking; keysRss: resident bytes gained while making them. Null when a key is refused or a
+// included) and checking; keysRss: resident bytes gained while making them; tableChecks: checks that reached
+// their verdict through a table. Null when a key is refused or a
 // table cannot be built.
 Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
   CheckArgs(info, "verifyKeys", {Arg::String, Arg::Array, Arg::Array, Arg::Array, Arg::Boolean, Arg::Number});
@@ -252,6 +253,7 @@ Napi::Value JsVerifyKeys(const Napi::CallbackInfo &info) {
   o.Set("keysUs", t1 - t0);
   o.Set("checksUs", t2 - t1);
   o.Set("keysRss", rss);
+  o.Set("tableChecks", store != nullptr ? static_cast<double>(store->checks()) : 0.0);
   return o;
 }
 

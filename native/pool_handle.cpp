@@ -248,6 +248,7 @@ Napi::Value PoolHandle::Stats(const Napi::CallbackInfo &info) {
   o.Set("signs", static_cast<double>(s.signs));
   o.Set("signsAhead", static_cast<double>(s.signs_ahead));
   o.Set("verifyTables", static_cast<double>(s.verify_tables));
+  o.Set("verifyTableChecks", static_cast<double>(s.verify_table_checks));
   o.Set("errors", static_cast<double>(s.errors));
   o.Set("timeouts", static_cast<double>(s.timeouts));
   o.Set("queueFull", static_cast<double>(s.queue_full));

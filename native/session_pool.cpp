@@ -96,9 +96,10 @@ void Pool::CloseSessions() {
 
 PoolStats Pool::Stats() const {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  return {session_count_,   busy_,           queue_.size(),   recycled_.load(),    signs_.load(),
-          errors_.load(),   outage_.down(),  outage_.count(), timeouts_.load(),    queue_full_.load(),
-          replaced_.load(), set_aside_live_, max_queue_,      signs_ahead_.load(), verify_tables_->built()};
+  return {session_count_,          busy_,           queue_.size(),   recycled_.load(),    signs_.load(),
+          errors_.load(),          outage_.down(),  outage_.count(), timeouts_.load(),    queue_full_.load(),
+          replaced_.load(),        set_aside_live_, max_queue_,      signs_ahead_.load(), verify_tables_->built(),
+          verify_tables_->checks()};
 }
 
 int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,

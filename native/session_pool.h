@@ -40,8 +40,9 @@ struct PoolStats {
   bool unavailable;  // in an outage (outage.h)
   size_t outages;
   size_t timeouts, queue_full, replaced, set_aside, max_queue;
-  size_t signs_ahead;    // signs served by an operation initialised ahead (sign_ahead.h)
-  size_t verify_tables;  // P-256 tables built (verify_p256.h)
+  size_t signs_ahead;            // signs served by an operation initialised ahead (sign_ahead.h)
+  size_t verify_tables;          // P-256 tables built (verify_p256.h)
+  uint64_t verify_table_checks;  // checks that reached their verdict through one
 };
 
 // Per-worker session state; touched only by its worker thread.

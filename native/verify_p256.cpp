@@ -348,7 +348,7 @@ std::shared_ptr<P256Tables::Slot> P256Tables::SlotFor(const Bytes &point) {
 
 void P256Tables::Want(const std::shared_ptr<Slot> &slot) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (built_.load(std::memory_order_relaxed) >= budget_) return;
+  if (reserved_.load(std::memory_order_relaxed) >= budget_) return;
   wanted_.push_back(slot);
   has_wanted_.store(true, std::memory_order_release);
 }
@@ -356,10 +356,11 @@ void P256Tables::Want(const std::shared_ptr<Slot> &slot) {
 bool P256Tables::Build(Slot &slot) {
   std::unique_ptr<P256Table> t = P256Table::Build(slot.point);
   if (t == nullptr) {
-    built_.fetch_sub(1, std::memory_order_relaxed);  // gives the claimed place back; the key keeps OpenSSL
+    reserved_.fetch_sub(1, std::memory_order_relaxed);  // gives the claimed place back; the key keeps OpenSSL
     return false;
   }
   slot.table.store(t.release(), std::memory_order_release);
+  ready_.fetch_add(1, std::memory_order_release);
   return true;
 }
 
@@ -370,11 +371,11 @@ void P256Tables::BuildWanted() {
     if (wanted_.empty()) return;
     slot = std::move(wanted_.front());
     wanted_.pop_front();
-    if (built_.load(std::memory_order_relaxed) >= budget_) {
+    if (reserved_.load(std::memory_order_relaxed) >= budget_) {
       wanted_.clear();  // spent: these keys stay on EVP_PKEY_verify
       slot = nullptr;
     } else {
-      built_.fetch_add(1, std::memory_order_relaxed);
+      reserved_.fetch_add(1, std::memory_order_relaxed);
     }
     has_wanted_.store(!wanted_.empty(), std::memory_order_release);
   }
@@ -387,8 +388,8 @@ bool P256Tables::BuildNow(const Bytes &point) {
   if (slot->wanted.exchange(true)) return false;  // someone else builds it
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (built_.load(std::memory_order_relaxed) >= budget_) return false;
-    built_.fetch_add(1, std::memory_order_relaxed);
+    if (reserved_.load(std::memory_order_relaxed) >= budget_) return false;
+    reserved_.fetch_add(1, std::memory_order_relaxed);
   }
   return Build(*slot);
 }
@@ -409,14 +410,12 @@ class P256Key final : public VerifyKey {
       // The key's first check asks for its table (once); until it is built, OpenSSL's path.
       if (!slot_->wanted.load(std::memory_order_relaxed) && !slot_->wanted.exchange(true)) tables_->Want(slot_);
     } else if (size == 32 && signature_len == 64) {
-      switch (table->Verify(data, signature)) {
-        case P256Table::Result::Valid:
-          return true;
-        case P256Table::Result::Invalid:
-          return false;
-        case P256Table::Result::Error:
-          break;  // never a verdict: EVP_PKEY_verify decides
+      P256Table::Result result = table->Verify(data, signature);
+      if (result != P256Table::Result::Error) {
+        tables_->CountCheck();
+        return result == P256Table::Result::Valid;
       }
+      // Error: never a verdict of its own; EVP_PKEY_verify decides.
     }
     // Other lengths keep OpenSSL's handling of them (EVP_PKEY_verify).
     return fallback_->Verify(data, size, signature, signature_len);

@@ -45,14 +45,21 @@ class P256Tables {
   void BuildWanted();
   // Builds the point's table now (tests and benches); false when the budget or OpenSSL refuses.
   bool BuildNow(const Bytes &point);
-  size_t built() const { return built_.load(std::memory_order_relaxed); }
+  // Published, ready for checks. Acquire: whoever sees the count and then hands a job to a worker has that
+  // worker see the tables too.
+  size_t built() const { return ready_.load(std::memory_order_acquire); }
+  // Checks that reached a verdict through a table (the others went to EVP_PKEY_verify).
+  uint64_t checks() const { return checks_.load(std::memory_order_relaxed); }
+  void CountCheck() { checks_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   bool Build(Slot &slot);  // `slot` claimed by the caller; false on any failure
 
   const size_t budget_;
-  std::atomic<size_t> built_{0};  // tables built or being built, ≤ budget_
+  std::atomic<size_t> reserved_{0};  // tables built or being built, ≤ budget_
+  std::atomic<size_t> ready_{0};     // of those, built
   std::atomic<bool> has_wanted_{false};
+  std::atomic<uint64_t> checks_{0};
   std::mutex mu_;  // guards slots_ and wanted_
   std::map<Bytes, std::shared_ptr<Slot>> slots_;
   std::deque<std::shared_ptr<Slot>> wanted_;

@@ -216,6 +216,10 @@ describe('P-256 through a table of multiples of the key (native/verify_p256.cpp)
     const plain = addon.verifyKeys('p256', [pk], data, sigs, false, 1);
     expect(table).not.toBeNull();
     expect(plain).not.toBeNull();
+    // Every verdict on a 64-byte signature over a 32-byte digest came from the table, none from the fallback.
+    const tableShaped = data.filter((d, i) => d.length === 32 && sigs[i]!.length === 64).length;
+    expect(table!.tableChecks).toBe(tableShaped);
+    expect(plain!.tableChecks).toBe(0);
     return { table: table!.results, plain: plain!.results };
   };
 
@@ -355,6 +359,8 @@ describe('P-256 through a table of multiples of the key (native/verify_p256.cpp)
       expect(together.every(Boolean)).toBe(true);
       expect(hsm.stats().verifyTables).toBe(2);
       expect(hsm.stats().errors).toBe(0);
+      // The two keys with tables: all their signs but the first (before the table) and the 24 above.
+      expect(hsm.stats().verifyTableChecks).toBe(2 * 3 + 24);
 
       const other = p256.getPublicKey(p256.utils.randomSecretKey(), true);
       for (const { key, digest, sig } of signed.slice(0, 5)) {
@@ -440,6 +446,7 @@ describe('a device returning corrupted signatures', () => {
   it('always: ERR_HSM_BAD_SIGNATURE after exactly one re-sign, then recovers', async () => {
     // The P-256 key has signed: its check now goes through its table (native/verify_p256.cpp).
     await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(1));
+    const throughTable = hsm.stats().verifyTableChecks;
     for (const key of keys) {
       const corrupted = (await fault.calls('C_Sign:corrupt')).length;
       await fault.corrupt(1000);
@@ -451,6 +458,8 @@ describe('a device returning corrupted signatures', () => {
       const digest = randomBytes(32);
       expect(verifySignature(key, digest, await hsm.sign(key, digest))).toBe(true);
     }
+    // The P-256 key's two corrupted signatures and its good one: each verdict from its table.
+    expect(hsm.stats().verifyTableChecks).toBe(throughTable + 3);
   });
 
   it('the signer trusts the device check and builds no JS verifier; a device without it keeps one', async () => {

@@ -50,6 +50,7 @@ describe('SignerMetrics', () => {
       signs: 10,
       signsAhead: 6,
       verifyTables: 1,
+      verifyTableChecks: 4,
       errors: 0,
       unavailable: false,
       outages: 0,

@@ -116,7 +116,8 @@ export interface NativeAddon {
    * over, each key parsed once; `tables`: P-256 keys through their table of multiples, built first
    * (native/verify_p256.h), else as a key before its table. `results`: the last round's verdicts; `keysUs`,
    * `checksUs`: CPU µs of the calling thread making the keys (tables included) and checking; `keysRss`:
-   * resident bytes gained making the keys. Null when a key is refused or a table cannot be built.
+   * resident bytes gained making the keys; `tableChecks`: checks whose verdict came from a table. Null when
+   * a key is refused or a table cannot be built.
    */
   verifyKeys(
     curve: string,
@@ -125,7 +126,7 @@ export interface NativeAddon {
     signatures: Uint8Array[],
     tables: boolean,
     rounds: number,
-  ): { results: boolean[]; keysUs: number; checksUs: number; keysRss: number } | null;
+  ): { results: boolean[]; keysUs: number; checksUs: number; keysRss: number; tableChecks: number } | null;
   setErrorClass(cls: typeof Pkcs11Error): void;
   listSlots(library: string): Promise<NativeSlot[]>;
   open(opts: NativeOpenOptions): Promise<NativePool>;

@@ -67,6 +67,8 @@ export interface PoolStats {
   signsAhead: number;
   /** P-256 tables of multiples built for the check after C_Sign (HsmOptions.verifyTables). */
   verifyTables: number;
+  /** Checks after C_Sign whose verdict came from such a table (the others: OpenSSL's EVP_PKEY_verify). */
+  verifyTableChecks: number;
   errors: number;
   /** In an outage: jobs are refused with ERR_HSM_UNAVAILABLE until a probe finds the token (docs/outages.md). */
   unavailable: boolean;
