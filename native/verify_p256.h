@@ -2,8 +2,8 @@
 // (SEC 1 v2 §4.1.4); OpenSSL multiplies G through a built-in comb table but treats Q as a variable base,
 // the costlier half. A pool's keys are fixed, so a key that signs gets a table for Q as well: an EC_GROUP
 // whose generator is Q, with EC_GROUP_precompute_mult's multiples, makes u2·Q the same fixed-base
-// multiplication as u1·G. Tables are built within a per-pool budget, off a sign's result path (after a
-// worker's hand-over); a key without one, and any failure on the way, uses OpenSSL's EVP_PKEY_verify.
+// multiplication as u1·G. Tables are built within a per-pool budget, off a sign's result path (by an idle
+// worker after its hand-over); a key without one, and any failure on the way, uses OpenSSL's EVP_PKEY_verify.
 #pragma once
 
 #include <atomic>
@@ -41,7 +41,7 @@ class P256Tables {
   void Want(const std::shared_ptr<Slot> &slot);
   bool HasWanted() const { return has_wanted_.load(std::memory_order_acquire); }
   // Builds one queued table if the budget allows (the rest are dropped once it is spent). A worker calls
-  // it after handing its result over, so the build delays no answer already computed.
+  // it after handing its result over with nothing queued, so the build delays no answer already computed.
   void BuildWanted();
   // Builds the point's table now (tests and benches); false when the budget or OpenSSL refuses.
   bool BuildNow(const Bytes &point);

@@ -83,7 +83,7 @@ void Pool::WorkerLoop(Worker *w) {
     }
     job->trace.Mark(Stage::Dequeued);
     Execute(*job, w->ws);
-    bool more, arm, aside, leave, wake_watchdog = false;
+    bool more, idle, arm, aside, leave, wake_watchdog = false;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       w->current = nullptr;
@@ -99,7 +99,8 @@ void Pool::WorkerLoop(Worker *w) {
         busy_--;
       }
       more = !queue_.empty() && !stop_;
-      arm = sign_ahead_ && queue_.empty() && !stop_ && !leave;
+      idle = queue_.empty() && !stop_ && !leave;
+      arm = sign_ahead_ && idle;
       if (arm && job->budget.count() > 0) {
         // Read before the hand-over (which may free the job). The watchdog usually watches this job's
         // own deadline still, which is earlier: then it needs no wake-up to see this one.
@@ -128,8 +129,9 @@ void Pool::WorkerLoop(Worker *w) {
       return;
     }
     // A key's first check asked for its P-256 table (verify_p256.h): build it here, after the hand-over, so
-    // no answer already computed waits for it; the JS thread that the hand-over woke runs first.
-    if (verify_tables_->HasWanted()) {
+    // no answer already computed waits for it, and only with nothing queued, so no job already waiting does
+    // either (a later idle moment builds it); the JS thread that the hand-over woke runs first.
+    if (idle && verify_tables_->HasWanted()) {
       sched_yield();
       verify_tables_->BuildWanted();
     }
