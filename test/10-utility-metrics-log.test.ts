@@ -78,6 +78,7 @@ describe('SignerMetrics', () => {
     expect(text).toContain('tezos_signer_hsm_sessions_replaced_total 2');
     expect(text).toContain('tezos_signer_hsm_sessions_set_aside 1');
     expect(text).toContain('tezos_signer_hsm_signs_ahead_total 6');
+    expect(text).toContain('tezos_signer_hsm_verify_table_checks_total 4');
     expect(text).toContain('tezos_signer_chain_head_level 123');
     expect(text).toContain('tezos_signer_node_reachable 1');
     expect(text).toContain('tezos_signer_hsm_unavailable 0');

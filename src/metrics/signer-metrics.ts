@@ -156,6 +156,11 @@ export class SignerMetrics {
           'HSM signatures whose C_SignInit an idle session had run ahead (hsm.sign_ahead)',
           (s) => s.signsAhead,
         ],
+        [
+          'tezos_signer_hsm_verify_table_checks_total',
+          'HSM signatures checked through a P-256 table of multiples of their key (hsm verifyTables)',
+          (s) => s.verifyTableChecks,
+        ],
       ];
       for (const [name, help, read] of mirrored) {
         new Counter({
