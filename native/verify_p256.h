@@ -18,7 +18,7 @@ namespace hsm {
 
 class P256Table;
 
-// One pool's tables: at most `budget` of them (each holds OpenSSL's 37×64 affine points, ~150 KB), one
+// One pool's tables: at most `budget` of them (each holds OpenSSL's 37×64 affine points), one
 // per public point, kept until the pool and its keys are gone (a key registered again by keys() finds
 // its table). Shared by the pool and its keys; every method may be called from any thread.
 class P256Tables {

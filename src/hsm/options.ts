@@ -10,7 +10,7 @@ const MAX_TIMEOUT_MS = 600_000;
 /** Default queue bound per session: a few rounds of every session, far below what a deadline lets wait. */
 export const QUEUE_PER_SESSION = 16;
 const MAX_QUEUE = 100_000;
-/** Default P-256 tables per pool: ≈ 10 MB at ≈ 150 KB each. */
+/** Default P-256 tables per pool (their memory: docs/hsm.md, "Signature verification"). */
 export const DEFAULT_VERIFY_TABLES = 64;
 const MAX_VERIFY_TABLES = 10_000;
 

@@ -37,9 +37,10 @@ export interface HsmOptions {
   /** Jobs waiting for a session; beyond this sign() rejects at once with ERR_HSM_BUSY (default 16 × sessions). */
   maxQueue?: number;
   /**
-   * How many P-256 keys get a table of precomputed multiples of their point, which makes the check after
-   * C_Sign about twice as cheap (≈ 150 KB each, built after a key's first sign; docs/hsm.md "Signature
-   * verification"). Keys beyond it are checked without one. Default 64; 0 turns the tables off.
+   * How many P-256 keys get a table of precomputed multiples of their point (37 × 64 points each, built
+   * after a key's first sign), which makes both multiplications of the check after C_Sign fixed-base
+   * (docs/hsm.md "Signature verification": cost and memory). Keys beyond it are checked without one.
+   * Default 64; 0 turns the tables off.
    */
   verifyTables?: number;
 }
