@@ -1,5 +1,9 @@
 #include "verify_p256.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "libcrypto.h"
@@ -347,10 +351,46 @@ std::shared_ptr<P256Tables::Slot> P256Tables::SlotFor(const Bytes &point) {
 }
 
 void P256Tables::Want(const std::shared_ptr<Slot> &slot) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (reserved_.load(std::memory_order_relaxed) >= budget_) return;
-  wanted_.push_back(slot);
-  has_wanted_.store(true, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || reserved_.load(std::memory_order_relaxed) >= budget_) return;
+    wanted_.push_back(slot);
+    if (!builder_.joinable()) builder_ = std::thread([this] { BuilderLoop(); });
+  }
+  wanted_cv_.notify_one();
+}
+
+void P256Tables::Stop() {
+  std::thread builder;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    wanted_.clear();
+    builder.swap(builder_);
+  }
+  wanted_cv_.notify_all();
+  if (builder.joinable()) builder.join();
+}
+
+void P256Tables::BuilderLoop() {
+  // A lower priority for this thread alone (setpriority(2): on Linux the nice value is per thread), so a
+  // build mostly takes CPU the workers and the JS thread leave, without starving under steady load.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    wanted_cv_.wait(lock, [&] { return stopping_ || !wanted_.empty(); });
+    if (stopping_) return;
+    std::shared_ptr<Slot> slot = std::move(wanted_.front());
+    wanted_.pop_front();
+    if (reserved_.load(std::memory_order_relaxed) >= budget_) {
+      wanted_.clear();  // spent: these keys stay on EVP_PKEY_verify
+      continue;
+    }
+    reserved_.fetch_add(1, std::memory_order_relaxed);
+    lock.unlock();
+    Build(*slot);
+    lock.lock();
+  }
 }
 
 bool P256Tables::Build(Slot &slot) {
@@ -364,31 +404,13 @@ bool P256Tables::Build(Slot &slot) {
   return true;
 }
 
-void P256Tables::BuildWanted() {
-  std::shared_ptr<Slot> slot;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (wanted_.empty()) return;
-    slot = std::move(wanted_.front());
-    wanted_.pop_front();
-    if (reserved_.load(std::memory_order_relaxed) >= budget_) {
-      wanted_.clear();  // spent: these keys stay on EVP_PKEY_verify
-      slot = nullptr;
-    } else {
-      reserved_.fetch_add(1, std::memory_order_relaxed);
-    }
-    has_wanted_.store(!wanted_.empty(), std::memory_order_release);
-  }
-  if (slot != nullptr) Build(*slot);
-}
-
 bool P256Tables::BuildNow(const Bytes &point) {
   std::shared_ptr<Slot> slot = SlotFor(point);
   if (slot->table.load(std::memory_order_acquire) != nullptr) return true;
   if (slot->wanted.exchange(true)) return false;  // someone else builds it
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (reserved_.load(std::memory_order_relaxed) >= budget_) return false;
+    if (stopping_ || reserved_.load(std::memory_order_relaxed) >= budget_) return false;
     reserved_.fetch_add(1, std::memory_order_relaxed);
   }
   return Build(*slot);

@@ -2,15 +2,18 @@
 // (SEC 1 v2 §4.1.4); OpenSSL multiplies G through a built-in comb table but treats Q as a variable base,
 // the costlier half. A pool's keys are fixed, so a key that signs gets a table for Q as well: an EC_GROUP
 // whose generator is Q, with EC_GROUP_precompute_mult's multiples, makes u2·Q the same fixed-base
-// multiplication as u1·G. Tables are built within a per-pool budget, off a sign's result path (by an idle
-// worker after its hand-over); a key without one, and any failure on the way, uses OpenSSL's EVP_PKEY_verify.
+// multiplication as u1·G. Tables are built within a per-pool budget by the pool's own low-priority builder
+// thread, off every sign's path; a key without one, and any failure on the way, uses OpenSSL's
+// EVP_PKEY_verify.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "verify.h"
 
@@ -33,16 +36,15 @@ class P256Tables {
   };
 
   explicit P256Tables(size_t budget) : budget_(budget) {}
+  ~P256Tables() { Stop(); }
   P256Tables(const P256Tables &) = delete;
   P256Tables &operator=(const P256Tables &) = delete;
 
   std::shared_ptr<Slot> SlotFor(const Bytes &point);
-  // Queues the slot's build (a key's first check); the next BuildWanted makes it.
+  // Queues the slot's build (a key's first check) for the builder thread, started on the first.
   void Want(const std::shared_ptr<Slot> &slot);
-  bool HasWanted() const { return has_wanted_.load(std::memory_order_acquire); }
-  // Builds one queued table if the budget allows (the rest are dropped once it is spent). A worker calls
-  // it after handing its result over with nothing queued, so the build delays no answer already computed.
-  void BuildWanted();
+  // No more builds: drops the queue and joins the builder (pool shutdown; a build in progress ends first).
+  void Stop();
   // Builds the point's table now (tests and benches); false when the budget or OpenSSL refuses.
   bool BuildNow(const Bytes &point);
   // Published, ready for checks. Acquire: whoever sees the count and then hands a job to a worker has that
@@ -54,15 +56,18 @@ class P256Tables {
 
  private:
   bool Build(Slot &slot);  // `slot` claimed by the caller; false on any failure
+  void BuilderLoop();
 
   const size_t budget_;
   std::atomic<size_t> reserved_{0};  // tables built or being built, ≤ budget_
   std::atomic<size_t> ready_{0};     // of those, built
-  std::atomic<bool> has_wanted_{false};
   std::atomic<uint64_t> checks_{0};
-  std::mutex mu_;  // guards slots_ and wanted_
+  std::mutex mu_;  // guards slots_, wanted_, stopping_ and builder_
+  std::condition_variable wanted_cv_;
   std::map<Bytes, std::shared_ptr<Slot>> slots_;
   std::deque<std::shared_ptr<Slot>> wanted_;
+  bool stopping_ = false;
+  std::thread builder_;
 };
 
 // True when the node process's OpenSSL exports every function the tables need.

@@ -50,6 +50,7 @@ void Pool::StopWorkers(bool drop_queued) {
     if (w.thread.joinable()) w.thread.join();
   }
   for (Job *j : dropped) delete j;  // exit path: their promises can no longer be settled
+  verify_tables_->Stop();           // a table build in progress ends before the pool (and OpenSSL) go
 }
 
 bool Pool::JsStarved() const {
@@ -83,7 +84,7 @@ void Pool::WorkerLoop(Worker *w) {
     }
     job->trace.Mark(Stage::Dequeued);
     Execute(*job, w->ws);
-    bool more, idle, arm, aside, leave, wake_watchdog = false;
+    bool more, arm, aside, leave, wake_watchdog = false;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       w->current = nullptr;
@@ -99,8 +100,7 @@ void Pool::WorkerLoop(Worker *w) {
         busy_--;
       }
       more = !queue_.empty() && !stop_;
-      idle = queue_.empty() && !stop_ && !leave;
-      arm = sign_ahead_ && idle;
+      arm = sign_ahead_ && queue_.empty() && !stop_ && !leave;
       if (arm && job->budget.count() > 0) {
         // Read before the hand-over (which may free the job). The watchdog usually watches this job's
         // own deadline still, which is earlier: then it needs no wake-up to see this one.
@@ -127,13 +127,6 @@ void Pool::WorkerLoop(Worker *w) {
       std::lock_guard<std::mutex> lock(queue_mu_);
       w->exited = true;
       return;
-    }
-    // A key's first check asked for its P-256 table (verify_p256.h): build it here, after the hand-over, so
-    // no answer already computed waits for it, and only with nothing queued, so no job already waiting does
-    // either (a later idle moment builds it); the JS thread that the hand-over woke runs first.
-    if (idle && verify_tables_->HasWanted()) {
-      sched_yield();
-      verify_tables_->BuildWanted();
     }
     // Nothing queued: prepare the next sign while idle (after the hand-over, off the result's path). The
     // hand-over just woke the JS thread, often onto this core: let it run before C_SignInit takes the core.

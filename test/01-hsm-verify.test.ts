@@ -345,8 +345,9 @@ describe('P-256 through a table of multiples of the key (native/verify_p256.cpp)
           expect(verifySignature(key, digest, sig)).toBe(true);
           signed.push({ key, digest, sig });
         }
-        // The first keys to sign get their tables after that sign's answer; the budget stops at two.
-        if (round === 0) await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(2));
+        // The first keys to sign get their tables, built by the pool's builder thread; the budget stops at two.
+        if (round === 0)
+          await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(2), { timeout: 30_000 });
       }
       // Both sessions' workers checking through the same tables at once.
       const together = await Promise.all(
@@ -445,7 +446,7 @@ describe('a device returning corrupted signatures', () => {
 
   it('always: ERR_HSM_BAD_SIGNATURE after exactly one re-sign, then recovers', async () => {
     // The P-256 key has signed: its check now goes through its table (native/verify_p256.cpp).
-    await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(1));
+    await vi.waitFor(() => expect(hsm.stats().verifyTables).toBe(1), { timeout: 30_000 });
     const throughTable = hsm.stats().verifyTableChecks;
     for (const key of keys) {
       const corrupted = (await fault.calls('C_Sign:corrupt')).length;
