@@ -44,15 +44,25 @@ export interface AddonSignOptions {
   verifySignatures?: boolean;
 }
 
-/** CPU seconds of a process's main thread, this one by default (/proc/PID/task/PID/stat utime+stime), null off Linux. */
-export function mainThreadCpuSeconds(pid = process.pid): number | null {
+/** utime + stime of a /proc stat file, seconds; null when it cannot be read (off Linux). */
+function statCpuSeconds(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
   } catch {
     return null;
   }
+}
+
+/** CPU seconds of a process's main thread, this one by default (/proc/PID/task/PID/stat), null off Linux. */
+export function mainThreadCpuSeconds(pid = process.pid): number | null {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU seconds of a whole process, every thread (/proc/PID/stat), null off Linux. */
+export function processCpuSeconds(pid = process.pid): number | null {
+  return statCpuSeconds(`/proc/${pid}/stat`);
 }
 
 type OpenOptions = Pick<

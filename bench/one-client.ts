@@ -2,7 +2,9 @@
 // no verification) beside tezos-hsm-signer with the memory and the file watermark, on one SoftHSM2 P-256
 // key, in short interleaved rounds (the machine is shared, so noise hits every server alike). Prints the
 // median over rounds of each round's p50 and p99, each server's p50 against the peer's in the same
-// round, and the server's JS-thread CPU per request. docs/performance.md reads these rows.
+// round, and CPU per request: the server's JS thread, the whole server (every thread: the addon's
+// workers, libuv's pool), and the load generator (its share of the same cores). docs/performance.md
+// reads these rows.
 //
 //   node --import tsx bench/one-client.ts [rounds] [seconds-per-round] [clients]
 //
@@ -10,7 +12,7 @@
 // watermark (its dist/ and addon built) as row NAME, to compare a change with what it replaces in one run.
 import { join } from 'node:path';
 import { createToken } from '../test/helpers/softhsm.js';
-import { mainThreadCpuSeconds } from './addon-sign.js';
+import { mainThreadCpuSeconds, processCpuSeconds } from './addon-sign.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { checkSample } from './load/check-signature.js';
 import { fdatasyncP50Ms } from './load/fsync.js';
@@ -63,11 +65,14 @@ try {
   const p99 = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const rate = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const cpu = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const procCpu = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
+  const clientCpu = new Map<string, number[]>([...servers.keys()].map((k) => [k, []]));
   const sync: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, s] of servers) {
       const pkh = s.keys.find((k) => k.startsWith('tz3')) ?? 'tz3empty';
       const cpu0 = mainThreadCpuSeconds(s.pid) ?? Number.NaN;
+      const proc0 = processCpuSeconds(s.pid) ?? Number.NaN;
       const res = await runLoad({
         url: s.url,
         pkh,
@@ -80,6 +85,8 @@ try {
       });
       // Per answered request; the warm-up's requests are not counted, so this reads a little high.
       cpu.get(name)!.push((((mainThreadCpuSeconds(s.pid) ?? Number.NaN) - cpu0) * 1e6) / res.requests);
+      procCpu.get(name)!.push((((processCpuSeconds(s.pid) ?? Number.NaN) - proc0) * 1e6) / res.requests);
+      clientCpu.get(name)!.push(res.clientCpuUsPerRequest);
       if (name !== 'empty-hono') await checkSample(s.url, pkh, res);
       p50.get(name)!.push(res.p50Ms);
       p99.get(name)!.push(res.p99Ms);
@@ -100,6 +107,8 @@ try {
       'req/s': Math.round(median(rate.get(name)!)),
       'p50 / peer (per round)': +median(p50.get(name)!.map((v, i) => v / peer[i]!)).toFixed(2),
       'JS thread µs/request': Math.round(median(cpu.get(name)!)),
+      'server CPU µs/request': Math.round(median(procCpu.get(name)!)),
+      'client CPU µs/request': Math.round(median(clientCpu.get(name)!)),
     })),
   );
   console.log(`bare append + fdatasync back to back, p50: ${median(sync).toFixed(3)} ms`);

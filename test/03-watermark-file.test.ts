@@ -1,7 +1,7 @@
 // The file backend on a real disk: persistence, torn final batch, corruption, versions, the directory
 // lock (03-watermark-dir-lock.test.ts has its cases), group commit, compaction and failure handling.
 
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -258,6 +258,87 @@ describe('file store writer', () => {
     expect((await (await openFile()).list()).length).toBe(n);
   });
 
+  it('writes a lone request from the JS thread once its sign has started; requests at once share the thread pool', async () => {
+    // No timer flushes records here (they ride with the next write), and no write is too slow to block.
+    const a = await openFile({ deferFlushMs: 60_000, loneSyncMaxMs: Number.POSITIVE_INFINITY });
+    const s = slot('block');
+    const levelsOnDisk = () =>
+      parseLog(readFileSync(logPath))
+        .entries.filter((e) => e.slot.kind === 'block')
+        .map((e) => e.mark.level);
+    for (const level of [1, 2, 3]) {
+      const r = request(level, 0);
+      let atSign: number[] = [];
+      const d = await a.signOnce(s, r, async () => {
+        // The device is asked before the blocking write: the reservation is not on disk yet.
+        atSign = levelsOnDisk();
+        return hsm.signer(r)();
+      });
+      expect(d.outcome).toBe('signed');
+      expect(atSign).not.toContain(level);
+      expect(levelsOnDisk()).toContain(level);
+    }
+    expect(a.stats.loneSyncWrites).toBe(3);
+    const n = 64;
+    const out = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const r = request(10, 0);
+        return a.signOnce(slot('block', pkhN(i)), r, hsm.signer(r));
+      }),
+    );
+    expect(out.every((d) => d.outcome === 'signed')).toBe(true);
+    expect(a.stats.loneSyncWrites).toBe(3);
+    // A request whose sign is still under way is not alone: the next one's write goes through the pool.
+    const slowReq = request(20, 0);
+    const slowSign = a.signOnce(slot('block', pkhN(1)), slowReq, hsm.signer(slowReq, 200));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.stats.loneSyncWrites).toBe(4);
+    const next = request(21, 0);
+    expect((await a.signOnce(slot('block', pkhN(2)), next, hsm.signer(next))).outcome).toBe('signed');
+    expect((await slowSign).outcome).toBe('signed');
+    expect(a.stats.loneSyncWrites).toBe(4);
+  });
+
+  it('behind writes slower than loneSyncMaxMs a lone request goes through the thread pool; 0 turns it off', async () => {
+    const slow = await openFile({ loneSyncMaxMs: 1e-6 });
+    await signLevels(slow, slot('block'), [1, 2, 3, 4, 5]);
+    // The average starts at zero, so the first write blocks; every real write is slower than a nanosecond.
+    expect(slow.stats.loneSyncWrites).toBe(1);
+    await slow.close();
+    const off = await openFile({ loneSyncMaxMs: 0 });
+    await signLevels(off, slot('block'), [6, 7, 8]);
+    expect(off.stats.loneSyncWrites).toBe(0);
+    expect((await off.get(slot('block')))?.level).toBe(8);
+  });
+
+  it('close() also writes the records deferred while the last batch was being written', async () => {
+    const a = await openFile({ deferFlushMs: 60_000, loneSyncMaxMs: 0 });
+    const [ra, rb] = [request(1, 0), request(1, 0)];
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const signedA = a.signOnce(slot('block', pkhN(1)), ra, async () => {
+      await gate;
+      return hsm.signer(ra)();
+    });
+    await new Promise((r) => setTimeout(r, 20)); // A's reservation is durable, its sign waits
+    let closing: Promise<void> | null = null;
+    const signedB = a.signOnce(slot('block', pkhN(2)), rb, async () => {
+      // B's batch is being written: A's signature is recorded meanwhile, and the store is closed.
+      openGate();
+      closing = a.close();
+      return hsm.signer(rb)();
+    });
+    const da = await signedA;
+    await signedB.catch(() => {});
+    await closing;
+    expect(da.outcome).toBe('signed');
+    const b = await openFile();
+    const mark = await b.get(slot('block', pkhN(1)));
+    expect(mark?.signature).toBe(da.outcome === 'signed' ? da.signature : 'none');
+  });
+
   it('compacts the log to the live marks and reopens to the same marks', async () => {
     const a = await openFile({ compactMinBytes: 4096 });
     const slots = [slot('block'), slot('preattestation'), slot('attestation')];
@@ -289,7 +370,8 @@ describe('file store writer', () => {
   });
 
   it('a short write disables the store; reopening drops the torn batch and keeps the old mark', async () => {
-    const a = await openFile();
+    // Through the thread pool, where the test can shorten the handle's write.
+    const a = await openFile({ loneSyncMaxMs: 0 });
     const s = slot('block');
     await signLevels(a, s, [1]);
     // The disk takes only part of the next batch (as with ENOSPC mid-write).

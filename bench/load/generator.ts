@@ -40,6 +40,11 @@ let firstError: string | null = null;
 let sample: { body: string; response: string } | null = null;
 const warmupEnd = performance.now() + spec.warmupSeconds * 1000;
 const end = warmupEnd + spec.seconds * 1000;
+// The generator's CPU is read over the counted window only, to give its share of the machine per request.
+let cpuAtWarmupEnd: NodeJS.CpuUsage | undefined;
+setTimeout(() => {
+  cpuAtWarmupEnd = process.cpuUsage();
+}, spec.warmupSeconds * 1000);
 
 async function client(index: number): Promise<void> {
   const slots = spec.slotsPerClient;
@@ -68,6 +73,13 @@ async function client(index: number): Promise<void> {
 await Promise.all(Array.from({ length: spec.clients }, (_, i) => client(i)));
 // Requests still in flight at `end` complete and count: the window closes at the last answer.
 const elapsed = (performance.now() - warmupEnd) / 1000;
+const cpu = process.cpuUsage(cpuAtWarmupEnd);
 agent.destroy();
-const result: LoadResult = { ...summarise(latencies, elapsed), errors, firstError, sample };
+const result: LoadResult = {
+  ...summarise(latencies, elapsed),
+  errors,
+  firstError,
+  sample,
+  clientCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, latencies.length)),
+};
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -25,6 +25,8 @@ export interface LatencySummary {
 export interface LoadResult extends LatencySummary {
   errors: number;
   firstError: string | null;
+  /** The generator's own CPU (all its threads) per counted request, µs: its share of the machine. */
+  clientCpuUsPerRequest: number;
   /** One answered request, so the caller can verify the signature. */
   sample: { body: string; response: string } | null;
 }

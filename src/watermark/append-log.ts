@@ -26,6 +26,14 @@
 // offset. Any other write error (EIO: a failing device, whose dirty pages Linux may have dropped), and
 // any compaction failure, keep the log disabled until a restart re-reads it.
 //
+// A lone request (the only one under way in the store) is written from the JS thread itself, with a
+// blocking write, once the microtasks that hand its signature to the device have run: nothing else is
+// waiting for the thread, and a write through libuv's thread pool costs a second thread's wake-up and
+// a completion back to this one on top of the sync, on the request's path. Only while the log's recent
+// writes were fast (a moving average under LONE_SYNC_MAX_MS): behind slow storage the thread must not
+// block for a sync's length, so those writes go through the thread pool as every batch of several
+// requests does.
+//
 // Lines that need not be durable before anyone is answered (a signature recorded after its height was
 // made durable: a reservation, serialised-store.ts) are deferred: they ride with the next batch, or are
 // written on their own shortly after when no batch comes, so they never cost a request its own sync.
@@ -34,7 +42,7 @@
 // to a fresh file that is synced, renamed over the log, and made durable with a directory fsync;
 // amortised this stays O(1) per request.
 
-import { constants } from 'node:fs';
+import { constants, fdatasyncSync, writeSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from './errors.js';
@@ -64,6 +72,8 @@ export interface AppendLogOptions {
   notify?: (message: string) => void;
   /** How long a deferred line waits for a batch before it is written alone; default DEFER_FLUSH_MS. */
   deferFlushMs?: number;
+  /** A lone request is written from the JS thread while recent writes average below this; default LONE_SYNC_MAX_MS, 0 never. */
+  loneSyncMaxMs?: number;
 }
 
 export const PROBE_INTERVAL_MS = 1_000;
@@ -72,6 +82,10 @@ export const DEFER_FLUSH_MS = 50;
 /** Errors that mean "no space now", which freeing space cures. */
 const SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
 const PROBE_BYTES = 4096;
+/** A lone request's write blocks the JS thread only while recent writes average less than this (see above). */
+export const LONE_SYNC_MAX_MS = 1;
+/** Weight of the newest write in that moving average. */
+const WRITE_MS_WEIGHT = 0.25;
 /** Zeros written ahead at a time (see above): a few hundred marks' worth. */
 export const PREALLOCATE_BYTES = 64 * 1024;
 
@@ -153,7 +167,11 @@ export class AppendLog {
   private baseline: number;
   private readonly compactMinBytes: number;
   /** Counters for tests and benches: how many batches / syncs / compactions happened. */
-  readonly stats = { batches: 0, records: 0, compactions: 0 };
+  readonly stats = { batches: 0, records: 0, compactions: 0, loneSyncWrites: 0 };
+  /** Moving average of the log's durable writes, ms (see above). */
+  private writeMs = 0;
+  /** True while other requests are under way beside the queued ones: a lone write must not block them. */
+  othersWaiting: () => boolean = () => false;
 
   /** The file's length: [size, allocated) holds zeros written ahead (see above). */
   private allocated: number;
@@ -266,8 +284,12 @@ export class AppendLog {
 
   /** Waits until everything queued so far is durable (or failed); deferred lines are written now. */
   async drain(): Promise<void> {
-    this.flushDeferred();
-    while (this.pumping) await this.pumping;
+    // A pump under way writes its queue but leaves lines deferred meanwhile to a timer: flush after it.
+    for (;;) {
+      if (this.pumping) await this.pumping;
+      else if (this.deferred.length > 0) this.flushDeferred();
+      else return;
+    }
   }
 
   private async pump(flush = false): Promise<void> {
@@ -276,17 +298,26 @@ export class AppendLog {
     // its slot, and the log is read back last line wins.
     let force = flush;
     try {
+      let lone = this.lone() && this.writeMs < (this.opts.loneSyncMaxMs ?? LONE_SYNC_MAX_MS);
+      // Let the microtasks queued with this request (the device's sign among them) run before the
+      // thread blocks: the write and the signature then overlap.
+      if (lone) await new Promise(setImmediate);
       while (this.queue.length > 0 || (force && this.deferred.length > 0)) {
         force = false;
-        await this.writeBatch();
+        await this.writeBatch(lone && this.lone());
+        lone = false;
       }
     } finally {
       if (this.deferred.length > 0) this.scheduleFlush();
     }
   }
 
-  /** Writes the deferred lines and the queued batch as one durable write. */
-  private async writeBatch(): Promise<void> {
+  private lone(): boolean {
+    return this.queue.length === 1 && !this.othersWaiting();
+  }
+
+  /** Writes the deferred lines and the queued batch as one durable write; `blocking`: from this thread (see above). */
+  private async writeBatch(blocking = false): Promise<void> {
     const batch = this.queue;
     this.queue = [];
     const deferred = this.deferred;
@@ -300,10 +331,19 @@ export class AppendLog {
         deferred.length === 0 ? batch.map((p) => p.line) : [...deferred, ...batch.map((p) => p.line)];
       const buf = encodeBatch(lines);
       if (this.size + buf.length > this.allocated) await this.writeAhead(this.size + buf.length);
-      const { bytesWritten } = await this.fh.write(buf, 0, buf.length, this.size);
+      const started = performance.now();
+      let bytesWritten: number;
+      if (blocking) {
+        bytesWritten = writeSync(this.fh.fd, buf, 0, buf.length, this.size);
+        if (O_DSYNC === 0 && bytesWritten === buf.length) fdatasyncSync(this.fh.fd);
+        this.stats.loneSyncWrites++;
+      } else {
+        ({ bytesWritten } = await this.fh.write(buf, 0, buf.length, this.size));
+        if (O_DSYNC === 0 && bytesWritten === buf.length) await this.fh.datasync();
+      }
+      this.writeMs += (performance.now() - started - this.writeMs) * WRITE_MS_WEIGHT;
       // A short write (disk full) leaves a torn batch: fail like any other write error below.
       if (bytesWritten !== buf.length) throw new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
-      if (O_DSYNC === 0) await this.fh.datasync();
       this.size += buf.length;
     } catch (err) {
       // After a failed write or fsync the file's tail is unknown (and Linux may have dropped the

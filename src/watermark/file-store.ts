@@ -36,6 +36,8 @@ export interface FileStoreOptions {
   probeIntervalMs?: number;
   /** How long a signature recorded after its answer waits for a batch to ride with (append-log.ts). */
   deferFlushMs?: number;
+  /** A lone request's write blocks the JS thread while recent writes average below this, ms; 0 never (append-log.ts). */
+  loneSyncMaxMs?: number;
 }
 
 /** The store could not be opened; the message names the file and what is wrong with it. */
@@ -88,6 +90,7 @@ export class FileStore extends SerialisedStore {
     readonly recovered: TornTail | null,
   ) {
     super();
+    log.othersWaiting = () => this.signing > 1;
   }
 
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {
@@ -171,6 +174,7 @@ export class FileStore extends SerialisedStore {
         notify,
         ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}),
         ...(opts.deferFlushMs !== undefined ? { deferFlushMs: opts.deferFlushMs } : {}),
+        ...(opts.loneSyncMaxMs !== undefined ? { loneSyncMaxMs: opts.loneSyncMaxMs } : {}),
       },
       fileLength,
     );
