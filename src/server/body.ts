@@ -2,10 +2,11 @@
 // sign service input is Data_encoding.bytes, in JSON a hex string). Every malformed form is a 400, a body
 // over the limit a 413.
 //
-// Hot path (docs/operations.md, "Performance notes"): under @hono/node-server the headers come straight from node's IncomingMessage and
-// a body with a Content-Length (node's parser enforces that framing) is taken from the request's buffer
-// once node has all of it, else read by the server's direct reader; touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream
-// per request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.
+// Hot path (docs/operations.md, "Performance notes"): under @hono/node-server the headers come straight
+// from node's IncomingMessage, and a body with a Content-Length (node's parser enforces that framing) is
+// taken from the request's buffer once node has all of it, else read by the server's direct reader;
+// touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream per
+// request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.
 
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
