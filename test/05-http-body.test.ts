@@ -124,7 +124,7 @@ describe('request body over HTTP', () => {
     expect(mine.every((l) => !('payload' in l))).toBe(true);
   });
 
-  it('signs a Content-Length body that arrives after its headers, then the next request on that connection', async () => {
+  it('signs a Content-Length body that arrives after its headers, then pipelined requests on that connection', async () => {
     // The body is taken from node's buffer when it came with the headers, else read as it arrives;
     // either way the request ends, so the kept-alive connection serves the next one.
     const [host, port] = server.address.split(':');
@@ -153,12 +153,13 @@ describe('request body over HTTP', () => {
       await new Promise((r) => setTimeout(r, 50));
       socket.write(body.slice(7));
       await answers(1);
-      const second = consensus(0x13, 21, 401, 0);
-      socket.write(head(JSON.stringify(second)) + JSON.stringify(second));
-      await answers(2);
+      // Then two requests in one write (pipelined): each body is its own request's.
+      const more = [consensus(0x13, 21, 401, 0), consensus(0x13, 21, 402, 0)];
+      socket.write(more.map((hex) => head(JSON.stringify(hex)) + JSON.stringify(hex)).join(''));
+      await answers(3);
       const bodies = received.split(/HTTP\/1\.1 /).slice(1);
-      expect(bodies.map((b) => b.slice(0, 3))).toEqual(['200', '200']);
-      for (const [i, hex] of [first, second].entries()) {
+      expect(bodies.map((b) => b.slice(0, 3))).toEqual(['200', '200', '200']);
+      for (const [i, hex] of [first, ...more].entries()) {
         expectVerifies(hex, JSON.parse(bodies[i]!.slice(bodies[i]!.indexOf('\r\n\r\n') + 4)));
       }
     } finally {
