@@ -70,7 +70,12 @@ struct KeyEntry {
   Bytes id;
   CK_OBJECT_HANDLE handle;
   uint64_t generation;
-  std::shared_ptr<const VerifyKey> verify;  // null only when native verification is unavailable
+  // The public key, parsed for verification on the key's first signature only: a parsed key (OpenSSL's
+  // EVP_PKEY with its provider data) weighs far more than the point, and a token may hold many keys of
+  // which few ever sign.
+  std::string curve;
+  Bytes point;
+  std::shared_ptr<const VerifyKey> verify;  // null until then, and when native verification is unavailable
 };
 
 struct ResolvedKey {
@@ -113,10 +118,11 @@ class Pool {
   bool verifies_signatures() const { return verify_signatures_; }
 
   // Key handle cache, valid for one pool generation: a lookup per sign would double the token round trips,
-  // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id.
-  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
-                  std::shared_ptr<const VerifyKey> verify);
+  // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id. `pub` is the
+  // key's public key, already accepted by VerifyKey::Create when native verification is available.
+  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle, const PublicKey &pub);
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
+  // Its verifier too (null only when native verification is unavailable), built on the key's first use.
   ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead);
   void ForgetKey(int ref);
   void CountSign(bool ahead) {
