@@ -76,7 +76,8 @@ void SignJob::Attempt(JobContext &ctx) {
   }
   ctx.CheckOperation(rv, "C_Sign");
   trace.Mark(Stage::Signed);
-  assert(key.verify != nullptr || !NativeVerifyAvailable());  // ResolveKey builds it or throws
+  // ResolveKey builds it (or throws) for a pool that verifies.
+  assert(key.verify != nullptr || !NativeVerifyAvailable() || !ctx.pool.verifies_signatures());
   // A faulty device must not hand out a signature that does not verify (the client rejects it and the
   // baker stalls): treat it as a device fault, which recovery.cpp retries once on a fresh session.
   // A pool opened without verification leaves the check to its caller (Hsm.verifiesSignatures false).

@@ -121,9 +121,10 @@ int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDL
 
 namespace {
 
-// Under keys_mu_: the key's verifier, parsed on its first use (once per key, so inside the lock).
-std::shared_ptr<const VerifyKey> VerifierOf(KeyEntry &k) {
-  if (k.verify == nullptr && NativeVerifyAvailable()) {
+// Under keys_mu_: the key's verifier, parsed on its first use (once per key, so inside the lock); none
+// for a pool that leaves the check to its caller.
+std::shared_ptr<const VerifyKey> VerifierOf(KeyEntry &k, bool wanted) {
+  if (k.verify == nullptr && wanted && NativeVerifyAvailable()) {
     k.verify = VerifyKey::Create(k.curve, k.point);
     // RegisterKey's caller had it accepted: only an allocation failing inside OpenSSL lands here.
     if (k.verify == nullptr) throw Pkcs11Failure("ERR_HSM_INTERNAL", "sign", "cannot parse the key for verification");
@@ -142,7 +143,7 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
       throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "sign", "no key with ref " + std::to_string(ref) + " in this pool");
     }
     KeyEntry &k = keys_[ref];
-    if (k.handle != 0 && k.generation == generation_) return {k.handle, VerifierOf(k)};
+    if (k.handle != 0 && k.generation == generation_) return {k.handle, VerifierOf(k, verify_signatures_)};
     label = k.label;
     id = k.id;
   }
@@ -151,7 +152,7 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
   std::lock_guard<std::mutex> lock(keys_mu_);
   keys_[ref].handle = h;
   keys_[ref].generation = generation_;
-  return {h, VerifierOf(keys_[ref])};
+  return {h, VerifierOf(keys_[ref], verify_signatures_)};
 }
 
 void Pool::ForgetKey(int ref) {

@@ -75,7 +75,7 @@ struct KeyEntry {
   // which few ever sign.
   std::string curve;
   Bytes point;
-  std::shared_ptr<const VerifyKey> verify;  // null until then, and when native verification is unavailable
+  std::shared_ptr<const VerifyKey> verify;  // null until then, and when the pool does not verify
 };
 
 struct ResolvedKey {
@@ -122,7 +122,8 @@ class Pool {
   // key's public key, already accepted by VerifyKey::Create when native verification is available.
   int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle, const PublicKey &pub);
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
-  // Its verifier too (null only when native verification is unavailable), built on the key's first use.
+  // Its verifier too, built on the key's first use (null when native verification is unavailable or the
+  // pool was opened without it).
   ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead);
   void ForgetKey(int ref);
   void CountSign(bool ahead) {
