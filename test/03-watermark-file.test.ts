@@ -259,7 +259,8 @@ describe('file store writer', () => {
   });
 
   it('writes a lone request from the JS thread once its sign has started; requests at once share the thread pool', async () => {
-    const a = await openFile();
+    // No timer flushes records here (they ride with the next write), and no write is too slow to block.
+    const a = await openFile({ deferFlushMs: 60_000, loneSyncMaxMs: Number.POSITIVE_INFINITY });
     const s = slot('block');
     const levelsOnDisk = () =>
       parseLog(readFileSync(logPath))
@@ -286,8 +287,16 @@ describe('file store writer', () => {
       }),
     );
     expect(out.every((d) => d.outcome === 'signed')).toBe(true);
-    // The first of them may find the log idle; the rest ride batches written through the pool.
-    expect(a.stats.loneSyncWrites).toBeLessThanOrEqual(4);
+    expect(a.stats.loneSyncWrites).toBe(3);
+    // A request whose sign is still under way is not alone: the next one's write goes through the pool.
+    const slowReq = request(20, 0);
+    const slowSign = a.signOnce(slot('block', pkhN(1)), slowReq, hsm.signer(slowReq, 200));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.stats.loneSyncWrites).toBe(4);
+    const next = request(21, 0);
+    expect((await a.signOnce(slot('block', pkhN(2)), next, hsm.signer(next))).outcome).toBe('signed');
+    expect((await slowSign).outcome).toBe('signed');
+    expect(a.stats.loneSyncWrites).toBe(4);
   });
 
   it('behind writes slower than loneSyncMaxMs a lone request goes through the thread pool; 0 turns it off', async () => {
@@ -300,6 +309,34 @@ describe('file store writer', () => {
     await signLevels(off, slot('block'), [6, 7, 8]);
     expect(off.stats.loneSyncWrites).toBe(0);
     expect((await off.get(slot('block')))?.level).toBe(8);
+  });
+
+  it('close() also writes the records deferred while the last batch was being written', async () => {
+    const a = await openFile({ deferFlushMs: 60_000, loneSyncMaxMs: 0 });
+    const [ra, rb] = [request(1, 0), request(1, 0)];
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const signedA = a.signOnce(slot('block', pkhN(1)), ra, async () => {
+      await gate;
+      return hsm.signer(ra)();
+    });
+    await new Promise((r) => setTimeout(r, 20)); // A's reservation is durable, its sign waits
+    let closing: Promise<void> | null = null;
+    const signedB = a.signOnce(slot('block', pkhN(2)), rb, async () => {
+      // B's batch is being written: A's signature is recorded meanwhile, and the store is closed.
+      openGate();
+      closing = a.close();
+      return hsm.signer(rb)();
+    });
+    const da = await signedA;
+    await signedB.catch(() => {});
+    await closing;
+    expect(da.outcome).toBe('signed');
+    const b = await openFile();
+    const mark = await b.get(slot('block', pkhN(1)));
+    expect(mark?.signature).toBe(da.outcome === 'signed' ? da.signature : 'none');
   });
 
   it('compacts the log to the live marks and reopens to the same marks', async () => {

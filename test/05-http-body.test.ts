@@ -3,6 +3,7 @@
 // server.max_body_bytes with 413 and sign what fits. The audit line names the client and the request hash.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
@@ -121,5 +122,48 @@ describe('request body over HTTP', () => {
       Buffer.from(blake2b(Buffer.from(hex, 'hex'), { dkLen: 32 })).toString('hex'),
     );
     expect(mine.every((l) => !('payload' in l))).toBe(true);
+  });
+
+  it('signs a Content-Length body that arrives after its headers, then pipelined requests on that connection', async () => {
+    // The body is taken from node's buffer when it came with the headers, else read as it arrives;
+    // either way the request ends, so the kept-alive connection serves the next one.
+    const [host, port] = server.address.split(':');
+    const socket = connect(Number(port), host);
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      received += d;
+    });
+    const answers = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if ((received.match(/HTTP\/1\.1 /g) ?? []).length >= n && /[}\]]$/.test(received)) resolve();
+          else setTimeout(check, 5);
+        };
+        socket.once('error', reject);
+        check();
+      });
+    const head = (body: string) =>
+      `POST /keys/${pkh} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    try {
+      const first = consensus(0x13, 21, 400, 0);
+      const body = JSON.stringify(first);
+      socket.write(head(body) + body.slice(0, 7));
+      await new Promise((r) => setTimeout(r, 50));
+      socket.write(body.slice(7));
+      await answers(1);
+      // Then two requests in one write (pipelined): each body is its own request's.
+      const more = [consensus(0x13, 21, 401, 0), consensus(0x13, 21, 402, 0)];
+      socket.write(more.map((hex) => head(JSON.stringify(hex)) + JSON.stringify(hex)).join(''));
+      await answers(3);
+      const bodies = received.split(/HTTP\/1\.1 /).slice(1);
+      expect(bodies.map((b) => b.slice(0, 3))).toEqual(['200', '200', '200']);
+      for (const [i, hex] of [first, ...more].entries()) {
+        expectVerifies(hex, JSON.parse(bodies[i]!.slice(bodies[i]!.indexOf('\r\n\r\n') + 4)));
+      }
+    } finally {
+      socket.destroy();
+    }
   });
 });

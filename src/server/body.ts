@@ -2,10 +2,11 @@
 // sign service input is Data_encoding.bytes, in JSON a hex string). Every malformed form is a 400, a body
 // over the limit a 413.
 //
-// Hot path (docs/operations.md, "Performance notes"): under @hono/node-server the headers come straight from node's IncomingMessage and
-// a body with a Content-Length (node's parser enforces that framing) is read by the server's direct
-// reader; touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream
-// per request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.
+// Hot path (docs/operations.md, "Performance notes"): under @hono/node-server the headers come straight
+// from node's IncomingMessage, and a body with a Content-Length (node's parser enforces that framing) is
+// taken from the request's buffer once node has all of it, else read by the server's direct reader;
+// touching c.req.raw.headers or .body would build a WHATWG Request, Headers and ReadableStream per
+// request (hono's bodyLimit middleware does). Chunked bodies and app.request() stream with the limit.
 
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
@@ -14,6 +15,8 @@ import { ClientAbortError, httpError } from './errors.js';
 
 const HEX_BODY = /^[0-9a-fA-F]+$/;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+/** As the direct reader decodes (a UTF-8 byte order mark dropped). */
+const UTF8 = new TextDecoder();
 
 /** The node request under @hono/node-server, else null (app.request in tests, other runtimes). */
 export function incomingOf(c: Context): IncomingMessage | null {
@@ -68,9 +71,28 @@ async function readAll(c: Context, incoming: IncomingMessage | null, maxBytes: n
   const declared = incoming?.headers['content-length'];
   if (incoming !== null && declared !== undefined && incoming.headers['transfer-encoding'] === undefined) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
-    return c.req.text();
+    // A body that came in the same read as its headers is in the request's buffer one microtask after
+    // node emitted 'request' (the parser pushes it once that event's listeners return).
+    const length = Number(declared);
+    if (incoming.readableLength < length) await null;
+    return bufferedBody(incoming, length) ?? c.req.text();
   }
   return readLimited(c, maxBytes);
+}
+
+/**
+ * The whole body taken from the request's buffer when all `length` bytes are there and nobody read any,
+ * else null: no listeners, no promise, no 'data' event. The request is then resumed so that it still
+ * ends once node's parser is done with the message (@hono/node-server drains a request that has not
+ * ended with timers after the answer).
+ */
+function bufferedBody(incoming: IncomingMessage, length: number): string | null {
+  if (length === 0 || incoming.readableLength !== length || incoming.readableEncoding !== null) return null;
+  if (incoming.readableDidRead || incoming.readableFlowing === true || incoming.destroyed) return null;
+  // Paused, no size: read() hands over everything buffered at once (node:stream, readable.read()).
+  const chunk: Buffer | null = incoming.read();
+  incoming.resume();
+  return chunk === null ? '' : UTF8.decode(chunk);
 }
 
 export async function readHexBody(c: Context, maxBytes: number): Promise<Uint8Array> {

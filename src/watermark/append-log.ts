@@ -26,12 +26,13 @@
 // offset. Any other write error (EIO: a failing device, whose dirty pages Linux may have dropped), and
 // any compaction failure, keep the log disabled until a restart re-reads it.
 //
-// A lone request is written from the JS thread itself, with a blocking write, once the microtasks that
-// hand its signature to the device have run: nothing else is waiting for the thread, and a write
-// through libuv's thread pool costs a second thread's wake-up and a completion back to this one on
-// top of the sync, on the request's path. Only while the log's recent writes were fast (a moving
-// average under LONE_SYNC_MAX_MS): behind slow storage the thread must not block for a sync's length,
-// so those writes go through the thread pool as every batch of several requests does.
+// A lone request (the only one under way in the store) is written from the JS thread itself, with a
+// blocking write, once the microtasks that hand its signature to the device have run: nothing else is
+// waiting for the thread, and a write through libuv's thread pool costs a second thread's wake-up and
+// a completion back to this one on top of the sync, on the request's path. Only while the log's recent
+// writes were fast (a moving average under LONE_SYNC_MAX_MS): behind slow storage the thread must not
+// block for a sync's length, so those writes go through the thread pool as every batch of several
+// requests does.
 //
 // Lines that need not be durable before anyone is answered (a signature recorded after its height was
 // made durable: a reservation, serialised-store.ts) are deferred: they ride with the next batch, or are
@@ -169,6 +170,8 @@ export class AppendLog {
   readonly stats = { batches: 0, records: 0, compactions: 0, loneSyncWrites: 0 };
   /** Moving average of the log's durable writes, ms (see above). */
   private writeMs = 0;
+  /** True while other requests are under way beside the queued ones: a lone write must not block them. */
+  othersWaiting: () => boolean = () => false;
 
   /** The file's length: [size, allocated) holds zeros written ahead (see above). */
   private allocated: number;
@@ -281,8 +284,12 @@ export class AppendLog {
 
   /** Waits until everything queued so far is durable (or failed); deferred lines are written now. */
   async drain(): Promise<void> {
-    this.flushDeferred();
-    while (this.pumping) await this.pumping;
+    // A pump under way writes its queue but leaves lines deferred meanwhile to a timer: flush after it.
+    for (;;) {
+      if (this.pumping) await this.pumping;
+      else if (this.deferred.length > 0) this.flushDeferred();
+      else return;
+    }
   }
 
   private async pump(flush = false): Promise<void> {
@@ -291,18 +298,22 @@ export class AppendLog {
     // its slot, and the log is read back last line wins.
     let force = flush;
     try {
-      let lone = this.queue.length === 1 && this.writeMs < (this.opts.loneSyncMaxMs ?? LONE_SYNC_MAX_MS);
+      let lone = this.lone() && this.writeMs < (this.opts.loneSyncMaxMs ?? LONE_SYNC_MAX_MS);
       // Let the microtasks queued with this request (the device's sign among them) run before the
       // thread blocks: the write and the signature then overlap.
       if (lone) await new Promise(setImmediate);
       while (this.queue.length > 0 || (force && this.deferred.length > 0)) {
         force = false;
-        await this.writeBatch(lone && this.queue.length === 1);
+        await this.writeBatch(lone && this.lone());
         lone = false;
       }
     } finally {
       if (this.deferred.length > 0) this.scheduleFlush();
     }
+  }
+
+  private lone(): boolean {
+    return this.queue.length === 1 && !this.othersWaiting();
   }
 
   /** Writes the deferred lines and the queued batch as one durable write; `blocking`: from this thread (see above). */

@@ -90,6 +90,7 @@ export class FileStore extends SerialisedStore {
     readonly recovered: TornTail | null,
   ) {
     super();
+    log.othersWaiting = () => this.signing > 1;
   }
 
   static async open(dir: string, opts: FileStoreOptions = {}): Promise<FileStore> {

@@ -10,6 +10,8 @@ import { checkHeight, checkMark, checkSlot, normaliseMark, slotId } from './vali
 
 export abstract class SerialisedStore implements WatermarkStore {
   private readonly lock = new SlotLock();
+  /** signOnce calls under way, this one included: tells a store whether a request is alone. */
+  protected signing = 0;
 
   /** The mark of a slot as this process knows it (durable, or recorded after a durable reservation), or null. */
   protected abstract read(id: string): Mark | null;
@@ -43,6 +45,15 @@ export abstract class SerialisedStore implements WatermarkStore {
   async signOnce(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
     checkSlot(slot);
     checkHeight(req);
+    this.signing++;
+    try {
+      return await this.signOnceCounted(slot, req, sign);
+    } finally {
+      this.signing--;
+    }
+  }
+
+  private async signOnceCounted(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
     const pending = this.beforeRequest();
     if (pending !== null) await pending;
     this.ensureOpen();
