@@ -4,17 +4,16 @@
 // peak RSS, and growth with 1/100/1000 keys and 1/900 watermark slots. Prints the tables and the targets
 // and writes bench/results/latest.{json,md}.  BENCH_SECONDS (default 3) sets each load point's window.
 
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type SyncPair, startSyncPair } from '../test/helpers/pg-standby.js';
 import { createToken, type TestToken } from '../test/helpers/softhsm.js';
 import { ensurePkcs11js } from './baseline/build-pkcs11js.js';
 import { runHsmBench } from './hsm.js';
 import { checkSample } from './load/check-signature.js';
 import { fdatasyncP50Ms } from './load/fsync.js';
+import { createKeyToken } from './load/key-token.js';
 import { type Backend, buildProduct, productConfig, startProduct } from './load/product.js';
 import { runLoad } from './load/run-load.js';
 import { type ServerProcess, startServer } from './load/server-process.js';
@@ -24,7 +23,6 @@ import { formatResults } from './report/format.js';
 import type { BenchResults, GrowthRow, HttpRow, ServerRow } from './report/results.js';
 import { evaluateTargets } from './report/targets.js';
 
-const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP = 0.5;
 const CLIENTS = [1, 8, 32];
@@ -166,28 +164,11 @@ async function productRuns(t: TestToken, pgPair: SyncPair): Promise<void> {
 
 /** Start-up and per-request cost with 1, 100 and 1000 keys on the token (memory watermark). */
 async function keyGrowth(): Promise<void> {
-  const t = await createToken({ label: 'bench-keys', keys: [{ curve: 'p256', label: 'k0', id: 'a0' }] });
+  const { token: t, growTo } = await createKeyToken('bench-keys');
   try {
-    let onToken = 1;
     let pkh = '';
     for (const count of [1, 100, 1000]) {
-      if (count > onToken) {
-        await run(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            'bench/load/add-keys.ts',
-            t.library,
-            t.tokenLabel,
-            t.pin,
-            `${count - onToken}`,
-            `g${count}`,
-          ],
-          { env: { ...process.env, ...t.env } },
-        );
-        onToken = count;
-      }
+      await growTo(count);
       const s = await startProduct(
         productConfig(t.dir, `keys${count}`, t, { backend: 'memory' }, SESSIONS),
         t,

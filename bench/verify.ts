@@ -1,5 +1,5 @@
 // What verifying every HSM signature costs (CPU µs per verify), per curve: the addon's check after C_Sign (native/verify.cpp, on
-// one key parsed once, as keys() registers it) and the JS verifiers used where the addon cannot
+// one key parsed once, as its first signature parses it) and the JS verifiers used where the addon cannot
 // (src/crypto/verifier.ts).
 // Run: node --import tsx bench/verify.ts
 // BASELINE_ADDON=/path/to/other.node adds the native rows of another build of the addon (a copy of

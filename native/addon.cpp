@@ -166,7 +166,7 @@ Napi::Value JsVerify(const Napi::CallbackInfo &info) {
 }
 
 // verifyRepeat(curve, publicKey, data, signature, count) -> number | null: bench only (bench/verify.ts). The
-// check a sign job runs, `count` times on one key parsed once as keys() registers it; how many passed.
+// check a sign job runs, `count` times on one key parsed once as a key's first sign parses it; how many passed.
 Napi::Value JsVerifyRepeat(const Napi::CallbackInfo &info) {
   CheckArgs(info, "verifyRepeat", {Arg::String, Arg::Bytes, Arg::Bytes, Arg::Bytes, Arg::Number});
   auto point = info[1].As<Napi::Uint8Array>();

@@ -25,6 +25,16 @@ Napi::Value ToJsError(Napi::Env env, const Pkcs11Failure &f) {
   return cls.New({Napi::String::New(env, f.what()), details});
 }
 
+namespace {
+
+// Whether the addon can verify signatures of `pub` (always true when it verifies none). The parsed key is
+// dropped here: the pool parses it again on the key's first signature (Pool::ResolveKey).
+bool VerifiableKey(const PublicKey &pub) {
+  return !NativeVerifyAvailable() || VerifyKey::Create(pub.curve, pub.point) != nullptr;
+}
+
+}  // namespace
+
 Napi::Object KeyToJs(Napi::Env env, const KeyInfo &k, int ref) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ref", ref);
@@ -66,7 +76,8 @@ void SignJob::Attempt(JobContext &ctx) {
   }
   ctx.CheckOperation(rv, "C_Sign");
   trace.Mark(Stage::Signed);
-  assert(key.verify != nullptr || !NativeVerifyAvailable());  // KeysJob registers no key without one
+  // ResolveKey builds it (or throws) for a pool that verifies.
+  assert(key.verify != nullptr || !NativeVerifyAvailable() || !ctx.pool.verifies_signatures());
   // A faulty device must not hand out a signature that does not verify (the client rejects it and the
   // baker stalls): treat it as a device fault, which recovery.cpp retries once on a fresh session.
   // A pool opened without verification leaves the check to its caller (Hsm.verifiesSignatures false).
@@ -95,14 +106,13 @@ void KeysJob::Attempt(JobContext &ctx) {
     const KeyInfo &k = keys_[i];
     // Keys needing a PIN per signature (CKA_ALWAYS_AUTHENTICATE) cannot be used unattended.
     if (k.pub.curve.empty() || k.always_authenticate) continue;
-    std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(k.pub.curve, k.pub.point, ctx.pool.verify_tables());
-    if (verify == nullptr && NativeVerifyAvailable()) {
+    if (!VerifiableKey(k.pub)) {
       keys_[i].pub.error =
           "signature verification refuses the public key (not a point on the curve)";  // no signature of it could be
                                                                                        // verified
       continue;
     }
-    refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle, std::move(verify));
+    refs_[i] = ctx.pool.RegisterKey(k.label, k.id, k.handle, k.pub);
   }
 }
 
@@ -120,12 +130,11 @@ void GenerateJob::Attempt(JobContext &ctx) {
   if (key_.pub.curve.empty()) {
     throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair", "generated key has an unreadable public point");
   }
-  std::shared_ptr<const VerifyKey> verify = VerifyKey::Create(key_.pub.curve, key_.pub.point, ctx.pool.verify_tables());
-  if (verify == nullptr && NativeVerifyAvailable()) {
+  if (!VerifiableKey(key_.pub)) {
     throw Pkcs11Failure("ERR_HSM_KEYGEN", "C_GenerateKeyPair",
                         "signature verification refuses the generated public key");
   }
-  ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle, std::move(verify));
+  ref_ = ctx.pool.RegisterKey(key_.label, key_.id, key_.handle, key_.pub);
 }
 
 Napi::Value GenerateJob::Result(Napi::Env env) { return KeyToJs(env, key_, ref_); }

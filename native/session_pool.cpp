@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "keys.h"
+#include "verify.h"
 
 namespace hsm {
 
@@ -102,20 +103,38 @@ PoolStats Pool::Stats() const {
           verify_tables_->checks()};
 }
 
-int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
-                      std::shared_ptr<const VerifyKey> verify) {
+int Pool::RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle, const PublicKey &pub) {
   std::lock_guard<std::mutex> lock(keys_mu_);
   auto [it, added] = key_refs_.try_emplace({label, id}, static_cast<int>(keys_.size()));
   if (added) {
-    keys_.push_back({label, id, handle, generation_, std::move(verify)});
+    keys_.push_back({label, id, handle, generation_, pub.curve, pub.point, nullptr});
     return it->second;
   }
   KeyEntry &k = keys_[it->second];
   k.handle = handle;
   k.generation = generation_;
-  k.verify = std::move(verify);  // the object under this label/id may be a new key
+  if (k.curve != pub.curve || k.point != pub.point) {  // the object under this label/id is a new key
+    k.curve = pub.curve;
+    k.point = pub.point;
+    k.verify = nullptr;
+  }
   return it->second;
 }
+
+namespace {
+
+// Under keys_mu_: the key's verifier, parsed on its first use (once per key, so inside the lock); none
+// for a pool that leaves the check to its caller.
+std::shared_ptr<const VerifyKey> VerifierOf(KeyEntry &k, bool wanted, const std::shared_ptr<P256Tables> &tables) {
+  if (k.verify == nullptr && wanted && NativeVerifyAvailable()) {
+    k.verify = VerifyKey::Create(k.curve, k.point, tables);
+    // RegisterKey's caller had it accepted: only an allocation failing inside OpenSSL lands here.
+    if (k.verify == nullptr) throw Pkcs11Failure("ERR_HSM_INTERNAL", "sign", "cannot parse the key for verification");
+  }
+  return k.verify;
+}
+
+}  // namespace
 
 ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead) {
   std::string label;
@@ -126,7 +145,8 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
       throw Pkcs11Failure("ERR_HSM_KEY_NOT_FOUND", "sign", "no key with ref " + std::to_string(ref) + " in this pool");
     }
     KeyEntry &k = keys_[ref];
-    if (k.handle != 0 && k.generation == generation_) return {k.handle, k.verify};
+    if (k.handle != 0 && k.generation == generation_)
+      return {k.handle, VerifierOf(k, verify_signatures_, verify_tables_)};
     label = k.label;
     id = k.id;
   }
@@ -135,7 +155,7 @@ ResolvedKey Pool::ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s,
   std::lock_guard<std::mutex> lock(keys_mu_);
   keys_[ref].handle = h;
   keys_[ref].generation = generation_;
-  return {h, keys_[ref].verify};
+  return {h, VerifierOf(keys_[ref], verify_signatures_, verify_tables_)};
 }
 
 void Pool::ForgetKey(int ref) {

@@ -74,7 +74,12 @@ struct KeyEntry {
   Bytes id;
   CK_OBJECT_HANDLE handle;
   uint64_t generation;
-  std::shared_ptr<const VerifyKey> verify;  // null only when native verification is unavailable
+  // The public key, parsed for verification on the key's first signature only: a parsed key (OpenSSL's
+  // EVP_PKEY with its provider data) weighs far more than the point, and a token may hold many keys of
+  // which few ever sign.
+  std::string curve;
+  Bytes point;
+  std::shared_ptr<const VerifyKey> verify;  // null until then, and when the pool does not verify
 };
 
 struct ResolvedKey {
@@ -115,14 +120,14 @@ class Pool {
   }
   bool closing() const { return closing_.load(); }
   bool verifies_signatures() const { return verify_signatures_; }
-  // Where the keys registered by this pool's jobs keep their P-256 tables (VerifyKey::Create).
-  const std::shared_ptr<P256Tables> &verify_tables() const { return verify_tables_; }
 
   // Key handle cache, valid for one pool generation: a lookup per sign would double the token round trips,
-  // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id.
-  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle,
-                  std::shared_ptr<const VerifyKey> verify);
+  // and a handle lost to a reinitialisation or a token restart is re-resolved by label + id. `pub` is the
+  // key's public key, already accepted by VerifyKey::Create when native verification is available.
+  int RegisterKey(const std::string &label, const Bytes &id, CK_OBJECT_HANDLE handle, const PublicKey &pub);
   // `ahead`: an operation armed on `s` ends before a lookup (C_FindObjects* would meet CKR_OPERATION_ACTIVE).
+  // Its verifier too, built on the key's first use (null when native verification is unavailable or the
+  // pool was opened without it).
   ResolvedKey ResolveKey(int ref, CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, SignAhead &ahead);
   void ForgetKey(int ref);
   void CountSign(bool ahead) {

@@ -1,9 +1,11 @@
 // Key listing: one search per object class whatever the number of keys, the same keys whether the token
 // answers attribute templates as PKCS#11 asks, stops at the first unreadable attribute, or keeps the
 // public point on the private key and offers no public objects (CloudHSM); no key whose point is off its
-// curve.
+// curve; a key replaced under the same label and id is verified against its new point.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/index.js';
 import { openThroughFault } from './helpers/fault-pkcs11.js';
@@ -11,6 +13,7 @@ import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
 const GENERATED = 12;
+const run = promisify(execFile);
 
 let token: TestToken;
 let expected: HsmKey[];
@@ -124,6 +127,51 @@ describe('key listing', () => {
       await signAndVerify(hsm, keys.slice(0, 3));
     } finally {
       await hsm.close();
+    }
+  });
+
+  it('verifies a key replaced on the token under the same label and id against its new point', async () => {
+    // The addon parses a key for verification on its first signature; a listing that finds another key
+    // under the same label and id must drop that parse.
+    const deleteSwapped = async () => {
+      for (const type of ['privkey', 'pubkey'])
+        await run(
+          'pkcs11-tool',
+          [
+            '--module',
+            token.library,
+            '--token-label',
+            token.tokenLabel,
+            '--login',
+            '--pin',
+            token.pin,
+          ].concat(['--delete-object', '--type', type, '--id', 'e0']),
+          { env: { ...process.env, ...token.env } },
+        );
+    };
+    await addKey(token, { curve: 'p256', label: 'swapped', id: 'e0' });
+    const hsm = await Hsm.open({
+      library: token.library,
+      tokenLabel: token.tokenLabel,
+      pin: token.pin,
+      sessions: 1,
+    });
+    try {
+      const swapped = async () => (await hsm.inventory()).find((e) => e.label === 'swapped')!;
+      const first = await swapped();
+      await signAndVerify(hsm, [first.key!]);
+      await deleteSwapped();
+      await addKey(token, { curve: 'p256', label: 'swapped', id: 'e0' });
+      // The inventory's point is read anew; the HsmKey handed out under the same label, id and curve is
+      // the one from the first listing.
+      const second = await swapped();
+      expect(Buffer.from(second.publicKey!).equals(Buffer.from(first.publicKey!))).toBe(false);
+      const data = randomBytes(32);
+      const signature = await hsm.sign(second.key!, data);
+      expect(verifySignature({ ...second.key!, publicKey: second.publicKey! }, data, signature)).toBe(true);
+    } finally {
+      await hsm.close();
+      await deleteSwapped();
     }
   });
 });
