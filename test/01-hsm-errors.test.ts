@@ -1,14 +1,11 @@
 // Clear, classified errors for bad libraries, tokens and keys; never a crash.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, listSlots, Pkcs11Error } from '../src/hsm/index.js';
-import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
+import { addKey, createToken, pkcs11Tool, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
-const run = promisify(execFile);
 const NOT_PKCS11 = '/lib/x86_64-linux-gnu/libz.so.1';
 
 let token: TestToken;
@@ -94,17 +91,7 @@ describe('keys', () => {
     try {
       await addKey(token, { curve: 'p256', label: 'doomed', id: '0d' });
       const doomed = (await hsm.keys()).find((k) => k.label === 'doomed')!;
-      await run(
-        'pkcs11-tool',
-        ['--module', token.library, '--token-label', token.tokenLabel, '--login', '--pin', token.pin].concat([
-          '--delete-object',
-          '--type',
-          'privkey',
-          '--id',
-          '0d',
-        ]),
-        { env: { ...process.env, ...token.env } },
-      );
+      await pkcs11Tool(token, ['--delete-object', '--type', 'privkey', '--id', '0d']);
       // The cached handle is stale only in our process's view; SoftHSM re-reads the token on lookups.
       const err = await hsm.sign(doomed, randomBytes(32)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Pkcs11Error);
@@ -112,20 +99,10 @@ describe('keys', () => {
         /ERR_HSM_KEY_NOT_FOUND|CKR_KEY_HANDLE_INVALID|CKR_OBJECT_HANDLE_INVALID/,
       );
 
-      await run(
-        'pkcs11-tool',
-        ['--module', token.library, '--token-label', token.tokenLabel, '--login', '--pin', token.pin].concat([
-          '--keypairgen',
-          '--key-type',
-          'EC:prime256v1',
-          '--label',
-          'needs-pin',
-          '--id',
-          '0e',
-          '--always-auth',
-        ]),
-        { env: { ...process.env, ...token.env } },
-      );
+      await pkcs11Tool(token, [
+        ...['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'needs-pin', '--id', '0e'],
+        '--always-auth',
+      ]);
       const labels = (await hsm.keys()).map((k) => k.label);
       expect(labels).not.toContain('needs-pin');
       expect(labels).not.toContain('doomed');

@@ -2,18 +2,15 @@
 // answers attribute templates as PKCS#11 asks, stops at the first unreadable attribute, or keeps the
 // public point on the private key and offers no public objects (CloudHSM); no key whose point is off its
 // curve; a key replaced under the same label and id is verified against its new point.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hsm, type HsmKey } from '../src/hsm/index.js';
 import { openThroughFault } from './helpers/fault-pkcs11.js';
-import { addKey, createToken, type TestToken } from './helpers/softhsm.js';
+import { addKey, createToken, pkcs11Tool, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
 
 const GENERATED = 12;
-const run = promisify(execFile);
 
 let token: TestToken;
 let expected: HsmKey[];
@@ -135,19 +132,7 @@ describe('key listing', () => {
     // under the same label and id must drop that parse.
     const deleteSwapped = async () => {
       for (const type of ['privkey', 'pubkey'])
-        await run(
-          'pkcs11-tool',
-          [
-            '--module',
-            token.library,
-            '--token-label',
-            token.tokenLabel,
-            '--login',
-            '--pin',
-            token.pin,
-          ].concat(['--delete-object', '--type', type, '--id', 'e0']),
-          { env: { ...process.env, ...token.env } },
-        );
+        await pkcs11Tool(token, ['--delete-object', '--type', type, '--id', 'e0']);
     };
     await addKey(token, { curve: 'p256', label: 'swapped', id: 'e0' });
     const hsm = await Hsm.open({

@@ -2,10 +2,8 @@
 // half is sensitive and non-extractable (checked with pkcs11-tool, independently of our addon), and it
 // signs what verifies under the printed public key.
 
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeVerifier } from '../src/crypto/verifier.js';
 import { Hsm } from '../src/hsm/hsm.js';
@@ -13,9 +11,8 @@ import type { Curve } from '../src/hsm/types.js';
 import { blake2b256 } from '../src/tezos/hash.js';
 import { parsePublicKey } from '../src/tezos/keys.js';
 import { runCli } from './helpers/signer-process.js';
-import { createToken, type TestToken } from './helpers/softhsm.js';
+import { createToken, pkcs11Tool, type TestToken } from './helpers/softhsm.js';
 
-const run = promisify(execFile);
 let token: TestToken;
 let config: string;
 let env: NodeJS.ProcessEnv;
@@ -83,22 +80,7 @@ describe('keys generate', () => {
     const listed = JSON.parse(list.stdout) as Generated[];
     for (const g of made)
       expect(listed).toContainEqual(expect.objectContaining({ pkh: g.pkh, public_key: g.public_key }));
-    const { stdout } = await run(
-      'pkcs11-tool',
-      [
-        '--module',
-        token.library,
-        '--token-label',
-        token.tokenLabel,
-        '--login',
-        '--pin',
-        token.pin,
-        '--list-objects',
-        '--type',
-        'privkey',
-      ],
-      { env: { ...process.env, ...token.env } },
-    );
+    const stdout = await pkcs11Tool(token, ['--list-objects', '--type', 'privkey']);
     const objects = stdout
       .split(/\n(?=Private Key Object)/)
       .filter((o) => o.startsWith('Private Key Object'));

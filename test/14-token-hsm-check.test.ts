@@ -1,18 +1,14 @@
 // `hsm check` on SoftHSM2 (every curve): each curve timed with a probe key pair that is gone afterwards,
 // every key with its pkh, a CKA_ALWAYS_AUTHENTICATE key reported unusable and why, and exit 1 when such a
 // key (or one absent from the token) is listed under `tezos`.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyReport } from '../src/cli/hsm-check-report.js';
 import { buildFaultLibrary } from './helpers/fault-pkcs11.js';
 import { runCli } from './helpers/signer-process.js';
-import { createToken, type TestToken } from './helpers/softhsm.js';
-
-const run = promisify(execFile);
+import { createToken, pkcs11Tool, type TestToken } from './helpers/softhsm.js';
 
 let token: TestToken;
 let dir: string;
@@ -24,23 +20,10 @@ const hsmYaml = (t: TestToken) =>
 beforeAll(async () => {
   token = await createToken({ label: 'check-token' });
   // A key that wants the PIN again before every signature: the signer cannot use it unattended.
-  await run(
-    'pkcs11-tool',
-    [
-      ...['--module', token.library, '--token-label', token.tokenLabel, '--login', '--pin', token.pin],
-      ...[
-        '--keypairgen',
-        '--key-type',
-        'EC:prime256v1',
-        '--label',
-        'always-auth',
-        '--id',
-        '09',
-        '--always-auth',
-      ],
-    ],
-    { env: { ...process.env, ...token.env } },
-  );
+  await pkcs11Tool(token, [
+    ...['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'always-auth', '--id', '09'],
+    '--always-auth',
+  ]);
   dir = await mkdtemp(join(tmpdir(), 'hsm-check-'));
   config = join(dir, 'signer.yaml');
   await writeFile(config, `${hsmYaml(token)}watermark:\n  backend: memory\n`);

@@ -49,9 +49,9 @@ export function requireTools(): void {
   }
 }
 
-async function tool(cmd: string, args: string[], env: Record<string, string>): Promise<void> {
+async function tool(cmd: string, args: string[], env: Record<string, string>): Promise<string> {
   try {
-    await run(cmd, args, { env: { ...process.env, ...env } });
+    return (await run(cmd, args, { env: { ...process.env, ...env } })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(
@@ -60,31 +60,28 @@ async function tool(cmd: string, args: string[], env: Record<string, string>): P
   }
 }
 
-/** Adds a key pair to an existing token (any PKCS#11 library) with pkcs11-tool --keypairgen. */
-export async function addKey(
-  t: Pick<TestToken, 'library' | 'tokenLabel' | 'pin' | 'env'>,
-  key: TokenKeySpec,
-): Promise<void> {
-  await tool(
+type TokenAccess = Pick<TestToken, 'library' | 'tokenLabel' | 'pin' | 'env'>;
+
+/** Runs pkcs11-tool logged in on the token (any PKCS#11 library) with `args`; resolves to its stdout. */
+export function pkcs11Tool(t: TokenAccess, args: string[]): Promise<string> {
+  return tool(
     'pkcs11-tool',
-    [
-      '--module',
-      t.library,
-      '--token-label',
-      t.tokenLabel,
-      '--login',
-      '--pin',
-      t.pin,
-      '--keypairgen',
-      '--key-type',
-      KEY_TYPES[key.curve],
-      '--label',
-      key.label,
-      '--id',
-      key.id,
-    ],
+    ['--module', t.library, '--token-label', t.tokenLabel, '--login', '--pin', t.pin, ...args],
     t.env,
   );
+}
+
+/** Adds a key pair to an existing token (any PKCS#11 library) with pkcs11-tool --keypairgen. */
+export async function addKey(t: TokenAccess, key: TokenKeySpec): Promise<void> {
+  await pkcs11Tool(t, [
+    '--keypairgen',
+    '--key-type',
+    KEY_TYPES[key.curve],
+    '--label',
+    key.label,
+    '--id',
+    key.id,
+  ]);
 }
 
 /** (Re-)initialises the token in `t.dir` (used to simulate a replaced token). */
