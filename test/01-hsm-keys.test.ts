@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hsm, type HsmKey } from '../src/hsm/index.js';
+import { Hsm, type HsmKey, Pkcs11Error } from '../src/hsm/index.js';
 import { openThroughFault } from './helpers/fault-pkcs11.js';
 import { addKey, createToken, pkcs11Tool, type TestToken } from './helpers/softhsm.js';
 import { verifySignature } from './helpers/verify.js';
@@ -127,7 +127,7 @@ describe('key listing', () => {
     }
   });
 
-  it('verifies a key replaced on the token under the same label and id against its new point', async () => {
+  it('a key replaced on the token under the same label and id: the new one signs, the old HsmKey never again', async () => {
     // The addon parses a key for verification on its first signature; a listing that finds another key
     // under the same label and id must drop that parse.
     const deleteSwapped = async () => {
@@ -147,13 +147,21 @@ describe('key listing', () => {
       await signAndVerify(hsm, [first.key!]);
       await deleteSwapped();
       await addKey(token, { curve: 'p256', label: 'swapped', id: 'e0' });
-      // The inventory's point is read anew; the HsmKey handed out under the same label, id and curve is
-      // the one from the first listing.
+      // The listing reads the new point and hands out a new HsmKey for it; the old one (whose public key,
+      // and so pkh, is the replaced key's) never signs again.
       const second = await swapped();
       expect(Buffer.from(second.publicKey!).equals(Buffer.from(first.publicKey!))).toBe(false);
+      expect(second.key).not.toBe(first.key);
+      expect(Buffer.from(second.key!.publicKey).equals(Buffer.from(second.publicKey!))).toBe(true);
       const data = randomBytes(32);
       const signature = await hsm.sign(second.key!, data);
-      expect(verifySignature({ ...second.key!, publicKey: second.publicKey! }, data, signature)).toBe(true);
+      expect(verifySignature(second.key!, data, signature)).toBe(true);
+      const stale = await hsm.sign(first.key!, data).catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(Pkcs11Error);
+      expect((stale as Pkcs11Error).code).toBe('ERR_HSM_KEY_NOT_FOUND');
+      expect((stale as Error).message).toMatch(/replaced on the token/);
+      // A listing that finds the same point again keeps handing out the same HsmKey.
+      expect((await swapped()).key).toBe(second.key);
     } finally {
       await hsm.close();
       await deleteSwapped();

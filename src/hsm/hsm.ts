@@ -49,6 +49,8 @@ export class Hsm {
   readonly #pool: NativePool;
   /** Keys this instance handed out, by ref: sign() only accepts these. */
   readonly #issued = new Map<number, HsmKey>();
+  /** Keys whose object on the token was replaced by another key under the same label and id (#issue). */
+  readonly #replaced = new WeakSet<HsmKey>();
   #closed = false;
 
   private constructor(pool: NativePool, verifies: boolean, timeoutMs: number) {
@@ -271,14 +273,26 @@ export class Hsm {
   #issue(k: NativeKey): HsmKey {
     const known = this.#issued.get(k.ref);
     const fresh = toKey(k);
-    if (known && known.label === fresh.label && known.id === fresh.id && known.curve === fresh.curve)
-      return known;
+    if (known && known.label === fresh.label && known.id === fresh.id && known.curve === fresh.curve) {
+      if (Buffer.from(known.publicKey).equals(Buffer.from(fresh.publicKey))) return known;
+      // Another key now sits under this label and id. The addon signs with it and checks against its
+      // point, so the old HsmKey (and the pkh derived from its public key) must never sign again: its
+      // signatures would be another key's.
+      this.#replaced.add(known);
+    }
     this.#issued.set(k.ref, fresh);
     return fresh;
   }
 
   #checkSign(key: HsmKey, data: Uint8Array): number {
     this.#checkOpen();
+    if (this.#replaced.has(key)) {
+      throw new Pkcs11Error(
+        `key ${key.label} (id ${key.id}) was replaced on the token by another key under the same label ` +
+          'and id; restart the signer to list the keys again',
+        { code: 'ERR_HSM_KEY_NOT_FOUND', rv: 0, fn: 'sign', recovery: 'none' },
+      );
+    }
     if (this.#issued.get(key?.ref) !== key) throw new TypeError('key was not returned by this Hsm instance');
     if (!(data instanceof Uint8Array)) throw new TypeError('data to sign must be a Uint8Array');
     if (key.curve === 'ed25519') {
