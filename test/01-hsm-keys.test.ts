@@ -147,6 +147,11 @@ describe('key listing', () => {
       await signAndVerify(hsm, [first.key!]);
       await deleteSwapped();
       await addKey(token, { curve: 'p256', label: 'swapped', id: 'e0' });
+      // Before a new listing the old key's handle is stale: found again by label and id, the new object
+      // signs, and the check against the listed point refuses what it returns.
+      const before = await hsm.sign(first.key!, randomBytes(32)).catch((e: unknown) => e);
+      expect(before).toBeInstanceOf(Pkcs11Error);
+      expect((before as Pkcs11Error).code).toBe('ERR_HSM_BAD_SIGNATURE');
       // The listing reads the new point and hands out a new HsmKey for it; the old one (whose public key,
       // and so pkh, is the replaced key's) never signs again.
       const second = await swapped();
