@@ -45,10 +45,6 @@ export class WatermarkOpenError extends Error {
   override readonly name = 'WatermarkOpenError';
 }
 
-function toEntry(slot: SlotKey, mark: Mark): LogEntry {
-  return { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark };
-}
-
 const errMsg = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** What an operator must fix, rather than the name of whichever file the failing call touched. */
@@ -83,13 +79,13 @@ export class FileStore extends SerialisedStore {
 
   private constructor(
     readonly path: string,
-    private readonly marks: Map<string, LogEntry>,
+    marks: Map<string, LogEntry>,
     private readonly log: AppendLog,
     private readonly unlock: () => Promise<void>,
     /** What open() dropped from the end of the log, if anything. */
     readonly recovered: TornTail | null,
   ) {
-    super();
+    super(marks);
     log.othersWaiting = () => this.signing > 1;
   }
 
@@ -186,25 +182,13 @@ export class FileStore extends SerialisedStore {
     return this.log.stats;
   }
 
-  protected read(id: string): Mark | null {
-    return this.marks.get(id)?.mark ?? null;
-  }
-
   protected write(slot: SlotKey, id: string, mark: Mark): Promise<void> {
     this.ensureOpen();
-    const entry = toEntry(slot, mark);
-    return this.log.append(encodeEntry(entry), () => this.marks.set(id, entry));
+    return this.log.append(encodeEntry({ slot, mark }), () => this.keep(slot, id, mark));
   }
 
   protected record(slot: SlotKey, id: string, mark: Mark): void {
-    const entry = toEntry(slot, mark);
-    this.marks.set(id, entry);
-    this.log.appendLater(encodeEntry(entry));
-  }
-
-  protected release(slot: SlotKey, id: string, previous: Mark | null): void {
-    if (previous === null) this.marks.delete(id);
-    else this.marks.set(id, toEntry(slot, previous));
+    this.log.appendLater(encodeEntry(this.keep(slot, id, mark)));
   }
 
   protected override beforeRequest(): Promise<boolean> | null {
@@ -214,10 +198,6 @@ export class FileStore extends SerialisedStore {
   protected ensureOpen(): void {
     if (this.closed) throw new StoreUnavailableError(`watermark store ${this.path} is closed`);
     if (this.log.failed) throw this.log.failed;
-  }
-
-  async list(): Promise<Array<{ slot: SlotKey; mark: Mark }>> {
-    return [...this.marks.values()].map(({ slot, mark }) => ({ slot: { ...slot }, mark: { ...mark } }));
   }
 
   /** Ready when writes still work and the path still names the file we append to. */

@@ -8,16 +8,26 @@ import { SlotLock } from './slot-lock.js';
 import type { Decision, Mark, SlotKey, WatermarkStore } from './store.js';
 import { checkHeight, checkMark, checkSlot, normaliseMark, slotId } from './validate.js';
 
+/** A slot and its mark, as the stores keep them in memory (and the file store logs them). */
+export interface SlotMark {
+  slot: SlotKey;
+  mark: Mark;
+}
+
 export abstract class SerialisedStore implements WatermarkStore {
   private readonly lock = new SlotLock();
   /** signOnce calls under way, this one included: tells a store whether a request is alone. */
   protected signing = 0;
 
-  /** The mark of a slot as this process knows it (durable, or recorded after a durable reservation), or null. */
-  protected abstract read(id: string): Mark | null;
   /**
-   * Persist a mark; resolves only once it is durable, and only then makes it the slot's mark. Must leave
-   * the old mark in place on failure.
+   * Each slot's mark as this process knows it (durable, or recorded after a durable reservation), by
+   * slotId. `write` changes it only once durable; `record` and `release` at once.
+   */
+  constructor(protected readonly marks = new Map<string, SlotMark>()) {}
+
+  /**
+   * Persist a mark; resolves only once it is durable, and only then makes it the slot's mark (keep). Must
+   * leave the old mark in place on failure.
    */
   protected abstract write(slot: SlotKey, id: string, mark: Mark): Promise<void>;
   /**
@@ -26,21 +36,39 @@ export abstract class SerialisedStore implements WatermarkStore {
    * reservation, which refuses the same bytes again instead of repeating a signature it lost.
    */
   protected abstract record(slot: SlotKey, id: string, mark: Mark): void;
-  /**
-   * Gives back a reservation whose signature never left (the sign failed or timed out): the slot's mark
-   * in this process is `previous` again. The durable reservation stays until a later write or a
-   * compaction replaces it; read back after a crash it only refuses more, never less.
-   */
-  protected abstract release(slot: SlotKey, id: string, previous: Mark | null): void;
   /** Throws when the store can no longer take requests (closed, or a failed write). */
   protected abstract ensureOpen(): void;
   /** Work due before a request is checked (e.g. probing a disabled log), or null: nothing to wait for. */
   protected beforeRequest(): Promise<unknown> | null {
     return null;
   }
-  abstract list(): Promise<Array<{ slot: SlotKey; mark: Mark }>>;
   abstract check(): Promise<void>;
   abstract close(): Promise<void>;
+
+  private read(id: string): Mark | null {
+    return this.marks.get(id)?.mark ?? null;
+  }
+
+  /** Makes `mark` the slot's mark in this process; returns the entry kept. */
+  protected keep(slot: SlotKey, id: string, mark: Mark): SlotMark {
+    const entry = { slot: { chainId: slot.chainId, pkh: slot.pkh, kind: slot.kind }, mark };
+    this.marks.set(id, entry);
+    return entry;
+  }
+
+  /**
+   * Gives back a reservation whose signature never left (the sign failed or timed out): the slot's mark
+   * in this process is `previous` again. The durable reservation stays until a later write or a
+   * compaction replaces it; read back after a crash it only refuses more, never less.
+   */
+  private release(slot: SlotKey, id: string, previous: Mark | null): void {
+    if (previous === null) this.marks.delete(id);
+    else this.keep(slot, id, previous);
+  }
+
+  async list(): Promise<SlotMark[]> {
+    return [...this.marks.values()].map(({ slot, mark }) => ({ slot: { ...slot }, mark: { ...mark } }));
+  }
 
   async signOnce(slot: SlotKey, req: Height, sign: () => Promise<string>): Promise<Decision> {
     checkSlot(slot);
