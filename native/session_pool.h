@@ -166,6 +166,7 @@ class Pool {
   size_t session_count_ = 1;
   bool sign_ahead_ = false;
   bool verify_signatures_ = true;
+  // Never null (Stats and StopWorkers read it): Open replaces this empty one with the pool's budget.
   std::shared_ptr<P256Tables> verify_tables_ = std::make_shared<P256Tables>(0);
   CK_ULONG max_sessions_ = CK_EFFECTIVELY_INFINITE;
 

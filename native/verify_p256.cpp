@@ -239,7 +239,7 @@ std::unique_ptr<P256Table> P256Table::Build(const Bytes &point) {
     uint8_t n[32];
     ok = c.BN_bn2binpad(c.EC_GROUP_get0_order(t->g_), n, 32) == 32 &&
          (t->order_ = c.BN_bin2bn(n, 32, nullptr)) != nullptr;
-    FromBigEndian(t->n_, n);
+    if (ok) FromBigEndian(t->n_, n);
   }
   c.EC_POINT_free(q);
   c.BN_free(one);
@@ -353,7 +353,7 @@ std::shared_ptr<P256Tables::Slot> P256Tables::SlotFor(const Bytes &point) {
 void P256Tables::Want(const std::shared_ptr<Slot> &slot) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || reserved_.load(std::memory_order_relaxed) >= budget_) return;
+    if (stopping_ || reserved_ >= budget_) return;
     wanted_.push_back(slot);
     if (!builder_.joinable()) builder_ = std::thread([this] { BuilderLoop(); });
   }
@@ -382,11 +382,11 @@ void P256Tables::BuilderLoop() {
     if (stopping_) return;
     std::shared_ptr<Slot> slot = std::move(wanted_.front());
     wanted_.pop_front();
-    if (reserved_.load(std::memory_order_relaxed) >= budget_) {
+    if (reserved_ >= budget_) {
       wanted_.clear();  // spent: these keys stay on EVP_PKEY_verify
       continue;
     }
-    reserved_.fetch_add(1, std::memory_order_relaxed);
+    reserved_++;
     lock.unlock();
     Build(*slot);
     lock.lock();
@@ -396,7 +396,8 @@ void P256Tables::BuilderLoop() {
 bool P256Tables::Build(Slot &slot) {
   std::unique_ptr<P256Table> t = P256Table::Build(slot.point);
   if (t == nullptr) {
-    reserved_.fetch_sub(1, std::memory_order_relaxed);  // gives the claimed place back; the key keeps OpenSSL
+    std::lock_guard<std::mutex> lock(mu_);
+    reserved_--;  // gives the claimed place back; the key keeps OpenSSL
     return false;
   }
   slot.table.store(t.release(), std::memory_order_release);
@@ -410,13 +411,11 @@ bool P256Tables::BuildNow(const Bytes &point) {
   if (slot->wanted.exchange(true)) return false;  // someone else builds it
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || reserved_.load(std::memory_order_relaxed) >= budget_) return false;
-    reserved_.fetch_add(1, std::memory_order_relaxed);
+    if (stopping_ || reserved_ >= budget_) return false;
+    reserved_++;
   }
   return Build(*slot);
 }
-
-bool P256TablesAvailable() { return Lib().ok; }
 
 namespace {
 
@@ -453,7 +452,10 @@ class P256Key final : public VerifyKey {
 
 std::shared_ptr<const VerifyKey> CreateP256Key(std::shared_ptr<const VerifyKey> fallback, const Bytes &point,
                                                std::shared_ptr<P256Tables> tables) {
-  if (fallback == nullptr || tables == nullptr || !P256TablesAvailable() || point.size() != 33) return fallback;
+  // No table will ever be built with a budget of 0: the key is checked as before, without a wrapper.
+  if (fallback == nullptr || tables == nullptr || tables->budget() == 0 || !Lib().ok || point.size() != 33) {
+    return fallback;
+  }
   std::shared_ptr<P256Tables::Slot> slot = tables->SlotFor(point);
   return std::make_shared<const P256Key>(std::move(fallback), std::move(tables), std::move(slot));
 }

@@ -53,25 +53,23 @@ class P256Tables {
   // Checks that reached a verdict through a table (the others went to EVP_PKEY_verify).
   uint64_t checks() const { return checks_.load(std::memory_order_relaxed); }
   void CountCheck() { checks_.fetch_add(1, std::memory_order_relaxed); }
+  size_t budget() const { return budget_; }
 
  private:
   bool Build(Slot &slot);  // `slot` claimed by the caller; false on any failure
   void BuilderLoop();
 
   const size_t budget_;
-  std::atomic<size_t> reserved_{0};  // tables built or being built, ≤ budget_
-  std::atomic<size_t> ready_{0};     // of those, built
+  size_t reserved_ = 0;           // tables built or being built, ≤ budget_; under mu_
+  std::atomic<size_t> ready_{0};  // of those, built
   std::atomic<uint64_t> checks_{0};
-  std::mutex mu_;  // guards slots_, wanted_, stopping_ and builder_
+  std::mutex mu_;  // guards slots_, wanted_, reserved_, stopping_ and builder_
   std::condition_variable wanted_cv_;
   std::map<Bytes, std::shared_ptr<Slot>> slots_;
   std::deque<std::shared_ptr<Slot>> wanted_;
   bool stopping_ = false;
   std::thread builder_;
 };
-
-// True when the node process's OpenSSL exports every function the tables need.
-bool P256TablesAvailable();
 
 // A P-256 key checked through its table once built, else (and on any failure of the table path) through
 // `fallback`, the EVP_PKEY_verify key. `point` is the compressed point `fallback` was parsed from.
